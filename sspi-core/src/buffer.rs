@@ -1,0 +1,228 @@
+//! `SecBuffer`: a typed window on caller memory, passed to packages without copying.
+
+use abi_stable::{StableAbi, std_types::RSliceMut};
+use std::fmt;
+
+/// A `SecBuffer`'s `BufferType`: a `SECBUFFER_*` type, possibly with attribute bits.
+#[repr(transparent)]
+#[derive(StableAbi, Copy, Clone, PartialEq, Eq, Hash)]
+pub struct SecBufferType(pub u32);
+
+impl SecBufferType {
+    /// SECBUFFER_EMPTY: unused.
+    pub const EMPTY: Self = Self(0);
+    /// SECBUFFER_DATA: message data.
+    pub const DATA: Self = Self(1);
+    /// SECBUFFER_TOKEN: a security token (handshake token, signature, trailer).
+    pub const TOKEN: Self = Self(2);
+    /// SECBUFFER_PKG_PARAMS: package parameters.
+    pub const PKG_PARAMS: Self = Self(3);
+    /// SECBUFFER_MISSING: how many more bytes are needed.
+    pub const MISSING: Self = Self(4);
+    /// SECBUFFER_EXTRA: input that was not consumed.
+    pub const EXTRA: Self = Self(5);
+    /// SECBUFFER_STREAM_TRAILER
+    pub const STREAM_TRAILER: Self = Self(6);
+    /// SECBUFFER_STREAM_HEADER
+    pub const STREAM_HEADER: Self = Self(7);
+    /// SECBUFFER_NEGOTIATION_INFO
+    pub const NEGOTIATION_INFO: Self = Self(8);
+    /// SECBUFFER_PADDING: block-cipher padding.
+    pub const PADDING: Self = Self(9);
+    /// SECBUFFER_STREAM: a whole stream record.
+    pub const STREAM: Self = Self(10);
+    /// SECBUFFER_MECHLIST
+    pub const MECHLIST: Self = Self(11);
+    /// SECBUFFER_MECHLIST_SIGNATURE
+    pub const MECHLIST_SIGNATURE: Self = Self(12);
+    /// SECBUFFER_TARGET
+    pub const TARGET: Self = Self(13);
+    /// SECBUFFER_CHANNEL_BINDINGS: channel-binding data supplied by the application.
+    pub const CHANNEL_BINDINGS: Self = Self(14);
+    /// SECBUFFER_ALERT
+    pub const ALERT: Self = Self(17);
+
+    /// SECBUFFER_ATTRMASK: the attribute bits.
+    pub const ATTRMASK: u32 = 0xF000_0000;
+    /// SECBUFFER_READONLY: input only; signed but not encrypted.
+    pub const READONLY: u32 = 0x8000_0000;
+    /// SECBUFFER_READONLY_WITH_CHECKSUM
+    pub const READONLY_WITH_CHECKSUM: u32 = 0x1000_0000;
+
+    /// The type without its attribute bits.
+    pub const fn kind(self) -> SecBufferType {
+        SecBufferType(self.0 & !Self::ATTRMASK)
+    }
+
+    /// True when the SECBUFFER_READONLY or READONLY_WITH_CHECKSUM attribute is set.
+    pub const fn is_readonly(self) -> bool {
+        self.0 & (Self::READONLY | Self::READONLY_WITH_CHECKSUM) != 0
+    }
+
+    /// The same type with SECBUFFER_READONLY set.
+    pub const fn readonly(self) -> SecBufferType {
+        SecBufferType(self.0 | Self::READONLY)
+    }
+
+    /// The SSPI name of the type (`"SECBUFFER_TOKEN"`).
+    pub const fn name(self) -> &'static str {
+        match self.kind().0 {
+            0 => "SECBUFFER_EMPTY",
+            1 => "SECBUFFER_DATA",
+            2 => "SECBUFFER_TOKEN",
+            3 => "SECBUFFER_PKG_PARAMS",
+            4 => "SECBUFFER_MISSING",
+            5 => "SECBUFFER_EXTRA",
+            6 => "SECBUFFER_STREAM_TRAILER",
+            7 => "SECBUFFER_STREAM_HEADER",
+            8 => "SECBUFFER_NEGOTIATION_INFO",
+            9 => "SECBUFFER_PADDING",
+            10 => "SECBUFFER_STREAM",
+            11 => "SECBUFFER_MECHLIST",
+            12 => "SECBUFFER_MECHLIST_SIGNATURE",
+            13 => "SECBUFFER_TARGET",
+            14 => "SECBUFFER_CHANNEL_BINDINGS",
+            17 => "SECBUFFER_ALERT",
+            _ => "SECBUFFER_UNKNOWN",
+        }
+    }
+}
+
+impl fmt::Debug for SecBufferType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())?;
+        if self.0 & Self::READONLY != 0 {
+            f.write_str(" | SECBUFFER_READONLY")?;
+        }
+        if self.0 & Self::READONLY_WITH_CHECKSUM != 0 {
+            f.write_str(" | SECBUFFER_READONLY_WITH_CHECKSUM")?;
+        }
+        Ok(())
+    }
+}
+
+/// One `SecBuffer`: a buffer type and a window on memory the caller owns.
+///
+/// As in SSPI, the window's length is `cbBuffer`: on input it is the space the
+/// caller offers, and a package that writes less (a signature, an output token)
+/// shrinks it with [`SecBuffer::truncate`] so the caller sees what was written.
+/// Packages work in place: nothing is copied when a buffer crosses the plugin boundary.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct SecBuffer<'a> {
+    buffer_type: SecBufferType,
+    data: RSliceMut<'a, u8>,
+}
+
+impl<'a> SecBuffer<'a> {
+    /// A buffer of the given type over `data`.
+    pub fn new(buffer_type: SecBufferType, data: &'a mut [u8]) -> Self {
+        Self {
+            buffer_type,
+            data: RSliceMut::from_mut_slice(data),
+        }
+    }
+
+    /// A SECBUFFER_TOKEN buffer.
+    pub fn token(data: &'a mut [u8]) -> Self {
+        Self::new(SecBufferType::TOKEN, data)
+    }
+
+    /// A SECBUFFER_DATA buffer.
+    pub fn data(data: &'a mut [u8]) -> Self {
+        Self::new(SecBufferType::DATA, data)
+    }
+
+    /// A SECBUFFER_EMPTY buffer with no memory.
+    pub fn empty() -> Self {
+        Self::new(SecBufferType::EMPTY, &mut [])
+    }
+
+    /// The buffer's type, with attribute bits.
+    pub fn buffer_type(&self) -> SecBufferType {
+        self.buffer_type
+    }
+
+    /// The buffer's type without attribute bits.
+    pub fn kind(&self) -> SecBufferType {
+        self.buffer_type.kind()
+    }
+
+    /// Changes the buffer's type (e.g. a package marking an unused buffer EMPTY).
+    pub fn set_buffer_type(&mut self, buffer_type: SecBufferType) {
+        self.buffer_type = buffer_type;
+    }
+
+    /// `cbBuffer`: the length of the window.
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// True when the window is empty.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The bytes in the window.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// The bytes in the window, writable.
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        &mut self.data
+    }
+
+    /// Shrinks the window to its first `len` bytes (sets `cbBuffer`); a larger
+    /// `len` leaves it as it is.
+    pub fn truncate(&mut self, len: usize) {
+        if len < self.data.len() {
+            let all = std::mem::take(&mut self.data).into_mut_slice();
+            self.data = RSliceMut::from_mut_slice(&mut all[..len]);
+        }
+    }
+}
+
+impl fmt::Debug for SecBuffer<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecBuffer")
+            .field("buffer_type", &self.buffer_type)
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+/// Helpers for a `SecBufferDesc`: the slice of buffers one call works on.
+pub trait SecBuffers<'a> {
+    /// The first buffer of `kind` (attribute bits ignored).
+    fn find(&self, kind: SecBufferType) -> Option<&SecBuffer<'a>>;
+    /// The first buffer of `kind` (attribute bits ignored), writable.
+    fn find_mut(&mut self, kind: SecBufferType) -> Option<&mut SecBuffer<'a>>;
+}
+
+impl<'a> SecBuffers<'a> for [SecBuffer<'a>] {
+    fn find(&self, kind: SecBufferType) -> Option<&SecBuffer<'a>> {
+        self.iter().find(|b| b.kind() == kind)
+    }
+
+    fn find_mut(&mut self, kind: SecBufferType) -> Option<&mut SecBuffer<'a>> {
+        self.iter_mut().find(|b| b.kind() == kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncate_sets_cb_buffer_and_never_grows() {
+        let mut mem = [1u8, 2, 3, 4];
+        let mut buf = SecBuffer::token(&mut mem);
+        buf.truncate(10);
+        assert_eq!(buf.len(), 4);
+        buf.truncate(2);
+        assert_eq!(buf.as_slice(), &[1, 2]);
+        assert!(SecBufferType::DATA.readonly().is_readonly());
+        assert_eq!(SecBufferType::DATA.readonly().kind(), SecBufferType::DATA);
+    }
+}

@@ -1,0 +1,189 @@
+//! The stable ABI: `#[sabi_trait]` objects for packages, credentials and contexts,
+//! the root module a package library exports, and the built-in registry.
+//!
+//! Hosts only see these types; package authors never touch them directly
+//! (see [`crate::package`] and [`crate::export_library!`]).
+
+// `#[sabi_trait]` (abi_stable 0.11) emits its impls inside a generated const;
+// the lint is about that macro's expansion, not our code.
+#![allow(non_local_definitions)]
+
+use crate::{
+    AscReq, ContextSizes, CredentialUse, CredentialsRequest, HandshakeStep, IscReq, Lifespan,
+    PackageInfo, PackageParameters, SecBuffer, SecretBytes, SecurityError, SecurityStatus,
+};
+use abi_stable::{
+    StableAbi, declare_root_module_statics,
+    library::RootModule,
+    package_version_strings, sabi_trait,
+    sabi_types::VersionStrings,
+    std_types::{RBox, RResult, RSliceMut, RStr, RString, RVec},
+};
+
+/// A package as the host holds it.
+#[sabi_trait]
+pub trait PackageFfi: Send + Sync + 'static {
+    /// AcquireCredentialsHandle.
+    #[sabi(last_prefix_field)]
+    fn acquire_credentials_handle(
+        &self,
+        request: CredentialsRequest,
+    ) -> RResult<CredentialsBox, SecurityError>;
+}
+
+/// A package object behind the ABI.
+pub type PackageBox = PackageFfi_TO<RBox<()>>;
+
+/// Credentials as the host holds them.
+#[sabi_trait]
+pub trait CredentialsFfi: Send + Sync + 'static {
+    /// The direction the credentials were acquired for.
+    fn credential_use(&self) -> CredentialUse;
+
+    /// QueryCredentialsAttributes(NAMES).
+    fn names(&self) -> RResult<RString, SecurityError>;
+
+    /// A new client context.
+    fn new_client_context(
+        &self,
+        target: RStr<'_>,
+        has_target: bool,
+        req: IscReq,
+    ) -> RResult<ContextBox, SecurityError>;
+
+    /// A new server context.
+    #[sabi(last_prefix_field)]
+    fn new_server_context(&self, req: AscReq) -> RResult<ContextBox, SecurityError>;
+}
+
+/// A credentials object behind the ABI.
+pub type CredentialsBox = CredentialsFfi_TO<RBox<()>>;
+
+/// A security context as the host holds it.
+#[sabi_trait]
+pub trait ContextFfi: Send + 'static {
+    /// One InitializeSecurityContext leg.
+    fn initialize_security_context(
+        &mut self,
+        input: RSliceMut<'_, SecBuffer<'_>>,
+        output: RSliceMut<'_, SecBuffer<'_>>,
+    ) -> RResult<HandshakeStep, SecurityError>;
+
+    /// One AcceptSecurityContext leg.
+    fn accept_security_context(
+        &mut self,
+        input: RSliceMut<'_, SecBuffer<'_>>,
+        output: RSliceMut<'_, SecBuffer<'_>>,
+    ) -> RResult<HandshakeStep, SecurityError>;
+
+    /// CompleteAuthToken.
+    fn complete_auth_token(
+        &mut self,
+        token: RSliceMut<'_, SecBuffer<'_>>,
+    ) -> RResult<(), SecurityError>;
+
+    /// SECPKG_ATTR_SIZES.
+    fn sizes(&self) -> RResult<ContextSizes, SecurityError>;
+
+    /// SECPKG_ATTR_NAMES.
+    fn names(&self) -> RResult<RString, SecurityError>;
+
+    /// SECPKG_ATTR_LIFESPAN.
+    fn lifespan(&self) -> RResult<Lifespan, SecurityError>;
+
+    /// SECPKG_ATTR_SESSION_KEY.
+    fn session_key(&self) -> RResult<SecretBytes, SecurityError>;
+
+    /// SECPKG_ATTR_FLAGS.
+    fn flags(&self) -> RResult<u32, SecurityError>;
+
+    /// MakeSignature.
+    fn make_signature(
+        &mut self,
+        qop: u32,
+        message: RSliceMut<'_, SecBuffer<'_>>,
+        sequence: u32,
+    ) -> SecurityStatus;
+
+    /// VerifySignature.
+    fn verify_signature(
+        &mut self,
+        message: RSliceMut<'_, SecBuffer<'_>>,
+        sequence: u32,
+    ) -> RResult<u32, SecurityStatus>;
+
+    /// EncryptMessage.
+    fn encrypt_message(
+        &mut self,
+        qop: u32,
+        message: RSliceMut<'_, SecBuffer<'_>>,
+        sequence: u32,
+    ) -> SecurityStatus;
+
+    /// DecryptMessage.
+    #[sabi(last_prefix_field)]
+    fn decrypt_message(
+        &mut self,
+        message: RSliceMut<'_, SecBuffer<'_>>,
+        sequence: u32,
+    ) -> RResult<u32, SecurityStatus>;
+}
+
+/// A context object behind the ABI.
+pub type ContextBox = ContextFfi_TO<RBox<()>>;
+
+/// Opens one package of a library with its registry parameters.
+pub type OpenPackageFn = extern "C" fn(&PackageParameters) -> RResult<PackageBox, SecurityError>;
+
+/// Lists the packages of a library.
+pub type ListPackagesFn = extern "C" fn() -> RResult<RVec<PackageDescriptor>, SecurityError>;
+
+/// One package a library exports: its info and its constructor.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct PackageDescriptor {
+    /// The package's `SecPkgInfo`.
+    pub info: PackageInfo,
+    /// Opens the package.
+    pub open: extern "C" fn(&PackageParameters) -> RResult<PackageBox, SecurityError>,
+}
+
+/// The root module every package library exports.
+#[repr(C)]
+#[derive(StableAbi)]
+#[sabi(kind(Prefix(prefix_ref = SspiLibraryRef)))]
+#[sabi(missing_field(panic))]
+pub struct SspiLibrary {
+    /// The packages this library exports.
+    #[sabi(last_prefix_field)]
+    pub packages: extern "C" fn() -> RResult<RVec<PackageDescriptor>, SecurityError>,
+}
+
+impl RootModule for SspiLibraryRef {
+    declare_root_module_statics! {SspiLibraryRef}
+    const BASE_NAME: &'static str = "sspi_package_library";
+    const NAME: &'static str = "sspi-plug package library";
+    const VERSION_STRINGS: VersionStrings = package_version_strings!();
+}
+
+/// A package library's exports, as a package crate declares them with
+/// [`crate::declare_library!`]: exported as a plugin root module by
+/// [`crate::export_library!`], or linked into a host as a built-in.
+#[derive(Debug)]
+pub struct LibraryExports {
+    /// The built-in name the registry selects it by (`builtin:NAME`).
+    pub name: &'static str,
+    /// Lists the packages.
+    pub packages: ListPackagesFn,
+}
+
+/// A built-in library linked into the host, registered with `inventory`.
+#[derive(Debug)]
+pub struct BuiltinLibrary(pub &'static LibraryExports);
+
+inventory::collect!(BuiltinLibrary);
+
+/// The built-in libraries linked into this binary.
+pub fn builtin_libraries() -> impl Iterator<Item = &'static LibraryExports> {
+    inventory::iter::<BuiltinLibrary>.into_iter().map(|b| b.0)
+}

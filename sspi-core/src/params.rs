@@ -1,0 +1,218 @@
+//! Per-package parameters: the values of a package's registry key, typed, handed over at load time.
+
+use crate::{SecurityError, SecurityResult, SecurityStatus};
+use abi_stable::{
+    StableAbi,
+    std_types::{RString, RVec},
+};
+
+/// A typed registry value.
+#[repr(u8)]
+#[derive(StableAbi, Clone, Debug, PartialEq, Eq)]
+pub enum ParameterValue {
+    /// REG_SZ
+    Sz(RString),
+    /// REG_EXPAND_SZ (not expanded)
+    ExpandSz(RString),
+    /// REG_MULTI_SZ
+    MultiSz(RVec<RString>),
+    /// REG_DWORD (or REG_DWORD_BIG_ENDIAN, already decoded)
+    Dword(u32),
+    /// REG_QWORD
+    Qword(u64),
+    /// REG_BINARY, or any other type as raw bytes
+    Binary(RVec<u8>),
+}
+
+impl ParameterValue {
+    /// The registry type name ("REG_DWORD").
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::Sz(_) => "REG_SZ",
+            Self::ExpandSz(_) => "REG_EXPAND_SZ",
+            Self::MultiSz(_) => "REG_MULTI_SZ",
+            Self::Dword(_) => "REG_DWORD",
+            Self::Qword(_) => "REG_QWORD",
+            Self::Binary(_) => "REG_BINARY",
+        }
+    }
+}
+
+/// One value of a package's registry key or one of its subkeys.
+#[repr(C)]
+#[derive(StableAbi, Clone, Debug, PartialEq, Eq)]
+pub struct Parameter {
+    /// The subkey path relative to the package's key ("" for the key itself).
+    pub key: RString,
+    /// The value name ("" for the default value `@`).
+    pub name: RString,
+    /// The value.
+    pub value: ParameterValue,
+    /// Where it was set, as `file:line:column`, so errors can name it.
+    pub origin: RString,
+}
+
+/// The parameters of one package: every value under
+/// `HKEY_LOCAL_MACHINE\Comm\SecurityProviders\<package>`.
+#[repr(C)]
+#[derive(StableAbi, Clone, Debug, Default, PartialEq, Eq)]
+pub struct PackageParameters {
+    /// The full registry path of the package's key, for messages.
+    pub key_path: RString,
+    /// The values, in registry order.
+    pub entries: RVec<Parameter>,
+}
+
+impl PackageParameters {
+    /// The value `name` of the package's own key (case-insensitive).
+    pub fn get(&self, name: &str) -> Option<&Parameter> {
+        self.get_in("", name)
+    }
+
+    /// The value `name` of the subkey `key` (relative path, case-insensitive).
+    pub fn get_in(&self, key: &str, name: &str) -> Option<&Parameter> {
+        self.entries
+            .iter()
+            .find(|p| p.key.eq_ignore_ascii_case(key) && p.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The values of the subkey `key` (relative path, case-insensitive).
+    pub fn values_in<'s>(&'s self, key: &'s str) -> impl Iterator<Item = &'s Parameter> + 's {
+        self.entries
+            .iter()
+            .filter(move |p| p.key.eq_ignore_ascii_case(key))
+    }
+
+    /// The names of the direct subkeys of `key`, in order, without repeats.
+    pub fn subkeys_of(&self, key: &str) -> Vec<String> {
+        let mut found: Vec<String> = Vec::new();
+        for p in self.entries.iter() {
+            let rest = if key.is_empty() {
+                Some(p.key.as_str())
+            } else {
+                p.key
+                    .get(..key.len())
+                    .filter(|head| head.eq_ignore_ascii_case(key))
+                    .and_then(|_| p.key.get(key.len()..))
+                    .and_then(|tail| tail.strip_prefix('\\'))
+            };
+            if let Some(child) = rest
+                .and_then(|r| r.split('\\').next())
+                .filter(|c| !c.is_empty())
+                && !found.iter().any(|f| f.eq_ignore_ascii_case(child))
+            {
+                found.push(child.to_string());
+            }
+        }
+        found
+    }
+
+    /// A REG_DWORD value, or `None` when absent; another type is an error naming the value.
+    pub fn dword(&self, name: &str) -> SecurityResult<Option<u32>> {
+        self.typed(name, "REG_DWORD", |v| match v {
+            ParameterValue::Dword(d) => Some(*d),
+            _ => None,
+        })
+    }
+
+    /// A REG_SZ or REG_EXPAND_SZ value, or `None` when absent.
+    pub fn string(&self, name: &str) -> SecurityResult<Option<&str>> {
+        self.typed(name, "REG_SZ", |v| match v {
+            ParameterValue::Sz(s) | ParameterValue::ExpandSz(s) => Some(s.as_str()),
+            _ => None,
+        })
+    }
+
+    /// A REG_MULTI_SZ value (a REG_SZ counts as one string), or `None` when absent.
+    pub fn strings(&self, name: &str) -> SecurityResult<Option<Vec<&str>>> {
+        self.typed(name, "REG_MULTI_SZ", |v| match v {
+            ParameterValue::MultiSz(list) => Some(list.iter().map(RString::as_str).collect()),
+            ParameterValue::Sz(s) | ParameterValue::ExpandSz(s) => Some(vec![s.as_str()]),
+            _ => None,
+        })
+    }
+
+    /// A REG_BINARY value, or `None` when absent.
+    pub fn binary(&self, name: &str) -> SecurityResult<Option<&[u8]>> {
+        self.typed(name, "REG_BINARY", |v| match v {
+            ParameterValue::Binary(b) => Some(b.as_slice()),
+            _ => None,
+        })
+    }
+
+    /// An error about the value `name`, naming where it was set and the key.
+    pub fn error(&self, name: &str, message: impl std::fmt::Display) -> SecurityError {
+        let origin = self
+            .get(name)
+            .map(|p| format!("{}: ", p.origin))
+            .unwrap_or_default();
+        SecurityError::new(
+            SecurityStatus::SEC_E_CANNOT_INSTALL,
+            format!(
+                "{origin}{message} (key {}, value \"{name}\")",
+                self.key_path
+            ),
+        )
+    }
+
+    fn typed<'s, T>(
+        &'s self,
+        name: &str,
+        expected: &str,
+        pick: impl FnOnce(&'s ParameterValue) -> Option<T>,
+    ) -> SecurityResult<Option<T>> {
+        let Some(param) = self.get(name) else {
+            return Ok(None);
+        };
+        match pick(&param.value) {
+            Some(value) => Ok(Some(value)),
+            None => Err(self.error(
+                name,
+                format_args!("expected {expected}, found {}", param.value.type_name()),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> PackageParameters {
+        let p = |key: &str, name: &str, value| Parameter {
+            key: key.into(),
+            name: name.into(),
+            value,
+            origin: "sspi.reg:3:5".into(),
+        };
+        PackageParameters {
+            key_path: r"HKEY_LOCAL_MACHINE\Comm\SecurityProviders\Test".into(),
+            entries: vec![
+                p("", "Legs", ParameterValue::Dword(4)),
+                p("", "Name", ParameterValue::Sz("x".into())),
+                p(r"Users\alice", "Password", ParameterValue::Sz("pw".into())),
+                p(r"Users\bob", "Password", ParameterValue::Sz("pw2".into())),
+            ]
+            .into(),
+        }
+    }
+
+    #[test]
+    fn typed_getters_and_errors() {
+        let p = params();
+        assert_eq!(p.dword("legs").unwrap(), Some(4));
+        assert_eq!(p.dword("missing").unwrap(), None);
+        let err = p.dword("Name").unwrap_err();
+        assert_eq!(err.status(), SecurityStatus::SEC_E_CANNOT_INSTALL);
+        assert_eq!(
+            err.message(),
+            r#"sspi.reg:3:5: expected REG_DWORD, found REG_SZ (key HKEY_LOCAL_MACHINE\Comm\SecurityProviders\Test, value "Name")"#
+        );
+        assert_eq!(p.subkeys_of(""), ["Users"]);
+        assert_eq!(p.subkeys_of("users"), ["alice", "bob"]);
+        assert_eq!(
+            p.get_in(r"users\ALICE", "password").map(|x| &x.value),
+            Some(&ParameterValue::Sz("pw".into()))
+        );
+    }
+}
