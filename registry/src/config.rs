@@ -1,0 +1,285 @@
+//! The typed security-provider configuration under
+//! `HKEY_LOCAL_MACHINE\Comm\SecurityProviders`.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::RegistryError;
+use crate::hive::{RegKey, Registry};
+use crate::location::Location;
+use crate::name::eq_ignore_case;
+use crate::value::RegValue;
+
+/// The key the host reads its provider list from.
+pub const SECURITY_PROVIDERS_KEY: &str = r"HKEY_LOCAL_MACHINE\Comm\SecurityProviders";
+
+const PROVIDERS: &str = "Providers";
+const LIBRARY_PATH: &str = "LibraryPath";
+const BUILTIN: &str = "builtin:";
+
+/// Which package library to load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LibrarySpec {
+    /// `builtin:NAME`: a package library linked into the host.
+    Builtin(String),
+    /// A library file name or path, kept as written (e.g. `sspi_test.dll`).
+    File {
+        /// The name or path as written in `Providers`.
+        name: String,
+        /// The directory of the `.reg` file that set `Providers` (`.` if it had none).
+        base_dir: PathBuf,
+    },
+}
+
+/// One entry of the `Providers` list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderEntry {
+    /// The library to load.
+    pub library: LibrarySpec,
+    /// Where the `Providers` value was set.
+    pub location: Location,
+}
+
+/// The validated security-provider configuration plus the registry it came from.
+#[derive(Debug, Clone)]
+pub struct SecurityConfig {
+    registry: Registry,
+    providers: Vec<ProviderEntry>,
+    library_path: Vec<PathBuf>,
+}
+
+impl SecurityConfig {
+    /// Reads the files in order (later files win) and extracts the configuration.
+    pub fn load(paths: &[impl AsRef<Path>]) -> Result<SecurityConfig, RegistryError> {
+        SecurityConfig::build(Registry::load_layered(paths)?)
+    }
+
+    /// Extracts the configuration from a registry (which is copied into the result).
+    pub fn from_registry(registry: &Registry) -> Result<SecurityConfig, RegistryError> {
+        SecurityConfig::build(registry.clone())
+    }
+
+    fn build(registry: Registry) -> Result<SecurityConfig, RegistryError> {
+        let files = files_read(&registry);
+        let key = registry
+            .key(SECURITY_PROVIDERS_KEY)
+            .ok_or_else(|| RegistryError::Config {
+                location: None,
+                key: SECURITY_PROVIDERS_KEY.to_owned(),
+                value: None,
+                message: format!("security provider key not found (files read: {files})"),
+            })?;
+        let (value, location) =
+            key.value_entry(PROVIDERS)
+                .ok_or_else(|| RegistryError::Config {
+                    location: Some(key.location().clone()),
+                    key: key.path().to_owned(),
+                    value: Some(PROVIDERS.to_owned()),
+                    message: format!(
+                        "the security provider key has no \"Providers\" value (files read: {files})"
+                    ),
+                })?;
+        let providers = providers(key, value, location)?;
+        let library_path = library_path(key)?;
+        Ok(SecurityConfig {
+            registry,
+            providers,
+            library_path,
+        })
+    }
+
+    /// The provider libraries in the order they are listed.
+    pub fn providers(&self) -> &[ProviderEntry] {
+        &self.providers
+    }
+
+    /// Directories to search for provider libraries (relative ones already resolved
+    /// against the directory of the `.reg` file that set `LibraryPath`).
+    pub fn library_path(&self) -> &[PathBuf] {
+        &self.library_path
+    }
+
+    /// The parameter key of a package, `...\SecurityProviders\<name>` (case-insensitive).
+    pub fn package_key(&self, name: &str) -> Option<&RegKey> {
+        self.registry.key(SECURITY_PROVIDERS_KEY)?.subkey(name)
+    }
+
+    /// The whole registry the configuration was read from.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+}
+
+fn files_read(registry: &Registry) -> String {
+    let files: Vec<String> = registry
+        .sources()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    if files.is_empty() {
+        "none".to_owned()
+    } else {
+        files.join(", ")
+    }
+}
+
+fn error(key: &RegKey, value: &str, location: &Location, message: String) -> RegistryError {
+    RegistryError::Config {
+        location: Some(location.clone()),
+        key: key.path().to_owned(),
+        value: Some(value.to_owned()),
+        message,
+    }
+}
+
+/// The directory of the file a value was set in (`.` when the path has none).
+fn base_dir(location: &Location) -> PathBuf {
+    match location.file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn providers(
+    key: &RegKey,
+    value: &RegValue,
+    location: &Location,
+) -> Result<Vec<ProviderEntry>, RegistryError> {
+    let fail = |message: String| error(key, PROVIDERS, location, message);
+    let (items, hint): (Vec<&str>, &str) = match value {
+        RegValue::Sz(list) if list.trim().is_empty() => (Vec::new(), ""),
+        RegValue::Sz(list) => (
+            list.split(',').map(str::trim).collect(),
+            "two commas in a row or a trailing comma?",
+        ),
+        RegValue::MultiSz(list) => (
+            list.iter().map(|s| s.trim()).collect(),
+            "an empty string in the list?",
+        ),
+        other => {
+            return Err(fail(format!(
+                "\"Providers\" must be REG_SZ (comma-separated library names) or \
+                 REG_MULTI_SZ (one library per string), found {}",
+                other.type_name()
+            )));
+        }
+    };
+    if items.is_empty() {
+        return Err(fail("\"Providers\" lists no provider library".to_owned()));
+    }
+    let mut entries: Vec<ProviderEntry> = Vec::with_capacity(items.len());
+    for (index, item) in items.into_iter().enumerate() {
+        let number = index + 1;
+        if item.is_empty() {
+            return Err(fail(format!(
+                "entry {number} of \"Providers\" is empty: a provider with no library ({hint})"
+            )));
+        }
+        let library = match item
+            .get(..BUILTIN.len())
+            .filter(|p| p.eq_ignore_ascii_case(BUILTIN))
+        {
+            Some(_) => {
+                let name = item.get(BUILTIN.len()..).unwrap_or_default().trim();
+                if name.is_empty() {
+                    return Err(fail(format!(
+                        "entry {number} of \"Providers\" is \"{item}\" with no package library name"
+                    )));
+                }
+                LibrarySpec::Builtin(name.to_owned())
+            }
+            None => LibrarySpec::File {
+                name: item.to_owned(),
+                base_dir: base_dir(location),
+            },
+        };
+        if let Some(first) = entries
+            .iter()
+            .position(|e| same_library(&e.library, &library))
+        {
+            return Err(fail(format!(
+                "library \"{item}\" is listed twice in \"Providers\" (entries {} and {number})",
+                first + 1
+            )));
+        }
+        entries.push(ProviderEntry {
+            library,
+            location: location.clone(),
+        });
+    }
+    Ok(entries)
+}
+
+fn same_library(a: &LibrarySpec, b: &LibrarySpec) -> bool {
+    match (a, b) {
+        (LibrarySpec::Builtin(a), LibrarySpec::Builtin(b)) => eq_ignore_case(a, b),
+        (LibrarySpec::File { name: a, .. }, LibrarySpec::File { name: b, .. }) => {
+            eq_ignore_case(a, b)
+        }
+        _ => false,
+    }
+}
+
+fn library_path(key: &RegKey) -> Result<Vec<PathBuf>, RegistryError> {
+    let Some((value, location)) = key.value_entry(LIBRARY_PATH) else {
+        return Ok(Vec::new());
+    };
+    let dirs: Vec<String> = match value {
+        RegValue::Sz(text) => text.split(';').map(str::to_owned).collect(),
+        RegValue::ExpandSz(text) => expand_env(text).split(';').map(str::to_owned).collect(),
+        RegValue::MultiSz(list) => list.clone(),
+        other => {
+            return Err(error(
+                key,
+                LIBRARY_PATH,
+                location,
+                format!(
+                    "\"LibraryPath\" must be REG_SZ (directories separated by `;`), \
+                     REG_EXPAND_SZ or REG_MULTI_SZ, found {}",
+                    other.type_name()
+                ),
+            ));
+        }
+    };
+    let base = base_dir(location);
+    Ok(dirs
+        .iter()
+        .map(|dir| dir.trim())
+        .filter(|dir| !dir.is_empty())
+        .map(|dir| {
+            let dir = Path::new(dir);
+            if dir.is_absolute() {
+                dir.to_owned()
+            } else {
+                base.join(dir)
+            }
+        })
+        .collect())
+}
+
+/// Replaces `%NAME%` with the environment variable; unknown names are left as written.
+fn expand_env(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some((before, after)) = rest.split_once('%') {
+        out.push_str(before);
+        match after.split_once('%') {
+            Some((name, tail)) => {
+                match std::env::var(name).ok().filter(|_| !name.is_empty()) {
+                    Some(value) => out.push_str(&value),
+                    None => {
+                        out.push('%');
+                        out.push_str(name);
+                        out.push('%');
+                    }
+                }
+                rest = tail;
+            }
+            None => {
+                out.push('%');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}

@@ -1,0 +1,259 @@
+//! The in-memory registry tree and regedit import semantics.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::error::RegistryError;
+use crate::file::{RegEntry, RegFile};
+use crate::key_path::KeyPath;
+use crate::location::Location;
+use crate::name::{ValueName, eq_ignore_case};
+use crate::value::RegValue;
+
+/// One value of [`RegKey::flatten`]: relative key path, value name, value, where it was set.
+pub type FlatValue<'a> = (String, String, &'a RegValue, &'a Location);
+
+/// An in-memory registry: a tree of keys built by importing `.reg` files in order.
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    roots: Vec<RegKey>,
+    sources: Vec<Arc<Path>>,
+}
+
+/// One registry key: its values (in insertion order) and subkeys.
+#[derive(Debug, Clone)]
+pub struct RegKey {
+    name: String,
+    path: String,
+    location: Location,
+    values: Vec<ValueSlot>,
+    subkeys: Vec<RegKey>,
+}
+
+#[derive(Debug, Clone)]
+struct ValueSlot {
+    name: ValueName,
+    value: RegValue,
+    location: Location,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Registry::default()
+    }
+
+    /// Imports a parsed file like regedit: `[key]` creates the key and its parents,
+    /// `[-key]` deletes it with all subkeys, a value line overwrites, `=-` deletes.
+    pub fn apply(&mut self, file: &RegFile) {
+        for entry in &file.entries {
+            match entry {
+                RegEntry::OpenKey { path, location } => {
+                    self.ensure_key(path, location).location = location.clone();
+                }
+                RegEntry::DeleteKey { path, .. } => self.delete_key(path),
+                RegEntry::SetValue {
+                    key,
+                    name,
+                    value,
+                    location,
+                } => self.ensure_key(key, location).set(name, value, location),
+                RegEntry::DeleteValue { key, name, .. } => {
+                    if let Some(key) = self.key_mut(key) {
+                        key.values.retain(|slot| slot.name != *name);
+                    }
+                }
+            }
+        }
+        self.sources.push(file.path.clone());
+    }
+
+    /// Reads the files in order and imports each one: later files win.
+    pub fn load_layered(paths: &[impl AsRef<Path>]) -> Result<Registry, RegistryError> {
+        let mut registry = Registry::new();
+        for path in paths {
+            registry.apply(&RegFile::read(path)?);
+        }
+        Ok(registry)
+    }
+
+    /// The files imported so far, in order.
+    pub fn sources(&self) -> &[Arc<Path>] {
+        &self.sources
+    }
+
+    /// The root keys that exist, in creation order.
+    pub fn roots(&self) -> impl Iterator<Item = &RegKey> {
+        self.roots.iter()
+    }
+
+    /// Looks a key up by full path, case-insensitively; roots may be abbreviated (`HKLM`).
+    pub fn key(&self, path: &str) -> Option<&RegKey> {
+        let path = KeyPath::parse(path).ok()?;
+        let mut key = self
+            .roots
+            .iter()
+            .find(|root| root.name == path.root().name())?;
+        for name in path.components() {
+            key = key.subkey(name)?;
+        }
+        Some(key)
+    }
+
+    fn key_mut(&mut self, path: &KeyPath) -> Option<&mut RegKey> {
+        let mut key = self
+            .roots
+            .iter_mut()
+            .find(|root| root.name == path.root().name())?;
+        for name in path.components() {
+            key = key
+                .subkeys
+                .iter_mut()
+                .find(|k| eq_ignore_case(&k.name, name))?;
+        }
+        Some(key)
+    }
+
+    fn ensure_key(&mut self, path: &KeyPath, location: &Location) -> &mut RegKey {
+        let root_name = path.root().name();
+        let index = match self.roots.iter().position(|root| root.name == root_name) {
+            Some(index) => index,
+            None => {
+                self.roots
+                    .push(RegKey::new(root_name, root_name.to_owned(), location));
+                self.roots.len() - 1
+            }
+        };
+        let mut key = &mut self.roots[index];
+        for name in path.components() {
+            key = key.child_or_insert(name, location);
+        }
+        key
+    }
+
+    fn delete_key(&mut self, path: &KeyPath) {
+        match path.parent() {
+            None => self.roots.retain(|root| root.name != path.root().name()),
+            Some(parent) => {
+                let name = path.components().last().unwrap_or_default();
+                if let Some(parent) = self.key_mut(&parent) {
+                    parent.subkeys.retain(|k| !eq_ignore_case(&k.name, name));
+                }
+            }
+        }
+    }
+}
+
+impl RegKey {
+    fn new(name: &str, path: String, location: &Location) -> Self {
+        RegKey {
+            name: name.to_owned(),
+            path,
+            location: location.clone(),
+            values: Vec::new(),
+            subkeys: Vec::new(),
+        }
+    }
+
+    fn child_or_insert(&mut self, name: &str, location: &Location) -> &mut RegKey {
+        let index = match self
+            .subkeys
+            .iter()
+            .position(|k| eq_ignore_case(&k.name, name))
+        {
+            Some(index) => index,
+            None => {
+                let path = format!("{}\\{}", self.path, name);
+                self.subkeys.push(RegKey::new(name, path, location));
+                self.subkeys.len() - 1
+            }
+        };
+        &mut self.subkeys[index]
+    }
+
+    fn set(&mut self, name: &ValueName, value: &RegValue, location: &Location) {
+        match self.values.iter_mut().find(|slot| slot.name == *name) {
+            Some(slot) => {
+                slot.value = value.clone();
+                slot.location = location.clone();
+            }
+            None => self.values.push(ValueSlot {
+                name: ValueName::from_stored(name.as_str()),
+                value: value.clone(),
+                location: location.clone(),
+            }),
+        }
+    }
+
+    /// The key's own name (the root's full name for a root key), as first written.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The key's full path, e.g. `HKEY_LOCAL_MACHINE\Comm\SecurityProviders`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Where the key was last opened (or, if never opened itself, where it was created).
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// A value by name, case-insensitively; `""` is the default value (`@`).
+    pub fn value(&self, name: &str) -> Option<&RegValue> {
+        self.value_entry(name).map(|(value, _)| value)
+    }
+
+    /// A value and where it was last set.
+    pub fn value_entry(&self, name: &str) -> Option<(&RegValue, &Location)> {
+        self.values
+            .iter()
+            .find(|slot| eq_ignore_case(slot.name.as_str(), name))
+            .map(|slot| (&slot.value, &slot.location))
+    }
+
+    /// The values in insertion order.
+    pub fn values(&self) -> impl Iterator<Item = (&ValueName, &RegValue)> {
+        self.values.iter().map(|slot| (&slot.name, &slot.value))
+    }
+
+    /// The direct subkeys in creation order.
+    pub fn subkeys(&self) -> impl Iterator<Item = &RegKey> {
+        self.subkeys.iter()
+    }
+
+    /// A direct subkey by name, case-insensitively.
+    pub fn subkey(&self, name: &str) -> Option<&RegKey> {
+        self.subkeys.iter().find(|k| eq_ignore_case(&k.name, name))
+    }
+
+    /// Every value at or below this key as `(relative key path, value name, value,
+    /// where it was set)`: the relative path is `""` for this key and e.g.
+    /// `Domains\EXAMPLE.COM` below it; the name is `""` for a default value.
+    /// Pre-order, insertion order.
+    pub fn flatten(&self) -> Vec<FlatValue<'_>> {
+        let mut out = Vec::new();
+        self.flatten_into("", &mut out);
+        out
+    }
+
+    fn flatten_into<'a>(&'a self, prefix: &str, out: &mut Vec<FlatValue<'a>>) {
+        for slot in &self.values {
+            out.push((
+                prefix.to_owned(),
+                slot.name.as_str().to_owned(),
+                &slot.value,
+                &slot.location,
+            ));
+        }
+        for sub in &self.subkeys {
+            let path = if prefix.is_empty() {
+                sub.name.clone()
+            } else {
+                format!("{prefix}\\{}", sub.name)
+            };
+            sub.flatten_into(&path, out);
+        }
+    }
+}
