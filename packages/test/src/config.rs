@@ -1,0 +1,146 @@
+//! The Test package's registry parameters.
+
+use crate::keys::UserKey;
+use sspi_core::{PackageParameters, SecurityResult};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The fewest legs a mutually authenticated handshake needs (hello, challenge, proof).
+pub const MIN_LEGS: u32 = 3;
+/// The most legs the package accepts.
+pub const MAX_LEGS: u32 = 16;
+
+/// The parameters of `HKEY_LOCAL_MACHINE\Comm\SecurityProviders\Test`.
+#[derive(Debug)]
+pub struct TestConfig {
+    /// `Legs` (REG_DWORD, 3..=16, default 3): tokens exchanged in a handshake.
+    pub legs: u8,
+    /// `CompleteAuthToken` (REG_DWORD 0/1, default 0): legs that produce a token
+    /// return SEC_I_COMPLETE_NEEDED / SEC_I_COMPLETE_AND_CONTINUE, and the
+    /// token is finished by CompleteAuthToken.
+    pub complete_auth_token: bool,
+    /// `ContextLifetime` (REG_DWORD seconds, default 36000).
+    pub context_lifetime: Duration,
+    /// `DefaultDomain` (REG_SZ): the domain of users that name none.
+    pub default_domain: String,
+    /// `DefaultUser` (REG_SZ): the client identity used when the application supplies none.
+    pub default_user: Option<String>,
+    /// `Users\<name>` subkeys with `Password` (REG_SZ) and optional `Domain` (REG_SZ).
+    users: HashMap<UserId, UserEntry>,
+}
+
+/// A user's identity, compared case-insensitively (domain and user name).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UserId {
+    domain: String,
+    user: String,
+}
+
+impl UserId {
+    /// The identity of `user` in `domain`.
+    pub fn new(domain: &str, user: &str) -> Self {
+        Self {
+            domain: domain.to_ascii_uppercase(),
+            user: user.to_ascii_lowercase(),
+        }
+    }
+}
+
+/// One user of the database.
+#[derive(Debug)]
+pub struct UserEntry {
+    /// The domain as configured.
+    pub domain: String,
+    /// The user name as configured.
+    pub user: String,
+    /// The key derived from the password.
+    pub key: Arc<UserKey>,
+}
+
+impl TestConfig {
+    /// Reads the package's parameters, naming the file, line and value of any problem.
+    pub fn from_parameters(params: &PackageParameters) -> SecurityResult<Self> {
+        let legs = params.dword("Legs")?.unwrap_or(MIN_LEGS);
+        if !(MIN_LEGS..=MAX_LEGS).contains(&legs) {
+            return Err(params.error(
+                "Legs",
+                format_args!("Legs must be between {MIN_LEGS} and {MAX_LEGS}, not {legs}"),
+            ));
+        }
+        let complete_auth_token = match params.dword("CompleteAuthToken")?.unwrap_or(0) {
+            0 => false,
+            1 => true,
+            other => {
+                return Err(params.error(
+                    "CompleteAuthToken",
+                    format_args!("CompleteAuthToken must be 0 or 1, not {other}"),
+                ));
+            }
+        };
+        let lifetime = params.dword("ContextLifetime")?.unwrap_or(36_000);
+        if lifetime == 0 {
+            return Err(params.error(
+                "ContextLifetime",
+                "ContextLifetime must be at least 1 second",
+            ));
+        }
+        let default_domain = params.string("DefaultDomain")?.unwrap_or("").to_string();
+        let default_user = params.string("DefaultUser")?.map(str::to_string);
+
+        let mut users = HashMap::new();
+        for name in params.subkeys_of("Users") {
+            let key = format!("Users\\{name}");
+            let value = |value: &str| {
+                params
+                    .values_in(&key)
+                    .find(|p| p.name.eq_ignore_ascii_case(value))
+            };
+            let password = match value("Password").map(|p| &p.value) {
+                Some(sspi_core::ParameterValue::Sz(s)) => s.as_str(),
+                Some(other) => {
+                    return Err(params.error(
+                        &format!("{key}\\Password"),
+                        format_args!("expected REG_SZ, found {}", other.type_name()),
+                    ));
+                }
+                None => {
+                    return Err(params.error(
+                        &format!("{key}\\Password"),
+                        format_args!("user {name} has no Password value"),
+                    ));
+                }
+            };
+            let domain = match value("Domain").map(|p| &p.value) {
+                Some(sspi_core::ParameterValue::Sz(s)) => s.to_string(),
+                Some(other) => {
+                    return Err(params.error(
+                        &format!("{key}\\Domain"),
+                        format_args!("expected REG_SZ, found {}", other.type_name()),
+                    ));
+                }
+                None => default_domain.clone(),
+            };
+            let entry = UserEntry {
+                key: Arc::new(UserKey::derive(&domain, &name, password.as_bytes())),
+                domain,
+                user: name.clone(),
+            };
+            users.insert(UserId::new(&entry.domain, &entry.user), entry);
+        }
+
+        Ok(Self {
+            legs: legs as u8,
+            complete_auth_token,
+            context_lifetime: Duration::from_secs(u64::from(lifetime)),
+            default_domain,
+            default_user,
+            users,
+        })
+    }
+
+    /// The user `domain\user`, if configured.
+    pub fn user(&self, domain: &str, user: &str) -> Option<&UserEntry> {
+        self.users.get(&UserId::new(domain, user))
+    }
+}

@@ -1,0 +1,436 @@
+//! The handshake as a state machine: each state is its own type, consumed by
+//! the transition that the next token drives, so a wrong transition cannot be
+//! written.
+//!
+//! Legs (N = `Legs`, at least 3), client legs odd, server legs even:
+//! 1. hello (client): user, domain, requested flags, client nonce;
+//! 2. challenge (server): server nonce and the server's proof of the user's key;
+//! 3. proof (client): the client's proof over hello and challenge;
+//! 4. and later, up to N: confirm (alternating), a MAC of the transcript under
+//!    the session's confirmation key.
+//!
+//! The side that sends leg N is complete after sending it; the other side
+//! after checking it.
+
+use crate::config::TestConfig;
+use crate::keys::{Secret32, SessionKeys, Side, UserKey, random32};
+use crate::protection::Protection;
+use crate::token::{self, Body, Token};
+use hmac::Mac;
+use sha2::{Digest, Sha256};
+use sspi_core::{IscReq, SecurityError, SecurityResult, SecurityStatus, TimeStamp};
+use std::sync::Arc;
+
+/// The authenticated identity of a context.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// The user's domain.
+    pub domain: String,
+    /// The user name.
+    pub user: String,
+}
+
+impl Identity {
+    /// "DOMAIN\user", as SECPKG_ATTR_NAMES reports it.
+    pub fn qualified(&self) -> String {
+        if self.domain.is_empty() {
+            self.user.clone()
+        } else {
+            format!("{}\\{}", self.domain, self.user)
+        }
+    }
+}
+
+/// A client's identity and key.
+pub struct ClientIdentity {
+    /// Who the client claims to be.
+    pub identity: Identity,
+    /// The key from the client's password.
+    pub key: Arc<UserKey>,
+}
+
+/// What a transition wants sent, if anything.
+pub enum Outgoing {
+    /// Nothing: the last leg was the peer's.
+    Nothing,
+    /// A hello.
+    Hello {
+        /// Requested flags.
+        flags: u32,
+        /// The client nonce.
+        nonce: Secret32,
+        /// The client's domain.
+        domain: String,
+        /// The client's user name.
+        user: String,
+    },
+    /// A challenge.
+    Challenge {
+        /// The server nonce.
+        nonce: Secret32,
+        /// The server's proof.
+        proof: [u8; 32],
+    },
+    /// A proof.
+    Proof([u8; 32]),
+    /// A confirmation MAC.
+    Confirm([u8; 32]),
+}
+
+/// The handshake's states.
+pub enum State {
+    /// Client, before leg 1.
+    ClientStart(ClientStart),
+    /// Client, after sending the hello.
+    ClientSentHello(ClientSentHello),
+    /// Server, before leg 1.
+    ServerStart(ServerStart),
+    /// Server, after sending the challenge.
+    ServerSentChallenge(ServerSentChallenge),
+    /// Either side, waiting for the peer's confirmation leg.
+    AwaitConfirm(Confirmed),
+    /// Complete.
+    Established(Established),
+    /// A call failed: the context can only be deleted.
+    Failed,
+}
+
+/// Client, before leg 1.
+pub struct ClientStart {
+    /// The client's identity.
+    pub client: ClientIdentity,
+    /// ISC_REQ flags.
+    pub req: IscReq,
+}
+
+/// Client, waiting for the challenge.
+pub struct ClientSentHello {
+    client: ClientIdentity,
+    req: IscReq,
+    nonce: Secret32,
+}
+
+/// Server, before leg 1.
+pub struct ServerStart;
+
+/// Server, waiting for the proof.
+pub struct ServerSentChallenge {
+    identity: Identity,
+    key: Arc<UserKey>,
+    known_user: bool,
+    client_flags: u32,
+    client_nonce: [u8; 32],
+    nonce: Secret32,
+}
+
+/// Both proofs checked: keys agreed, confirmation legs may follow.
+pub struct Confirmed {
+    /// The authenticated client.
+    pub identity: Identity,
+    /// The client's ISC_REQ flags (what was negotiated).
+    pub client_flags: u32,
+    /// The session keys.
+    pub keys: SessionKeys,
+}
+
+/// A complete context.
+pub struct Established {
+    /// The authenticated client.
+    pub identity: Identity,
+    /// The client's ISC_REQ flags (what was negotiated).
+    pub client_flags: u32,
+    /// When it was established.
+    pub start: TimeStamp,
+    /// The per-message state.
+    pub protection: Protection,
+}
+
+/// The common parts a transition reads: configuration, side, transcript.
+pub struct Shared<'a> {
+    /// The package configuration.
+    pub config: &'a TestConfig,
+    /// This side.
+    pub side: Side,
+    /// Hash of every token so far.
+    pub transcript: &'a Sha256,
+}
+
+impl Shared<'_> {
+    fn transcript_hash(&self) -> [u8; 32] {
+        self.transcript.clone().finalize().into()
+    }
+
+    fn expect<'t>(&self, input: &'t [u8], leg: u8) -> SecurityResult<Token<'t>> {
+        let token = token::parse(input)?;
+        if token.legs != self.config.legs {
+            return Err(SecurityError::invalid_token(format!(
+                "the peer runs a {}-leg handshake, this side is configured for {} (registry value Legs)",
+                token.legs, self.config.legs
+            )));
+        }
+        if token.leg != leg {
+            return Err(SecurityError::invalid_token(format!(
+                "expected leg {leg}, got leg {} ({}): tokens out of order",
+                token.leg,
+                token.body.name()
+            )));
+        }
+        Ok(token)
+    }
+
+    /// After receiving leg `received` (and checking it): what to send and where to go.
+    fn after_proofs(
+        &self,
+        received: u8,
+        confirmed: Confirmed,
+    ) -> SecurityResult<(Outgoing, State)> {
+        let legs = self.config.legs;
+        if received == legs {
+            return Ok((Outgoing::Nothing, establish(self.config, confirmed)));
+        }
+        // We send leg `received + 1`: a confirmation MAC over the transcript so far.
+        let mac = confirm_mac(&confirmed.keys, received + 1, &self.transcript_hash());
+        let next = if received + 1 == legs {
+            establish(self.config, confirmed)
+        } else {
+            State::AwaitConfirm(confirmed)
+        };
+        Ok((Outgoing::Confirm(mac), next))
+    }
+}
+
+fn confirm_mac(keys: &SessionKeys, leg: u8, transcript: &[u8; 32]) -> [u8; 32] {
+    let mut mac = keys.confirm_mac();
+    mac.update(b"confirm");
+    mac.update(&[leg]);
+    mac.update(transcript);
+    mac.finalize().into_bytes().into()
+}
+
+fn establish(config: &TestConfig, confirmed: Confirmed) -> State {
+    let start = TimeStamp::now();
+    let confidentiality = IscReq(confirmed.client_flags).contains(IscReq::CONFIDENTIALITY);
+    State::Established(Established {
+        identity: confirmed.identity,
+        client_flags: confirmed.client_flags,
+        start,
+        protection: Protection::new(
+            confirmed.keys,
+            confidentiality,
+            start.after(config.context_lifetime),
+        ),
+    })
+}
+
+fn logon_denied(message: &str) -> SecurityError {
+    SecurityError::new(SecurityStatus::SEC_E_LOGON_DENIED, message)
+}
+
+impl ClientStart {
+    /// Leg 1: send the hello.
+    pub fn send_hello(self) -> SecurityResult<(Outgoing, State)> {
+        let nonce = random32()?;
+        let outgoing = Outgoing::Hello {
+            flags: self.req.0,
+            nonce: nonce.clone(),
+            domain: self.client.identity.domain.clone(),
+            user: self.client.identity.user.clone(),
+        };
+        Ok((
+            outgoing,
+            State::ClientSentHello(ClientSentHello {
+                client: self.client,
+                req: self.req,
+                nonce,
+            }),
+        ))
+    }
+}
+
+impl ClientSentHello {
+    /// Leg 2 in, leg 3 out: check the server's proof, send ours.
+    ///
+    /// `hello_hash` is the hash of the hello alone; `shared.transcript` already
+    /// holds hello and challenge.
+    pub fn receive_challenge(
+        self,
+        shared: &Shared<'_>,
+        hello_hash: &[u8; 32],
+        server_nonce: &[u8; 32],
+        server_proof: &[u8; 32],
+    ) -> SecurityResult<(Outgoing, State)> {
+        if !self
+            .client
+            .key
+            .verify_server_proof(hello_hash, server_nonce, server_proof)
+        {
+            return Err(logon_denied(
+                "the server's proof does not match this user's key: wrong password, \
+                 or the server does not know this user",
+            ));
+        }
+        let transcript = shared.transcript_hash();
+        let proof = self.client.key.client_proof(&transcript);
+        // The proof is part of the transcript the keys are bound to; both sides
+        // derive them from the hash of hello and challenge.
+        let keys =
+            self.client
+                .key
+                .session_keys(&self.nonce, server_nonce, &transcript, Side::Client)?;
+        let confirmed = Confirmed {
+            identity: self.client.identity,
+            client_flags: self.req.0,
+            keys,
+        };
+        let legs = shared.config.legs;
+        let next = if legs == 3 {
+            establish(shared.config, confirmed)
+        } else {
+            State::AwaitConfirm(confirmed)
+        };
+        Ok((Outgoing::Proof(proof), next))
+    }
+}
+
+impl ServerStart {
+    /// Leg 1 in, leg 2 out: look the user up and answer with a challenge.
+    pub fn receive_hello(
+        self,
+        shared: &Shared<'_>,
+        flags: u32,
+        client_nonce: &[u8; 32],
+        domain: &str,
+        user: &str,
+    ) -> SecurityResult<(Outgoing, State)> {
+        let (identity, key, known_user) = match shared.config.user(domain, user) {
+            Some(entry) => (
+                Identity {
+                    domain: entry.domain.clone(),
+                    user: entry.user.clone(),
+                },
+                Arc::clone(&entry.key),
+                true,
+            ),
+            // An unknown user gets a random key: the handshake then fails at the
+            // proof exactly as a wrong password does, and reveals nothing.
+            None => (
+                Identity {
+                    domain: domain.to_string(),
+                    user: user.to_string(),
+                },
+                Arc::new(UserKey::random()?),
+                false,
+            ),
+        };
+        let hello_hash = shared.transcript_hash();
+        let nonce = random32()?;
+        let proof = key.server_proof(&hello_hash, &nonce);
+        Ok((
+            Outgoing::Challenge {
+                nonce: nonce.clone(),
+                proof,
+            },
+            State::ServerSentChallenge(ServerSentChallenge {
+                identity,
+                key,
+                known_user,
+                client_flags: flags,
+                client_nonce: *client_nonce,
+                nonce,
+            }),
+        ))
+    }
+}
+
+impl ServerSentChallenge {
+    /// Leg 3 in: check the client's proof. `transcript_before` is the hash of
+    /// hello and challenge (the proof is over it).
+    pub fn receive_proof(
+        self,
+        shared: &Shared<'_>,
+        transcript_before: &[u8; 32],
+        proof: &[u8; 32],
+    ) -> SecurityResult<(Outgoing, State)> {
+        if !self.key.verify_client_proof(transcript_before, proof) || !self.known_user {
+            return Err(logon_denied(&format!(
+                "logon denied for {}: unknown user or wrong password",
+                self.identity.qualified()
+            )));
+        }
+        let keys = self.key.session_keys(
+            &self.client_nonce,
+            &self.nonce,
+            transcript_before,
+            Side::Server,
+        )?;
+        shared.after_proofs(
+            3,
+            Confirmed {
+                identity: self.identity,
+                client_flags: self.client_flags,
+                keys,
+            },
+        )
+    }
+}
+
+impl Confirmed {
+    /// Leg `leg` (a confirmation) in: check it against `transcript_before`.
+    pub fn receive_confirm(
+        self,
+        shared: &Shared<'_>,
+        leg: u8,
+        transcript_before: &[u8; 32],
+        mac: &[u8; 32],
+    ) -> SecurityResult<(Outgoing, State)> {
+        let mut expected = self.keys.confirm_mac();
+        expected.update(b"confirm");
+        expected.update(&[leg]);
+        expected.update(transcript_before);
+        if expected.verify_slice(mac).is_err() {
+            return Err(SecurityError::new(
+                SecurityStatus::SEC_E_MUTUAL_AUTH_FAILED,
+                format!(
+                    "confirmation leg {leg} does not verify: the peer does not hold the session keys"
+                ),
+            ));
+        }
+        shared.after_proofs(leg, self)
+    }
+}
+
+/// Parses and routes one incoming token for the current state.
+pub fn receive(
+    state: State,
+    shared: &Shared<'_>,
+    leg: u8,
+    input: &[u8],
+    before: &[u8; 32],
+    hello_hash: &[u8; 32],
+) -> SecurityResult<(Outgoing, State)> {
+    let token = shared.expect(input, leg)?;
+    match (state, token.body) {
+        (
+            State::ServerStart(s),
+            Body::Hello {
+                flags,
+                nonce,
+                domain,
+                user,
+            },
+        ) => s.receive_hello(shared, flags, nonce, domain, user),
+        (State::ClientSentHello(s), Body::Challenge { nonce, proof }) => {
+            s.receive_challenge(shared, hello_hash, nonce, proof)
+        }
+        (State::ServerSentChallenge(s), Body::Proof { proof }) => {
+            s.receive_proof(shared, before, proof)
+        }
+        (State::AwaitConfirm(s), Body::Confirm { mac }) => {
+            s.receive_confirm(shared, leg, before, mac)
+        }
+        (_, body) => Err(SecurityError::invalid_token(format!(
+            "unexpected {} message at leg {leg}",
+            body.name()
+        ))),
+    }
+}

@@ -1,0 +1,30 @@
+//! # The Test security package
+//!
+//! A real, deterministic multi-leg handshake with mutual authentication, for
+//! applications and tests that need to exercise every SSPI handshake status:
+//!
+//! * `Legs` (3..=16) tokens: hello, challenge (server proof), proof (client
+//!   proof), then confirmation legs; `CompleteAuthToken=1` makes every leg
+//!   that produces a token return SEC_I_COMPLETE_NEEDED or
+//!   SEC_I_COMPLETE_AND_CONTINUE;
+//! * users and passwords from the registry key's `Users` subkeys;
+//! * signatures with HMAC-SHA256 over a per-direction sequence number;
+//! * sealing with AES-256-GCM (ring), keys per direction from HKDF over the
+//!   handshake transcript;
+//! * wrong password: SEC_E_LOGON_DENIED; tampering: SEC_E_MESSAGE_ALTERED;
+//!   replay or reorder: SEC_E_OUT_OF_SEQUENCE; calls in the wrong order: a
+//!   clear error, never a panic.
+#![deny(missing_docs)]
+
+pub mod config;
+pub mod context;
+pub mod handshake;
+pub mod keys;
+pub mod package;
+pub mod protection;
+pub mod token;
+
+pub use context::TestContext;
+pub use package::{PACKAGE_NAME, TestCredentials, TestPackage, TestPackageFactory};
+
+sspi_core::declare_library!(pub TEST_LIBRARY = "test" => [TestPackageFactory]);

@@ -1,0 +1,250 @@
+//! Per-message protection of an established context: HMAC-SHA256 signatures
+//! and AES-256-GCM sealing, with one sequence number per direction.
+//!
+//! Everything here works in place on the caller's buffers and allocates nothing.
+//!
+//! ```text
+//! signature (TOKEN, 44 bytes): version u32 LE = 1 | sequence u64 BE | HMAC-SHA256(sign key, sequence | DATA...)
+//! seal trailer (TOKEN, 28 bytes): version u32 LE = 1 | sequence u64 BE | GCM tag [16]
+//!   (nonce = 0u32 | sequence, associated data = version | sequence, keys per direction)
+//! ```
+
+use crate::keys::SessionKeys;
+use hmac::Mac;
+use ring::aead;
+use sspi_core::{SecBuffer, SecBufferType, SecurityStatus, TimeStamp};
+
+const VERSION: [u8; 4] = 1u32.to_le_bytes();
+const HEADER_LEN: usize = 12;
+/// `cbMaxSignature`.
+pub const SIGNATURE_LEN: usize = HEADER_LEN + 32;
+/// `cbSecurityTrailer`.
+pub const TRAILER_LEN: usize = HEADER_LEN + 16;
+
+/// The keys and counters of an established context.
+pub struct Protection {
+    keys: SessionKeys,
+    send_sequence: u64,
+    receive_sequence: u64,
+    confidentiality: bool,
+    expiry: TimeStamp,
+}
+
+impl Protection {
+    /// Protection with fresh counters; sealing only if confidentiality was negotiated.
+    pub fn new(keys: SessionKeys, confidentiality: bool, expiry: TimeStamp) -> Self {
+        Self {
+            keys,
+            send_sequence: 0,
+            receive_sequence: 0,
+            confidentiality,
+            expiry,
+        }
+    }
+
+    /// The session keys.
+    pub fn keys(&self) -> &SessionKeys {
+        &self.keys
+    }
+
+    fn check_alive(&self) -> Result<(), SecurityStatus> {
+        if TimeStamp::now() > self.expiry {
+            return Err(SecurityStatus::SEC_E_CONTEXT_EXPIRED);
+        }
+        Ok(())
+    }
+
+    fn next_send(&mut self) -> Result<u64, SecurityStatus> {
+        let sequence = self.send_sequence;
+        self.send_sequence = sequence
+            .checked_add(1)
+            .ok_or(SecurityStatus::SEC_E_CONTEXT_EXPIRED)?;
+        Ok(sequence)
+    }
+
+    /// Checks the peer's sequence number after the message authenticated.
+    fn accept_receive(&mut self, sequence: u64) -> Result<(), SecurityStatus> {
+        if sequence != self.receive_sequence {
+            return Err(SecurityStatus::SEC_E_OUT_OF_SEQUENCE);
+        }
+        self.receive_sequence += 1;
+        Ok(())
+    }
+
+    /// MakeSignature.
+    pub fn make_signature(
+        &mut self,
+        qop: u32,
+        message: &mut [SecBuffer<'_>],
+    ) -> Result<(), SecurityStatus> {
+        if qop != 0 {
+            return Err(SecurityStatus::SEC_E_QOP_NOT_SUPPORTED);
+        }
+        self.check_alive()?;
+        let token_len = token_buffer(message)?.len();
+        if token_len < SIGNATURE_LEN {
+            return Err(SecurityStatus::SEC_E_BUFFER_TOO_SMALL);
+        }
+        let sequence = self.next_send()?;
+        let mac = signature_mac(&self.keys.sign_out, sequence, message);
+        let token = token_buffer(message)?;
+        let out = token.as_mut_slice();
+        out[..4].copy_from_slice(&VERSION);
+        out[4..HEADER_LEN].copy_from_slice(&sequence.to_be_bytes());
+        out[HEADER_LEN..SIGNATURE_LEN].copy_from_slice(&mac.finalize().into_bytes());
+        token.truncate(SIGNATURE_LEN);
+        Ok(())
+    }
+
+    /// VerifySignature.
+    pub fn verify_signature(
+        &mut self,
+        message: &mut [SecBuffer<'_>],
+    ) -> Result<u32, SecurityStatus> {
+        self.check_alive()?;
+        let token = token_buffer(message)?.as_slice();
+        if token.len() != SIGNATURE_LEN || token[..4] != VERSION {
+            return Err(SecurityStatus::SEC_E_INVALID_TOKEN);
+        }
+        let sequence = read_sequence(token);
+        let mut expected = [0u8; 32];
+        expected.copy_from_slice(&token[HEADER_LEN..SIGNATURE_LEN]);
+        let mac = signature_mac(&self.keys.sign_in, sequence, message);
+        mac.verify_slice(&expected)
+            .map_err(|_| SecurityStatus::SEC_E_MESSAGE_ALTERED)?;
+        self.accept_receive(sequence)?;
+        Ok(0)
+    }
+
+    /// EncryptMessage: seals the one writable DATA buffer in place.
+    pub fn encrypt_message(
+        &mut self,
+        qop: u32,
+        message: &mut [SecBuffer<'_>],
+    ) -> Result<(), SecurityStatus> {
+        if !self.confidentiality {
+            return Err(SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION);
+        }
+        if qop != 0 {
+            return Err(SecurityStatus::SEC_E_QOP_NOT_SUPPORTED);
+        }
+        self.check_alive()?;
+        let (token, data) = token_and_data(message)?;
+        if token.len() < TRAILER_LEN {
+            return Err(SecurityStatus::SEC_E_BUFFER_TOO_SMALL);
+        }
+        let sequence = self.next_send()?;
+        let mut header = [0u8; HEADER_LEN];
+        header[..4].copy_from_slice(&VERSION);
+        header[4..].copy_from_slice(&sequence.to_be_bytes());
+        let tag = self
+            .keys
+            .seal_out
+            .seal_in_place_separate_tag(
+                nonce(sequence),
+                aead::Aad::from(header),
+                data.as_mut_slice(),
+            )
+            .map_err(|_| SecurityStatus::SEC_E_ENCRYPT_FAILURE)?;
+        let out = token.as_mut_slice();
+        out[..HEADER_LEN].copy_from_slice(&header);
+        out[HEADER_LEN..TRAILER_LEN].copy_from_slice(tag.as_ref());
+        token.truncate(TRAILER_LEN);
+        Ok(())
+    }
+
+    /// DecryptMessage: authenticates and opens the DATA buffer in place.
+    pub fn decrypt_message(
+        &mut self,
+        message: &mut [SecBuffer<'_>],
+    ) -> Result<u32, SecurityStatus> {
+        if !self.confidentiality {
+            return Err(SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION);
+        }
+        self.check_alive()?;
+        let (token, data) = token_and_data(message)?;
+        let trailer = token.as_slice();
+        if trailer.len() != TRAILER_LEN || trailer[..4] != VERSION {
+            return Err(SecurityStatus::SEC_E_INVALID_TOKEN);
+        }
+        let sequence = read_sequence(trailer);
+        let mut header = [0u8; HEADER_LEN];
+        header.copy_from_slice(&trailer[..HEADER_LEN]);
+        let tag = aead::Tag::try_from(&trailer[HEADER_LEN..TRAILER_LEN])
+            .map_err(|_| SecurityStatus::SEC_E_INVALID_TOKEN)?;
+        let opened = self.keys.seal_in.open_in_place_separate_tag(
+            nonce(sequence),
+            aead::Aad::from(header),
+            tag,
+            data.as_mut_slice(),
+            0..,
+        );
+        if opened.is_err() {
+            return Err(SecurityStatus::SEC_E_MESSAGE_ALTERED);
+        }
+        if let Err(status) = self.accept_receive(sequence) {
+            // Authentic but replayed or reordered: do not hand out its plaintext.
+            data.as_mut_slice().fill(0);
+            return Err(status);
+        }
+        Ok(0)
+    }
+}
+
+fn nonce(sequence: u64) -> aead::Nonce {
+    let mut bytes = [0u8; aead::NONCE_LEN];
+    bytes[4..].copy_from_slice(&sequence.to_be_bytes());
+    aead::Nonce::assume_unique_for_key(bytes)
+}
+
+fn read_sequence(token: &[u8]) -> u64 {
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&token[4..HEADER_LEN]);
+    u64::from_be_bytes(bytes)
+}
+
+fn signature_mac(
+    key: &crate::keys::HmacSha256,
+    sequence: u64,
+    message: &[SecBuffer<'_>],
+) -> crate::keys::HmacSha256 {
+    let mut mac = key.clone();
+    mac.update(&sequence.to_be_bytes());
+    for buffer in message.iter().filter(|b| b.kind() == SecBufferType::DATA) {
+        mac.update(buffer.as_slice());
+    }
+    mac
+}
+
+fn token_buffer<'m, 'a>(
+    message: &'m mut [SecBuffer<'a>],
+) -> Result<&'m mut SecBuffer<'a>, SecurityStatus> {
+    message
+        .iter_mut()
+        .find(|b| b.kind() == SecBufferType::TOKEN)
+        .ok_or(SecurityStatus::SEC_E_INVALID_TOKEN)
+}
+
+/// The TOKEN buffer and the single writable DATA buffer of a sealing call.
+fn token_and_data<'m, 'a>(
+    message: &'m mut [SecBuffer<'a>],
+) -> Result<(&'m mut SecBuffer<'a>, &'m mut SecBuffer<'a>), SecurityStatus> {
+    let mut token = None;
+    let mut data = None;
+    for buffer in message.iter_mut() {
+        match buffer.kind() {
+            SecBufferType::TOKEN if token.is_none() => token = Some(buffer),
+            SecBufferType::DATA if buffer.buffer_type().is_readonly() => {
+                return Err(SecurityStatus::SEC_E_INVALID_PARAMETER);
+            }
+            SecBufferType::DATA if data.is_none() => data = Some(buffer),
+            SecBufferType::DATA => return Err(SecurityStatus::SEC_E_INVALID_PARAMETER),
+            _ => {}
+        }
+    }
+    match (token, data) {
+        (Some(token), Some(data)) => Ok((token, data)),
+        (None, _) => Err(SecurityStatus::SEC_E_INVALID_TOKEN),
+        (_, None) => Err(SecurityStatus::SEC_E_INVALID_PARAMETER),
+    }
+}
