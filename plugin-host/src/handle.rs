@@ -1,0 +1,368 @@
+//! Credential and context handles: each holds its package's object, so every
+//! call goes straight to the package that created it, with no lookup.
+
+use abi_stable::std_types::{RResult, RSliceMut, RStr};
+use sspi_core::ffi::{ContextBox, CredentialsBox};
+use sspi_core::{
+    AscReq, ContextSizes, CredentialUse, HandshakeStep, IscReq, Lifespan, PackageInfo, SecBuffer,
+    SecretBytes, SecurityError, SecurityStatus,
+};
+use std::fmt;
+use std::sync::Arc;
+
+/// What the host knows of the package behind a handle.
+#[derive(Debug)]
+pub struct PackageMeta {
+    /// The package name.
+    pub name: String,
+    /// Its `SecPkgInfo`.
+    pub info: PackageInfo,
+}
+
+fn checked<T>(
+    meta: &PackageMeta,
+    call: &str,
+    result: RResult<T, SecurityError>,
+) -> Result<T, SecurityError> {
+    result
+        .into_result()
+        .map_err(|e| e.context(format_args!("{} {call}", meta.name)))
+}
+
+/// A credential handle (`CredHandle`). FreeCredentialsHandle is `drop`.
+pub struct CredentialsHandle {
+    inner: CredentialsBox,
+    meta: Arc<PackageMeta>,
+}
+
+impl fmt::Debug for CredentialsHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CredentialsHandle")
+            .field("package", &self.meta.name)
+            .finish()
+    }
+}
+
+impl CredentialsHandle {
+    pub(crate) fn new(inner: CredentialsBox, meta: Arc<PackageMeta>) -> Self {
+        Self { inner, meta }
+    }
+
+    /// The package the credentials belong to.
+    pub fn package_name(&self) -> &str {
+        &self.meta.name
+    }
+
+    /// The package's `SecPkgInfo`.
+    pub fn package_info(&self) -> &PackageInfo {
+        &self.meta.info
+    }
+
+    /// The direction they were acquired for.
+    pub fn credential_use(&self) -> CredentialUse {
+        self.inner.credential_use()
+    }
+
+    /// QueryCredentialsAttributes(SECPKG_CRED_ATTR_NAMES).
+    pub fn query_credentials_names(&self) -> Result<String, SecurityError> {
+        checked(&self.meta, "QueryCredentialsAttributes", self.inner.names())
+            .map(|n| n.into_string())
+    }
+
+    /// InitializeSecurityContext: one client leg.
+    ///
+    /// Pass `None` in `context` on the first call; the context is created and
+    /// stored there if the leg succeeds. `input` holds the server's token
+    /// (empty on the first leg); `output` needs a TOKEN buffer of `cbMaxToken`
+    /// bytes and is shrunk to the token to send.
+    pub fn initialize_security_context(
+        &self,
+        context: &mut Option<SecurityContextHandle>,
+        target: Option<&str>,
+        req: IscReq,
+        input: &mut [SecBuffer<'_>],
+        output: &mut [SecBuffer<'_>],
+    ) -> Result<HandshakeStep, SecurityError> {
+        const CALL: &str = "InitializeSecurityContext";
+        let step = match context {
+            Some(existing) => existing.initialize(input, output),
+            None => {
+                let boxed = checked(
+                    &self.meta,
+                    CALL,
+                    self.inner.new_client_context(
+                        RStr::from_str(target.unwrap_or("")),
+                        target.is_some(),
+                        req,
+                    ),
+                )?;
+                let mut created = SecurityContextHandle {
+                    inner: boxed,
+                    meta: Arc::clone(&self.meta),
+                };
+                let step = created.initialize(input, output)?;
+                *context = Some(created);
+                Ok(step)
+            }
+        };
+        log_step(&self.meta, CALL, &step);
+        step
+    }
+
+    /// AcceptSecurityContext: one server leg (see [`Self::initialize_security_context`]).
+    pub fn accept_security_context(
+        &self,
+        context: &mut Option<SecurityContextHandle>,
+        req: AscReq,
+        input: &mut [SecBuffer<'_>],
+        output: &mut [SecBuffer<'_>],
+    ) -> Result<HandshakeStep, SecurityError> {
+        const CALL: &str = "AcceptSecurityContext";
+        let step = match context {
+            Some(existing) => existing.accept(input, output),
+            None => {
+                let boxed = checked(&self.meta, CALL, self.inner.new_server_context(req))?;
+                let mut created = SecurityContextHandle {
+                    inner: boxed,
+                    meta: Arc::clone(&self.meta),
+                };
+                let step = created.accept(input, output)?;
+                *context = Some(created);
+                Ok(step)
+            }
+        };
+        log_step(&self.meta, CALL, &step);
+        step
+    }
+}
+
+fn log_step(meta: &PackageMeta, call: &str, step: &Result<HandshakeStep, SecurityError>) {
+    match step {
+        Ok(step) => {
+            tracing::debug!(package = %meta.name, call, status = %step.status, "handshake leg")
+        }
+        Err(e) => {
+            tracing::debug!(package = %meta.name, call, status = %e.status(), "handshake leg failed")
+        }
+    }
+}
+
+/// SECPKG_ATTR_* values QueryContextAttributes answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum ContextAttribute {
+    /// SECPKG_ATTR_SIZES
+    Sizes = 0,
+    /// SECPKG_ATTR_NAMES
+    Names = 1,
+    /// SECPKG_ATTR_LIFESPAN
+    Lifespan = 2,
+    /// SECPKG_ATTR_SESSION_KEY
+    SessionKey = 9,
+    /// SECPKG_ATTR_PACKAGE_INFO
+    PackageInfo = 10,
+    /// SECPKG_ATTR_FLAGS
+    Flags = 14,
+}
+
+/// What QueryContextAttributes returned.
+#[derive(Debug, Clone)]
+pub enum ContextAttributeValue {
+    /// SecPkgContext_Sizes
+    Sizes(ContextSizes),
+    /// SecPkgContext_Names
+    Names(String),
+    /// SecPkgContext_Lifespan
+    Lifespan(Lifespan),
+    /// SecPkgContext_SessionKey
+    SessionKey(SecretBytes),
+    /// SecPkgContext_PackageInfo
+    PackageInfo(PackageInfo),
+    /// SecPkgContext_Flags (ISC_RET or ASC_RET bits)
+    Flags(u32),
+}
+
+/// A security context handle (`CtxtHandle`). DeleteSecurityContext is `drop`.
+pub struct SecurityContextHandle {
+    inner: ContextBox,
+    meta: Arc<PackageMeta>,
+}
+
+impl fmt::Debug for SecurityContextHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecurityContextHandle")
+            .field("package", &self.meta.name)
+            .finish()
+    }
+}
+
+impl SecurityContextHandle {
+    fn initialize(
+        &mut self,
+        input: &mut [SecBuffer<'_>],
+        output: &mut [SecBuffer<'_>],
+    ) -> Result<HandshakeStep, SecurityError> {
+        let result = self.inner.initialize_security_context(
+            RSliceMut::from_mut_slice(input),
+            RSliceMut::from_mut_slice(output),
+        );
+        checked(&self.meta, "InitializeSecurityContext", result)
+    }
+
+    fn accept(
+        &mut self,
+        input: &mut [SecBuffer<'_>],
+        output: &mut [SecBuffer<'_>],
+    ) -> Result<HandshakeStep, SecurityError> {
+        let result = self.inner.accept_security_context(
+            RSliceMut::from_mut_slice(input),
+            RSliceMut::from_mut_slice(output),
+        );
+        checked(&self.meta, "AcceptSecurityContext", result)
+    }
+
+    /// The package the context belongs to.
+    pub fn package_name(&self) -> &str {
+        &self.meta.name
+    }
+
+    /// CompleteAuthToken: finishes the token of a leg that returned
+    /// SEC_I_COMPLETE_NEEDED or SEC_I_COMPLETE_AND_CONTINUE.
+    pub fn complete_auth_token(
+        &mut self,
+        token: &mut [SecBuffer<'_>],
+    ) -> Result<(), SecurityError> {
+        let result = self
+            .inner
+            .complete_auth_token(RSliceMut::from_mut_slice(token));
+        checked(&self.meta, "CompleteAuthToken", result)
+    }
+
+    /// QueryContextAttributes.
+    pub fn query_context_attributes(
+        &self,
+        attribute: ContextAttribute,
+    ) -> Result<ContextAttributeValue, SecurityError> {
+        Ok(match attribute {
+            ContextAttribute::Sizes => ContextAttributeValue::Sizes(self.sizes()?),
+            ContextAttribute::Names => ContextAttributeValue::Names(self.names()?),
+            ContextAttribute::Lifespan => ContextAttributeValue::Lifespan(self.lifespan()?),
+            ContextAttribute::SessionKey => ContextAttributeValue::SessionKey(self.session_key()?),
+            ContextAttribute::PackageInfo => {
+                ContextAttributeValue::PackageInfo(self.meta.info.clone())
+            }
+            ContextAttribute::Flags => ContextAttributeValue::Flags(self.flags()?),
+        })
+    }
+
+    /// QueryContextAttributes(SECPKG_ATTR_SIZES).
+    pub fn sizes(&self) -> Result<ContextSizes, SecurityError> {
+        checked(
+            &self.meta,
+            "QueryContextAttributes(SIZES)",
+            self.inner.sizes(),
+        )
+    }
+
+    /// QueryContextAttributes(SECPKG_ATTR_NAMES): the authenticated client.
+    pub fn names(&self) -> Result<String, SecurityError> {
+        checked(
+            &self.meta,
+            "QueryContextAttributes(NAMES)",
+            self.inner.names(),
+        )
+        .map(|n| n.into_string())
+    }
+
+    /// QueryContextAttributes(SECPKG_ATTR_LIFESPAN).
+    pub fn lifespan(&self) -> Result<Lifespan, SecurityError> {
+        checked(
+            &self.meta,
+            "QueryContextAttributes(LIFESPAN)",
+            self.inner.lifespan(),
+        )
+    }
+
+    /// QueryContextAttributes(SECPKG_ATTR_SESSION_KEY).
+    pub fn session_key(&self) -> Result<SecretBytes, SecurityError> {
+        checked(
+            &self.meta,
+            "QueryContextAttributes(SESSION_KEY)",
+            self.inner.session_key(),
+        )
+    }
+
+    /// QueryContextAttributes(SECPKG_ATTR_FLAGS).
+    pub fn flags(&self) -> Result<u32, SecurityError> {
+        checked(
+            &self.meta,
+            "QueryContextAttributes(FLAGS)",
+            self.inner.flags(),
+        )
+    }
+
+    /// QueryContextAttributes(SECPKG_ATTR_PACKAGE_INFO).
+    pub fn package_info(&self) -> &PackageInfo {
+        &self.meta.info
+    }
+
+    /// MakeSignature: in place, allocation-free.
+    #[inline]
+    pub fn make_signature(
+        &mut self,
+        qop: u32,
+        message: &mut [SecBuffer<'_>],
+        sequence: u32,
+    ) -> Result<(), SecurityStatus> {
+        status_result(
+            self.inner
+                .make_signature(qop, RSliceMut::from_mut_slice(message), sequence),
+        )
+    }
+
+    /// VerifySignature: in place, allocation-free; returns the QOP.
+    #[inline]
+    pub fn verify_signature(
+        &mut self,
+        message: &mut [SecBuffer<'_>],
+        sequence: u32,
+    ) -> Result<u32, SecurityStatus> {
+        self.inner
+            .verify_signature(RSliceMut::from_mut_slice(message), sequence)
+            .into_result()
+    }
+
+    /// EncryptMessage: in place, allocation-free.
+    #[inline]
+    pub fn encrypt_message(
+        &mut self,
+        qop: u32,
+        message: &mut [SecBuffer<'_>],
+        sequence: u32,
+    ) -> Result<(), SecurityStatus> {
+        status_result(
+            self.inner
+                .encrypt_message(qop, RSliceMut::from_mut_slice(message), sequence),
+        )
+    }
+
+    /// DecryptMessage: in place, allocation-free; returns the QOP.
+    #[inline]
+    pub fn decrypt_message(
+        &mut self,
+        message: &mut [SecBuffer<'_>],
+        sequence: u32,
+    ) -> Result<u32, SecurityStatus> {
+        self.inner
+            .decrypt_message(RSliceMut::from_mut_slice(message), sequence)
+            .into_result()
+    }
+}
+
+fn status_result(status: SecurityStatus) -> Result<(), SecurityStatus> {
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(status)
+    }
+}
