@@ -1,0 +1,84 @@
+//! Helpers for the end-to-end tests: registry files in temporary directories,
+//! hosts built from them, and the Test package's standard configuration.
+//!
+//! The plugin libraries are the ones cargo built in this target directory
+//! (`target/debug/libsspi_test.so`, ...); the host finds them beside the test
+//! binary's directory, exactly as `sspi` finds them beside itself.
+
+use sspi_core::{AscReq, IscReq};
+use sspi_plugin_host::SecurityHost;
+use std::path::PathBuf;
+
+// Link the Test package so that `builtin:test` is registered.
+pub use sspi_package_test;
+
+/// What the tests ask for on the client side.
+pub const ISC_REQ: IscReq = IscReq(
+    IscReq::MUTUAL_AUTH.0
+        | IscReq::REPLAY_DETECT.0
+        | IscReq::SEQUENCE_DETECT.0
+        | IscReq::CONFIDENTIALITY.0
+        | IscReq::INTEGRITY.0
+        | IscReq::CONNECTION.0,
+);
+
+/// What the tests ask for on the server side.
+pub const ASC_REQ: AscReq = AscReq(
+    AscReq::MUTUAL_AUTH.0
+        | AscReq::REPLAY_DETECT.0
+        | AscReq::SEQUENCE_DETECT.0
+        | AscReq::CONFIDENTIALITY.0
+        | AscReq::INTEGRITY.0
+        | AscReq::CONNECTION.0,
+);
+
+/// A registry file in its own temporary directory.
+pub struct RegistryFile {
+    /// Keeps the directory alive.
+    pub dir: tempfile::TempDir,
+    /// The file.
+    pub path: PathBuf,
+}
+
+impl RegistryFile {
+    /// Writes `text` to `sspi.reg` in a new temporary directory.
+    pub fn new(text: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("sspi.reg");
+        std::fs::write(&path, text).expect("write registry file");
+        Self { dir, path }
+    }
+
+    /// A host loaded from this file.
+    pub fn host(&self) -> SecurityHost {
+        SecurityHost::from_registry_files(&[&self.path]).expect("registry loads")
+    }
+}
+
+/// The Test package's key: `legs`, `CompleteAuthToken`, users alice and bob
+/// (domain SSPI-PLUG), default user alice.
+pub fn test_package_key(legs: u32, complete_auth_token: bool) -> String {
+    format!(
+        r#"[HKEY_LOCAL_MACHINE\Comm\SecurityProviders\Test]
+"Legs"=dword:{legs:08x}
+"CompleteAuthToken"=dword:{complete:08x}
+"DefaultDomain"="SSPI-PLUG"
+"DefaultUser"="alice"
+
+[HKEY_LOCAL_MACHINE\Comm\SecurityProviders\Test\Users\alice]
+"Password"="alice-password"
+
+[HKEY_LOCAL_MACHINE\Comm\SecurityProviders\Test\Users\bob]
+"Password"="bob-password"
+"#,
+        complete = u32::from(complete_auth_token)
+    )
+}
+
+/// A whole registry: `providers` (the `Providers` value) plus the Test package's key.
+pub fn registry_text(providers: &str, legs: u32, complete_auth_token: bool) -> String {
+    format!(
+        "Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\Comm\\SecurityProviders]\n\"Providers\"=\"{providers}\"\n\n{}",
+        test_package_key(legs, complete_auth_token)
+    )
+}
