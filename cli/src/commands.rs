@@ -10,25 +10,6 @@ use sspi_registry::{RegFile, SecurityConfig};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// What the demo and `handshake` ask for on the client side.
-const ISC_REQ: IscReq = IscReq(
-    IscReq::MUTUAL_AUTH.0
-        | IscReq::REPLAY_DETECT.0
-        | IscReq::SEQUENCE_DETECT.0
-        | IscReq::CONFIDENTIALITY.0
-        | IscReq::INTEGRITY.0
-        | IscReq::CONNECTION.0,
-);
-/// ... and on the server side.
-const ASC_REQ: AscReq = AscReq(
-    AscReq::MUTUAL_AUTH.0
-        | AscReq::REPLAY_DETECT.0
-        | AscReq::SEQUENCE_DETECT.0
-        | AscReq::CONFIDENTIALITY.0
-        | AscReq::INTEGRITY.0
-        | AscReq::CONNECTION.0,
-);
-
 /// `sspi handshake` arguments.
 #[derive(Args, Debug)]
 pub struct HandshakeArgs {
@@ -198,7 +179,13 @@ fn run_handshake(
     let server = host
         .acquire_credentials_handle(package, None, CredentialUse::INBOUND, None)
         .map_err(|e| e.to_string())?;
-    let mut established = match loopback::handshake(&client, &server, target, ISC_REQ, ASC_REQ) {
+    let mut established = match loopback::handshake(
+        &client,
+        &server,
+        target,
+        IscReq::PROTECTED_CONNECTION,
+        AscReq::PROTECTED_CONNECTION,
+    ) {
         Ok(established) => established,
         Err(e) => {
             println!("handshake failed: {e}");

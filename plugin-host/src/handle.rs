@@ -83,30 +83,23 @@ impl CredentialsHandle {
         input: &mut [SecBuffer<'_>],
         output: &mut [SecBuffer<'_>],
     ) -> Result<HandshakeStep, SecurityError> {
-        const CALL: &str = "InitializeSecurityContext";
-        let step = match context {
-            Some(existing) => existing.initialize(input, output),
-            None => {
-                let boxed = checked(
-                    &self.meta,
-                    CALL,
-                    self.inner.new_client_context(
-                        RStr::from_str(target.unwrap_or("")),
-                        target.is_some(),
-                        req,
-                    ),
-                )?;
-                let mut created = SecurityContextHandle {
-                    inner: boxed,
-                    meta: Arc::clone(&self.meta),
-                };
-                let step = created.initialize(input, output)?;
-                *context = Some(created);
-                Ok(step)
-            }
-        };
-        log_step(&self.meta, CALL, &step);
-        step
+        self.leg(
+            "InitializeSecurityContext",
+            context,
+            |credentials| {
+                credentials.new_client_context(
+                    RStr::from_str(target.unwrap_or("")),
+                    target.is_some(),
+                    req,
+                )
+            },
+            |inner| {
+                inner.initialize_security_context(
+                    RSliceMut::from_mut_slice(input),
+                    RSliceMut::from_mut_slice(output),
+                )
+            },
+        )
     }
 
     /// AcceptSecurityContext: one server leg (see [`Self::initialize_security_context`]).
@@ -117,33 +110,51 @@ impl CredentialsHandle {
         input: &mut [SecBuffer<'_>],
         output: &mut [SecBuffer<'_>],
     ) -> Result<HandshakeStep, SecurityError> {
-        const CALL: &str = "AcceptSecurityContext";
-        let step = match context {
-            Some(existing) => existing.accept(input, output),
-            None => {
-                let boxed = checked(&self.meta, CALL, self.inner.new_server_context(req))?;
+        self.leg(
+            "AcceptSecurityContext",
+            context,
+            |credentials| credentials.new_server_context(req),
+            |inner| {
+                inner.accept_security_context(
+                    RSliceMut::from_mut_slice(input),
+                    RSliceMut::from_mut_slice(output),
+                )
+            },
+        )
+    }
+
+    /// One handshake leg: on an existing context, or on a new one that is kept
+    /// only if the leg succeeds (SSPI creates no context when the first call fails).
+    fn leg(
+        &self,
+        call: &str,
+        context: &mut Option<SecurityContextHandle>,
+        create: impl FnOnce(&CredentialsBox) -> RResult<ContextBox, SecurityError>,
+        step: impl FnOnce(&mut ContextBox) -> RResult<HandshakeStep, SecurityError>,
+    ) -> Result<HandshakeStep, SecurityError> {
+        let result = match context {
+            Some(existing) => checked(&self.meta, call, step(&mut existing.inner)),
+            None => checked(&self.meta, call, create(&self.inner)).and_then(|inner| {
                 let mut created = SecurityContextHandle {
-                    inner: boxed,
+                    inner,
                     meta: Arc::clone(&self.meta),
                 };
-                let step = created.accept(input, output)?;
-                *context = Some(created);
-                Ok(step)
-            }
+                let result = checked(&self.meta, call, step(&mut created.inner));
+                if result.is_ok() {
+                    *context = Some(created);
+                }
+                result
+            }),
         };
-        log_step(&self.meta, CALL, &step);
-        step
-    }
-}
-
-fn log_step(meta: &PackageMeta, call: &str, step: &Result<HandshakeStep, SecurityError>) {
-    match step {
-        Ok(step) => {
-            tracing::debug!(package = %meta.name, call, status = %step.status, "handshake leg")
+        match &result {
+            Ok(step) => {
+                tracing::debug!(package = %self.meta.name, call, status = %step.status, "handshake leg")
+            }
+            Err(e) => {
+                tracing::debug!(package = %self.meta.name, call, status = %e.status(), "handshake leg failed")
+            }
         }
-        Err(e) => {
-            tracing::debug!(package = %meta.name, call, status = %e.status(), "handshake leg failed")
-        }
+        result
     }
 }
 
@@ -197,30 +208,6 @@ impl fmt::Debug for SecurityContextHandle {
 }
 
 impl SecurityContextHandle {
-    fn initialize(
-        &mut self,
-        input: &mut [SecBuffer<'_>],
-        output: &mut [SecBuffer<'_>],
-    ) -> Result<HandshakeStep, SecurityError> {
-        let result = self.inner.initialize_security_context(
-            RSliceMut::from_mut_slice(input),
-            RSliceMut::from_mut_slice(output),
-        );
-        checked(&self.meta, "InitializeSecurityContext", result)
-    }
-
-    fn accept(
-        &mut self,
-        input: &mut [SecBuffer<'_>],
-        output: &mut [SecBuffer<'_>],
-    ) -> Result<HandshakeStep, SecurityError> {
-        let result = self.inner.accept_security_context(
-            RSliceMut::from_mut_slice(input),
-            RSliceMut::from_mut_slice(output),
-        );
-        checked(&self.meta, "AcceptSecurityContext", result)
-    }
-
     /// The package the context belongs to.
     pub fn package_name(&self) -> &str {
         &self.meta.name

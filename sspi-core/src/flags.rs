@@ -339,6 +339,52 @@ sspi_flags! {
     }
 }
 
+impl IscReq {
+    /// What a connection-oriented client typically asks for: mutual
+    /// authentication, replay and sequence detection, integrity and
+    /// confidentiality over a connection.
+    pub const PROTECTED_CONNECTION: IscReq = IscReq(
+        Self::MUTUAL_AUTH.0
+            | Self::REPLAY_DETECT.0
+            | Self::SEQUENCE_DETECT.0
+            | Self::CONFIDENTIALITY.0
+            | Self::INTEGRITY.0
+            | Self::CONNECTION.0,
+    );
+}
+
+impl AscReq {
+    /// The server's side of [`IscReq::PROTECTED_CONNECTION`].
+    pub const PROTECTED_CONNECTION: AscReq = AscReq(
+        Self::MUTUAL_AUTH.0
+            | Self::REPLAY_DETECT.0
+            | Self::SEQUENCE_DETECT.0
+            | Self::CONFIDENTIALITY.0
+            | Self::INTEGRITY.0
+            | Self::CONNECTION.0,
+    );
+}
+
+impl AscRet {
+    /// The ASC_RET bits that mean the same as `isc`'s ISC_RET bits. The low
+    /// bits coincide; EXTENDED_ERROR, STREAM and INTEGRITY sit higher in ASC.
+    pub const fn from_isc_ret(isc: IscRet) -> AscRet {
+        const SHARED: u32 =
+            0x0000_0FFF & !(IscRet::USED_COLLECTED_CREDS.0 | IscRet::USED_SUPPLIED_CREDS.0);
+        let mut bits = isc.0 & SHARED;
+        if isc.0 & IscRet::EXTENDED_ERROR.0 != 0 {
+            bits |= AscRet::EXTENDED_ERROR.0;
+        }
+        if isc.0 & IscRet::STREAM.0 != 0 {
+            bits |= AscRet::STREAM.0;
+        }
+        if isc.0 & IscRet::INTEGRITY.0 != 0 {
+            bits |= AscRet::INTEGRITY.0;
+        }
+        AscRet(bits)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -142,16 +142,29 @@ impl PackageParameters {
 
     /// An error about the value `name`, naming where it was set and the key.
     pub fn error(&self, name: &str, message: impl std::fmt::Display) -> SecurityError {
+        self.error_in("", name, message)
+    }
+
+    /// An error about the value `name` of the subkey `key` (relative path),
+    /// naming where it was set and the key.
+    pub fn error_in(
+        &self,
+        key: &str,
+        name: &str,
+        message: impl std::fmt::Display,
+    ) -> SecurityError {
         let origin = self
-            .get(name)
+            .get_in(key, name)
             .map(|p| format!("{}: ", p.origin))
             .unwrap_or_default();
+        let key_path = if key.is_empty() {
+            self.key_path.to_string()
+        } else {
+            format!("{}\\{key}", self.key_path)
+        };
         SecurityError::new(
             SecurityStatus::SEC_E_CANNOT_INSTALL,
-            format!(
-                "{origin}{message} (key {}, value \"{name}\")",
-                self.key_path
-            ),
+            format!("{origin}{message} (key {key_path}, value \"{name}\")"),
         )
     }
 

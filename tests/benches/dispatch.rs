@@ -8,19 +8,13 @@ use sspi_core::{
 };
 use sspi_package_test::{TestContext, TestPackageFactory};
 use sspi_plugin_host::loopback;
-use sspi_tests::{ASC_REQ, ISC_REQ, RegistryFile, registry_text};
+use sspi_tests::{ASC_REQ, ISC_REQ, RegistryFile, established, registry_text};
 use std::hint::black_box;
 
 fn through_host(providers: &str) -> (RegistryFile, loopback::Established) {
     let registry = RegistryFile::new(&registry_text(providers, 3, false));
     let host = registry.host();
-    let client = host
-        .acquire_credentials_handle("Test", None, CredentialUse::OUTBOUND, None)
-        .unwrap();
-    let server = host
-        .acquire_credentials_handle("Test", None, CredentialUse::INBOUND, None)
-        .unwrap();
-    let done = loopback::handshake(&client, &server, None, ISC_REQ, ASC_REQ).unwrap();
+    let done = established(&host);
     (registry, done)
 }
 

@@ -5,32 +5,19 @@
 //! (`target/debug/libsspi_test.so`, ...); the host finds them beside the test
 //! binary's directory, exactly as `sspi` finds them beside itself.
 
-use sspi_core::{AscReq, IscReq};
-use sspi_plugin_host::SecurityHost;
+use sspi_core::{AscReq, AuthIdentity, CredentialUse, IscReq};
+use sspi_plugin_host::loopback::{self, Established};
+use sspi_plugin_host::{CredentialsHandle, SecurityHost};
 use std::path::PathBuf;
 
 // Link the Test package so that `builtin:test` is registered.
 pub use sspi_package_test;
 
 /// What the tests ask for on the client side.
-pub const ISC_REQ: IscReq = IscReq(
-    IscReq::MUTUAL_AUTH.0
-        | IscReq::REPLAY_DETECT.0
-        | IscReq::SEQUENCE_DETECT.0
-        | IscReq::CONFIDENTIALITY.0
-        | IscReq::INTEGRITY.0
-        | IscReq::CONNECTION.0,
-);
+pub const ISC_REQ: IscReq = IscReq::PROTECTED_CONNECTION;
 
 /// What the tests ask for on the server side.
-pub const ASC_REQ: AscReq = AscReq(
-    AscReq::MUTUAL_AUTH.0
-        | AscReq::REPLAY_DETECT.0
-        | AscReq::SEQUENCE_DETECT.0
-        | AscReq::CONFIDENTIALITY.0
-        | AscReq::INTEGRITY.0
-        | AscReq::CONNECTION.0,
-);
+pub const ASC_REQ: AscReq = AscReq::PROTECTED_CONNECTION;
 
 /// A registry file in its own temporary directory.
 pub struct RegistryFile {
@@ -81,4 +68,25 @@ pub fn registry_text(providers: &str, legs: u32, complete_auth_token: bool) -> S
         "Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\Comm\\SecurityProviders]\n\"Providers\"=\"{providers}\"\n\n{}",
         test_package_key(legs, complete_auth_token)
     )
+}
+
+/// Client (OUTBOUND, with `identity` or the default user) and server (INBOUND)
+/// credentials of the Test package.
+pub fn credentials(
+    host: &SecurityHost,
+    identity: Option<AuthIdentity>,
+) -> (CredentialsHandle, CredentialsHandle) {
+    let client = host
+        .acquire_credentials_handle("Test", None, CredentialUse::OUTBOUND, identity)
+        .expect("client credentials");
+    let server = host
+        .acquire_credentials_handle("Test", None, CredentialUse::INBOUND, None)
+        .expect("server credentials");
+    (client, server)
+}
+
+/// A complete Test package handshake with the default user.
+pub fn established(host: &SecurityHost) -> Established {
+    let (client, server) = credentials(host, None);
+    loopback::handshake(&client, &server, None, ISC_REQ, ASC_REQ).expect("handshake")
 }

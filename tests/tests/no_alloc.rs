@@ -9,9 +9,8 @@
 //! A control measurement proves allocations inside the plugin are seen.
 #![cfg(all(target_os = "linux", target_env = "gnu"))]
 
-use sspi_core::{CredentialUse, SecBuffer};
-use sspi_plugin_host::loopback;
-use sspi_tests::{ASC_REQ, ISC_REQ, RegistryFile, registry_text};
+use sspi_core::SecBuffer;
+use sspi_tests::{RegistryFile, established, registry_text};
 use std::ffi::{c_int, c_void};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -103,13 +102,7 @@ fn measure(f: impl FnOnce()) -> usize {
 fn sign_verify_encrypt_decrypt_through_the_plugin_allocate_nothing() {
     let registry = RegistryFile::new(&registry_text("sspi_test.dll", 4, false));
     let host = registry.host();
-    let client = host
-        .acquire_credentials_handle("Test", None, CredentialUse::OUTBOUND, None)
-        .unwrap();
-    let server = host
-        .acquire_credentials_handle("Test", None, CredentialUse::INBOUND, None)
-        .unwrap();
-    let mut done = loopback::handshake(&client, &server, None, ISC_REQ, ASC_REQ).unwrap();
+    let mut done = established(&host);
 
     // Control: the counter sees allocations made inside the plugin. The
     // session key is a vector the plugin allocates and the host only passes on.

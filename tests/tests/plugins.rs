@@ -4,7 +4,7 @@
 use sspi_core::{CredentialUse, SecBuffer, SecurityStatus};
 use sspi_plugin_host::loopback;
 use sspi_plugin_host::{PackageSource, PackageState, SecurityHost};
-use sspi_tests::{ASC_REQ, ISC_REQ, RegistryFile, registry_text, test_package_key};
+use sspi_tests::{ASC_REQ, ISC_REQ, RegistryFile, established, registry_text, test_package_key};
 
 fn registry(providers: &str) -> RegistryFile {
     RegistryFile::new(&registry_text(providers, 3, false))
@@ -19,13 +19,7 @@ fn state_of<'h>(host: &'h SecurityHost, name: &str) -> PackageState<'h> {
 }
 
 fn assert_test_package_works(host: &SecurityHost) {
-    let client = host
-        .acquire_credentials_handle("Test", None, CredentialUse::OUTBOUND, None)
-        .unwrap();
-    let server = host
-        .acquire_credentials_handle("Test", None, CredentialUse::INBOUND, None)
-        .unwrap();
-    let mut done = loopback::handshake(&client, &server, None, ISC_REQ, ASC_REQ).unwrap();
+    let mut done = established(host);
     let mut data = b"still serving".to_vec();
     let mut sig = vec![0u8; 64];
     let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut sig)];
@@ -289,4 +283,34 @@ fn hosts_and_handles_are_shared_across_threads() {
     for t in threads {
         t.join().unwrap();
     }
+}
+
+#[test]
+fn a_user_with_a_wrong_value_type_is_named_with_its_subkey_and_line() {
+    let text = format!(
+        "{}\n[HKEY_LOCAL_MACHINE\\Comm\\SecurityProviders\\Test\\Users\\carol]\n\"Password\"=dword:00000001\n",
+        registry_text("sspi_test.dll", 3, false)
+    );
+    let r = RegistryFile::new(&text);
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("\"Password\"=dword"))
+        .unwrap()
+        + 1;
+    let host = r.host();
+    let PackageState::Unavailable(reason) = state_of(&host, "Test") else {
+        panic!("a dword password must be refused");
+    };
+    assert!(
+        reason.contains(&format!("sspi.reg:{line}:")),
+        "names the line {line}: {reason}"
+    );
+    assert!(
+        reason.contains(r#"Test\Users\carol, value "Password""#),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("expected REG_SZ, found REG_DWORD"),
+        "{reason}"
+    );
 }

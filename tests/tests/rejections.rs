@@ -1,33 +1,15 @@
 //! Every rejection of the Test package, through the real plugin: wrong
 //! secrets, tampering, replay, reordering, bad tokens and calls out of order.
 
-use sspi_core::{AuthIdentity, CredentialUse, SecBuffer, SecurityStatus};
-use sspi_plugin_host::loopback::{self, Established};
+use sspi_core::{AuthIdentity, SecBuffer, SecurityStatus};
+use sspi_plugin_host::loopback;
 use sspi_plugin_host::{CredentialsHandle, SecurityContextHandle, SecurityHost};
-use sspi_tests::{ASC_REQ, ISC_REQ, RegistryFile, registry_text};
+use sspi_tests::{ASC_REQ, ISC_REQ, RegistryFile, credentials, established, registry_text};
 
 fn host(legs: u32, complete: bool) -> (RegistryFile, SecurityHost) {
     let registry = RegistryFile::new(&registry_text("sspi_test.dll", legs, complete));
     let host = registry.host();
     (registry, host)
-}
-
-fn credentials(
-    host: &SecurityHost,
-    identity: Option<AuthIdentity>,
-) -> (CredentialsHandle, CredentialsHandle) {
-    let client = host
-        .acquire_credentials_handle("Test", None, CredentialUse::OUTBOUND, identity)
-        .unwrap();
-    let server = host
-        .acquire_credentials_handle("Test", None, CredentialUse::INBOUND, None)
-        .unwrap();
-    (client, server)
-}
-
-fn established(host: &SecurityHost) -> Established {
-    let (client, server) = credentials(host, None);
-    loopback::handshake(&client, &server, None, ISC_REQ, ASC_REQ).unwrap()
 }
 
 fn handshake_status(host: &SecurityHost, identity: Option<AuthIdentity>) -> SecurityStatus {

@@ -99,14 +99,16 @@ impl TestConfig {
             let password = match value("Password").map(|p| &p.value) {
                 Some(sspi_core::ParameterValue::Sz(s)) => s.as_str(),
                 Some(other) => {
-                    return Err(params.error(
-                        &format!("{key}\\Password"),
+                    return Err(params.error_in(
+                        &key,
+                        "Password",
                         format_args!("expected REG_SZ, found {}", other.type_name()),
                     ));
                 }
                 None => {
-                    return Err(params.error(
-                        &format!("{key}\\Password"),
+                    return Err(params.error_in(
+                        &key,
+                        "Password",
                         format_args!("user {name} has no Password value"),
                     ));
                 }
@@ -114,8 +116,9 @@ impl TestConfig {
             let domain = match value("Domain").map(|p| &p.value) {
                 Some(sspi_core::ParameterValue::Sz(s)) => s.to_string(),
                 Some(other) => {
-                    return Err(params.error(
-                        &format!("{key}\\Domain"),
+                    return Err(params.error_in(
+                        &key,
+                        "Domain",
                         format_args!("expected REG_SZ, found {}", other.type_name()),
                     ));
                 }

@@ -15,14 +15,7 @@ use sspi_core::{
 use std::sync::Arc;
 
 /// The ISC_REQ flags the Test package honours.
-const SUPPORTED: IscReq = IscReq(
-    IscReq::MUTUAL_AUTH.0
-        | IscReq::REPLAY_DETECT.0
-        | IscReq::SEQUENCE_DETECT.0
-        | IscReq::CONFIDENTIALITY.0
-        | IscReq::INTEGRITY.0
-        | IscReq::CONNECTION.0,
-);
+const SUPPORTED: IscReq = IscReq::PROTECTED_CONNECTION;
 
 /// A token this side produced that waits for CompleteAuthToken.
 struct Pending {
@@ -139,7 +132,6 @@ impl TestContext {
                 after.update(received);
                 let shared = Shared {
                     config: &self.config,
-                    side: self.side,
                     transcript: &after,
                 };
                 let result = handshake::receive(
@@ -344,17 +336,10 @@ impl SecurityContext for TestContext {
             State::AwaitConfirm(c) => IscReq(c.client_flags),
             _ => return 0,
         };
-        let isc = negotiated.intersection(SUPPORTED) | IscReq::MUTUAL_AUTH;
+        let isc = IscRet((negotiated.intersection(SUPPORTED) | IscReq::MUTUAL_AUTH).0);
         match self.side {
-            Side::Client => IscRet(isc.0).0,
-            // ASC_RET shares ISC's low bits; INTEGRITY sits one bit higher.
-            Side::Server => {
-                let mut asc = AscRet(isc.difference(IscReq::INTEGRITY).0);
-                if isc.contains(IscReq::INTEGRITY) {
-                    asc |= AscRet::INTEGRITY;
-                }
-                asc.0
-            }
+            Side::Client => isc.0,
+            Side::Server => AscRet::from_isc_ret(isc).0,
         }
     }
 

@@ -149,8 +149,6 @@ pub struct Established {
 pub struct Shared<'a> {
     /// The package configuration.
     pub config: &'a TestConfig,
-    /// This side.
-    pub side: Side,
     /// Hash of every token so far.
     pub transcript: &'a Sha256,
 }
