@@ -132,6 +132,25 @@ impl PackageParameters {
         })
     }
 
+    /// A file path (REG_SZ or REG_EXPAND_SZ), or `None` when absent. A relative
+    /// path is resolved against the directory of the registry file that set it,
+    /// so a registry and the files it names can move together.
+    pub fn path(&self, name: &str) -> SecurityResult<Option<std::path::PathBuf>> {
+        let Some(text) = self.string(name)? else {
+            return Ok(None);
+        };
+        let path = std::path::Path::new(text);
+        if path.is_absolute() {
+            return Ok(Some(path.to_path_buf()));
+        }
+        let base = self
+            .get(name)
+            .and_then(|p| origin_file(&p.origin))
+            .and_then(|file| file.parent().map(std::path::Path::to_path_buf))
+            .unwrap_or_default();
+        Ok(Some(base.join(path)))
+    }
+
     /// A REG_BINARY value, or `None` when absent.
     pub fn binary(&self, name: &str) -> SecurityResult<Option<&[u8]>> {
         self.typed(name, "REG_BINARY", |v| match v {
@@ -187,6 +206,13 @@ impl PackageParameters {
     }
 }
 
+/// The file part of an origin `file:line:column`.
+fn origin_file(origin: &str) -> Option<&std::path::Path> {
+    let mut parts = origin.rsplitn(3, ':');
+    let (_column, _line) = (parts.next()?, parts.next()?);
+    parts.next().map(std::path::Path::new)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,13 +222,14 @@ mod tests {
             key: key.into(),
             name: name.into(),
             value,
-            origin: "sspi.reg:3:5".into(),
+            origin: "conf/sspi.reg:3:5".into(),
         };
         PackageParameters {
             key_path: r"HKEY_LOCAL_MACHINE\Comm\SecurityProviders\Test".into(),
             entries: vec![
                 p("", "Legs", ParameterValue::Dword(4)),
                 p("", "Name", ParameterValue::Sz("x".into())),
+                p("", "UserDatabase", ParameterValue::Sz("users.txt".into())),
                 p(r"Users\alice", "Password", ParameterValue::Sz("pw".into())),
                 p(r"Users\bob", "Password", ParameterValue::Sz("pw2".into())),
             ]
@@ -219,9 +246,11 @@ mod tests {
         assert_eq!(err.status(), SecurityStatus::SEC_E_CANNOT_INSTALL);
         assert_eq!(
             err.message(),
-            r#"sspi.reg:3:5: expected REG_DWORD, found REG_SZ (key HKEY_LOCAL_MACHINE\Comm\SecurityProviders\Test, value "Name")"#
+            r#"conf/sspi.reg:3:5: expected REG_DWORD, found REG_SZ (key HKEY_LOCAL_MACHINE\Comm\SecurityProviders\Test, value "Name")"#
         );
         assert_eq!(p.subkeys_of(""), ["Users"]);
+        // Relative to the directory of the registry file that set it.
+        assert_eq!(p.path("UserDatabase").unwrap(), Some("conf/users.txt".into()));
         assert_eq!(p.subkeys_of("users"), ["alice", "bob"]);
         assert_eq!(
             p.get_in(r"users\ALICE", "password").map(|x| &x.value),

@@ -1,0 +1,1 @@
+//! The NTLM package as a plugin library (work in progress).

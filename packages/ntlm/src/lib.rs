@@ -1,0 +1,1 @@
+//! The NTLM security package (work in progress).
