@@ -75,6 +75,9 @@ pub fn registry_check(files: &[PathBuf]) -> Result<ExitCode, String> {
         match SecurityConfig::load(files) {
             Err(e) => errors.push(e.to_string()),
             Ok(config) => {
+                if let Err(e) = sspi_connection::ServerConfig::from_registry(config.registry()) {
+                    errors.push(e.to_string());
+                }
                 let host = SecurityHost::from_config(config);
                 for entry in host.enumerate_security_packages() {
                     if let PackageState::Unavailable(reason) = entry.state() {

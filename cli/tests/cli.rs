@@ -153,3 +153,118 @@ fn an_unknown_package_fails_with_its_name() {
         "{stderr}"
     );
 }
+
+/// `sspi server` and `sspi client` as processes: exit codes, and a clean stop on SIGTERM.
+#[cfg(unix)]
+#[test]
+fn server_and_client_processes() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let mut server = Command::new(env!("CARGO_BIN_EXE_sspi"))
+        .args([
+            "--registry",
+            shipped().to_str().unwrap(),
+            "server",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(server.stdout.take().unwrap());
+    let mut banner = String::new();
+    stdout.read_line(&mut banner).unwrap();
+    let addr = banner
+        .split_whitespace()
+        .find(|w| w.starts_with("127.0.0.1:"))
+        .map(|w| w.trim_end_matches(';').to_string())
+        .unwrap_or_else(|| panic!("no address in {banner:?}"));
+    assert!(banner.contains("packages: Test"), "{banner}");
+
+    let client = |args: &[&str], password: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sspi"));
+        command.args([
+            "--registry",
+            shipped().to_str().unwrap(),
+            "client",
+            "--connect",
+            &addr,
+            "--package",
+            "Test",
+        ]);
+        command.args(args).stdin(Stdio::null());
+        match password {
+            Some(p) => command.env("SSPI_PASSWORD", p),
+            None => command.env_remove("SSPI_PASSWORD"),
+        };
+        command.output().unwrap()
+    };
+    let ok = client(&["hello", "world"], None);
+    let out = text(&ok.stdout);
+    assert_eq!(ok.status.code(), Some(0), "{out}{}", text(&ok.stderr));
+    assert!(
+        out.contains(r"the server accepted this client as SSPI-PLUG\alice"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ISC_RET MUTUAL_AUTH") && out.contains("security trailer 28"),
+        "{out}"
+    );
+    assert!(out.contains("reply: hello\nreply: world\n"), "{out}");
+
+    let signed = client(&["--sign", "in clear"], None);
+    assert_eq!(signed.status.code(), Some(0));
+    assert!(text(&signed.stdout).contains("messages are signed"));
+
+    let denied = client(
+        &["--user", "bob", "--domain", "SSPI-PLUG", "hi"],
+        Some("not-bobs"),
+    );
+    assert_eq!(
+        denied.status.code(),
+        Some(2),
+        "authentication failure: {}",
+        text(&denied.stderr)
+    );
+    assert!(text(&denied.stderr).contains("SEC_E_LOGON_DENIED"));
+
+    let nobody = Command::new(env!("CARGO_BIN_EXE_sspi"))
+        .args([
+            "--registry",
+            shipped().to_str().unwrap(),
+            "client",
+            "--connect",
+            "127.0.0.1:1",
+            "--package",
+            "Test",
+            "x",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(nobody.status.code(), Some(3), "connection failure");
+
+    // SIGTERM: stops accepting and exits 0.
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = server.wait().unwrap();
+    assert_eq!(exit.code(), Some(0));
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    assert!(rest.contains("sspi server stopped"), "{rest}");
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut server.stderr.take().unwrap(), &mut log).unwrap();
+    assert!(
+        log.contains("session closed") && log.contains(r#"client="SSPI-PLUG\\alice""#),
+        "{log}"
+    );
+    assert!(
+        !log.contains("alice-demo-password") && !log.contains("not-bobs"),
+        "no secret in the log"
+    );
+}

@@ -250,7 +250,10 @@ mod tests {
         );
         assert_eq!(p.subkeys_of(""), ["Users"]);
         // Relative to the directory of the registry file that set it.
-        assert_eq!(p.path("UserDatabase").unwrap(), Some("conf/users.txt".into()));
+        assert_eq!(
+            p.path("UserDatabase").unwrap(),
+            Some("conf/users.txt".into())
+        );
         assert_eq!(p.subkeys_of("users"), ["alice", "bob"]);
         assert_eq!(
             p.get_in(r"users\ALICE", "password").map(|x| &x.value),

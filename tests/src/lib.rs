@@ -10,6 +10,8 @@ use sspi_plugin_host::loopback::{self, Established};
 use sspi_plugin_host::{CredentialsHandle, SecurityHost};
 use std::path::PathBuf;
 
+pub mod net;
+
 // Link the Test package so that `builtin:test` is registered.
 pub use sspi_package_test;
 

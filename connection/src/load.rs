@@ -1,0 +1,189 @@
+//! A load generator: handshakes per second and latency percentiles, over
+//! loopback TCP with many concurrent clients or in-process for comparison.
+
+use crate::{ClientOptions, ConnectionError, authenticate};
+use sspi_core::AscReq;
+use sspi_plugin_host::{CredentialsHandle, loopback};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// What a load run measured.
+#[derive(Debug, Clone)]
+pub struct LoadReport {
+    /// Concurrent clients.
+    pub clients: usize,
+    /// Handshakes completed.
+    pub handshakes: usize,
+    /// Wall-clock time of the run.
+    pub elapsed: Duration,
+    /// Median handshake latency.
+    pub p50: Duration,
+    /// 99th-percentile handshake latency.
+    pub p99: Duration,
+}
+
+impl LoadReport {
+    /// Handshakes per second.
+    pub fn per_second(&self) -> f64 {
+        self.handshakes as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn from_latencies(clients: usize, mut latencies: Vec<Duration>, elapsed: Duration) -> Self {
+        latencies.sort_unstable();
+        let at = |q: f64| {
+            latencies
+                .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or_default()
+        };
+        Self {
+            clients,
+            handshakes: latencies.len(),
+            elapsed,
+            p50: at(0.50),
+            p99: at(0.99),
+        }
+    }
+}
+
+impl std::fmt::Display for LoadReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:>3} client(s): {:>6} handshakes in {:>6.2} s = {:>8.0}/s, p50 {:>7.1} µs, p99 {:>7.1} µs",
+            self.clients,
+            self.handshakes,
+            self.elapsed.as_secs_f64(),
+            self.per_second(),
+            self.p50.as_secs_f64() * 1e6,
+            self.p99.as_secs_f64() * 1e6,
+        )
+    }
+}
+
+/// `handshakes` authentications against `addr` by `clients` concurrent
+/// clients, each connecting, authenticating with `credentials` and closing.
+pub async fn over_tcp(
+    addr: SocketAddr,
+    credentials: Arc<CredentialsHandle>,
+    options: ClientOptions,
+    clients: usize,
+    handshakes: usize,
+) -> Result<LoadReport, ConnectionError> {
+    let remaining = Arc::new(AtomicUsize::new(handshakes));
+    let options = Arc::new(options);
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..clients.max(1) {
+        let remaining = Arc::clone(&remaining);
+        let credentials = Arc::clone(&credentials);
+        let options = Arc::clone(&options);
+        tasks.spawn(async move {
+            let mut latencies = Vec::new();
+            while remaining
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+                .is_ok()
+            {
+                let start = Instant::now();
+                let stream = tokio::net::TcpStream::connect(addr).await?;
+                stream.set_nodelay(true)?;
+                let session = authenticate(stream, &credentials, &options).await?;
+                latencies.push(start.elapsed());
+                session.close().await?;
+            }
+            Ok::<_, ConnectionError>(latencies)
+        });
+    }
+    let mut latencies = Vec::with_capacity(handshakes);
+    while let Some(joined) = tasks.join_next().await {
+        let client = joined.map_err(|e| ConnectionError::Io(std::io::Error::other(e)))?;
+        latencies.extend(client?);
+    }
+    Ok(LoadReport::from_latencies(
+        clients,
+        latencies,
+        started.elapsed(),
+    ))
+}
+
+/// The same load without security: each client connects, sends one byte,
+/// reads it back and closes, against a plain echo listener. The ceiling the
+/// TCP path itself puts on [`over_tcp`].
+pub async fn bare_tcp(clients: usize, connections: usize) -> Result<LoadReport, ConnectionError> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let server = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let _ = stream.set_nodelay(true);
+                let mut byte = [0u8; 1];
+                while let Ok(1) = stream.read(&mut byte).await {
+                    if stream.write_all(&byte).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let remaining = Arc::new(AtomicUsize::new(connections));
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..clients.max(1) {
+        let remaining = Arc::clone(&remaining);
+        tasks.spawn(async move {
+            let mut latencies = Vec::new();
+            while remaining
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+                .is_ok()
+            {
+                let start = Instant::now();
+                let mut stream = tokio::net::TcpStream::connect(addr).await?;
+                stream.set_nodelay(true)?;
+                stream.write_all(b"x").await?;
+                let mut byte = [0u8; 1];
+                stream.read_exact(&mut byte).await?;
+                latencies.push(start.elapsed());
+                stream.shutdown().await?;
+            }
+            Ok::<_, ConnectionError>(latencies)
+        });
+    }
+    let mut latencies = Vec::with_capacity(connections);
+    while let Some(joined) = tasks.join_next().await {
+        let client = joined.map_err(|e| ConnectionError::Io(std::io::Error::other(e)))?;
+        latencies.extend(client?);
+    }
+    server.abort();
+    Ok(LoadReport::from_latencies(
+        clients,
+        latencies,
+        started.elapsed(),
+    ))
+}
+
+/// `handshakes` complete handshakes in this thread, client and server in
+/// process, with no network: the rate the network path is compared with.
+pub fn in_process(
+    client: &CredentialsHandle,
+    server: &CredentialsHandle,
+    options: &ClientOptions,
+    handshakes: usize,
+) -> Result<LoadReport, ConnectionError> {
+    let mut latencies = Vec::with_capacity(handshakes);
+    let started = Instant::now();
+    for _ in 0..handshakes {
+        let start = Instant::now();
+        loopback::handshake(
+            client,
+            server,
+            options.target.as_deref(),
+            options.isc_req,
+            AscReq::PROTECTED_CONNECTION,
+        )?;
+        latencies.push(start.elapsed());
+    }
+    Ok(LoadReport::from_latencies(1, latencies, started.elapsed()))
+}

@@ -1,0 +1,120 @@
+//! Counts every allocation in the process, the plugins' included.
+//!
+//! A plugin has its own Rust global allocator (the system `malloc`), so a
+//! counting `#[global_allocator]` would not see its allocations. Instead the
+//! test binary that includes this module defines `malloc` and friends itself:
+//! the dynamic linker binds every library's `malloc`, the plugins' included,
+//! to the executable's definition, which counts and forwards to glibc's
+//! `__libc_*` entry points. Include it in one test binary per process
+//! (`#[path = "common/counting_malloc.rs"] mod counting_malloc;`).
+#![allow(dead_code)]
+
+use std::ffi::{c_int, c_void};
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
+
+static ARMED: AtomicBool = AtomicBool::new(false);
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+static LIVE_BYTES: AtomicIsize = AtomicIsize::new(0);
+
+unsafe extern "C" {
+    fn __libc_malloc(size: usize) -> *mut c_void;
+    fn __libc_calloc(count: usize, size: usize) -> *mut c_void;
+    fn __libc_realloc(ptr: *mut c_void, size: usize) -> *mut c_void;
+    fn __libc_memalign(align: usize, size: usize) -> *mut c_void;
+    fn __libc_free(ptr: *mut c_void);
+    fn malloc_usable_size(ptr: *mut c_void) -> usize;
+}
+
+fn allocated(ptr: *mut c_void) -> *mut c_void {
+    if !ptr.is_null() {
+        if ARMED.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: `ptr` was just returned by glibc's allocator.
+        let size = unsafe { malloc_usable_size(ptr) };
+        LIVE_BYTES.fetch_add(size as isize, Ordering::Relaxed);
+    }
+    ptr
+}
+
+fn released(ptr: *mut c_void) {
+    if !ptr.is_null() {
+        // SAFETY: `ptr` is a live allocation of glibc's allocator, about to be freed.
+        let size = unsafe { malloc_usable_size(ptr) };
+        LIVE_BYTES.fetch_sub(size as isize, Ordering::Relaxed);
+    }
+}
+
+// SAFETY (all of the interposers below): each forwards its arguments unchanged
+// to glibc's own implementation, which has the same contract, so every caller
+// gets exactly the behaviour of the C library it linked against; the only
+// additions are atomic counters, which neither allocate nor lock.
+
+#[unsafe(no_mangle)]
+unsafe extern "C" fn malloc(size: usize) -> *mut c_void {
+    allocated(unsafe { __libc_malloc(size) })
+}
+
+#[unsafe(no_mangle)]
+unsafe extern "C" fn calloc(n: usize, size: usize) -> *mut c_void {
+    allocated(unsafe { __libc_calloc(n, size) })
+}
+
+#[unsafe(no_mangle)]
+unsafe extern "C" fn realloc(ptr: *mut c_void, size: usize) -> *mut c_void {
+    released(ptr);
+    let new = unsafe { __libc_realloc(ptr, size) };
+    if new.is_null() && size != 0 {
+        // The old block is still live.
+        if !ptr.is_null() {
+            // SAFETY: realloc failed, so `ptr` was not freed.
+            LIVE_BYTES.fetch_add(
+                unsafe { malloc_usable_size(ptr) } as isize,
+                Ordering::Relaxed,
+            );
+        }
+        return new;
+    }
+    allocated(new)
+}
+
+#[unsafe(no_mangle)]
+unsafe extern "C" fn memalign(align: usize, size: usize) -> *mut c_void {
+    allocated(unsafe { __libc_memalign(align, size) })
+}
+
+#[unsafe(no_mangle)]
+unsafe extern "C" fn aligned_alloc(align: usize, size: usize) -> *mut c_void {
+    allocated(unsafe { __libc_memalign(align, size) })
+}
+
+#[unsafe(no_mangle)]
+unsafe extern "C" fn posix_memalign(out: *mut *mut c_void, align: usize, size: usize) -> c_int {
+    let ptr = allocated(unsafe { __libc_memalign(align, size) });
+    if ptr.is_null() {
+        return 12; // ENOMEM
+    }
+    // SAFETY: the caller passes a valid place for the result, per posix_memalign's contract.
+    unsafe { *out = ptr };
+    0
+}
+
+#[unsafe(no_mangle)]
+unsafe extern "C" fn free(ptr: *mut c_void) {
+    released(ptr);
+    unsafe { __libc_free(ptr) }
+}
+
+/// How many allocations `f` made, in any thread, in any library.
+pub fn measure(f: impl FnOnce()) -> usize {
+    ALLOCATIONS.store(0, Ordering::SeqCst);
+    ARMED.store(true, Ordering::SeqCst);
+    f();
+    ARMED.store(false, Ordering::SeqCst);
+    ALLOCATIONS.load(Ordering::SeqCst)
+}
+
+/// Bytes allocated and not yet freed, process-wide.
+pub fn live_bytes() -> isize {
+    LIVE_BYTES.load(Ordering::SeqCst)
+}
