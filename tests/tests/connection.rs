@@ -25,8 +25,8 @@ async fn silent_and_stalled_clients_are_dropped_at_the_handshake_timeout() {
     // Meanwhile a good client is served at once.
     assert_eq!(server.good_client().await.unwrap(), r"SSPI-PLUG\alice");
     assert!(
-        started.elapsed() < Duration::from_millis(300),
-        "served while others stall"
+        started.elapsed() < Duration::from_millis(390),
+        "served before the stalled ones time out"
     );
     // Both get a time-out error frame when the time-out fires, then the connection closes.
     assert_eq!(
@@ -89,7 +89,9 @@ async fn bad_input_of_every_kind_is_rejected_and_nothing_leaks() {
     server.settle().await;
     // Tasks alive in this runtime (threads are process-wide and other tests run
     // beside this one; the mixed-load test, alone in its binary, counts threads).
-    let tasks_before = tokio::runtime::Handle::current().metrics().num_alive_tasks();
+    let tasks_before = tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks();
 
     // Garbage where the first token belongs.
     let mut raw = Raw::connect(server.addr).await;
@@ -183,7 +185,9 @@ async fn bad_input_of_every_kind_is_rejected_and_nothing_leaks() {
     assert_eq!(server.good_client().await.unwrap(), r"SSPI-PLUG\alice");
     server.settle().await;
     assert_eq!(server.stats.active.load(Ordering::Acquire), 0);
-    let tasks_after = tokio::runtime::Handle::current().metrics().num_alive_tasks();
+    let tasks_after = tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks();
     assert_eq!(tasks_after, tasks_before, "no task left behind");
     assert!(server.stats.rejected.load(Ordering::Relaxed) >= 8);
     let report = server.stop().await;
@@ -264,7 +268,10 @@ async fn max_connections_and_graceful_shutdown() {
     // Stop: idle sessions end within the grace period; none is aborted.
     let started = Instant::now();
     let report = server.stop().await;
-    assert!(started.elapsed() < Duration::from_millis(300));
+    assert!(
+        started.elapsed() < Duration::from_millis(290),
+        "idle sessions end at once, before the grace period"
+    );
     assert_eq!(
         report,
         sspi_connection::ShutdownReport {
