@@ -1,0 +1,1 @@
+//! A small Kerberos V5 KDC (work in progress).

@@ -1,0 +1,1 @@
+//! The Kerberos package as a plugin library (work in progress).

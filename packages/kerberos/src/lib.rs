@@ -1,0 +1,1 @@
+//! The Kerberos security package (work in progress).
