@@ -63,23 +63,22 @@ impl std::fmt::Display for LoadReport {
     }
 }
 
-/// `handshakes` authentications against `addr` by `clients` concurrent
-/// clients, each connecting, authenticating with `credentials` and closing.
-pub async fn over_tcp(
-    addr: SocketAddr,
-    credentials: Arc<CredentialsHandle>,
-    options: ClientOptions,
+/// Runs `total` operations with `clients` concurrent tasks, timing each.
+async fn drive<F, Fut>(
     clients: usize,
-    handshakes: usize,
-) -> Result<LoadReport, ConnectionError> {
-    let remaining = Arc::new(AtomicUsize::new(handshakes));
-    let options = Arc::new(options);
+    total: usize,
+    operation: F,
+) -> Result<LoadReport, ConnectionError>
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<(), ConnectionError>> + Send,
+{
+    let remaining = Arc::new(AtomicUsize::new(total));
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..clients.max(1) {
         let remaining = Arc::clone(&remaining);
-        let credentials = Arc::clone(&credentials);
-        let options = Arc::clone(&options);
+        let operation = operation.clone();
         tasks.spawn(async move {
             let mut latencies = Vec::new();
             while remaining
@@ -87,16 +86,13 @@ pub async fn over_tcp(
                 .is_ok()
             {
                 let start = Instant::now();
-                let stream = tokio::net::TcpStream::connect(addr).await?;
-                stream.set_nodelay(true)?;
-                let session = authenticate(stream, &credentials, &options).await?;
+                operation().await?;
                 latencies.push(start.elapsed());
-                session.close().await?;
             }
             Ok::<_, ConnectionError>(latencies)
         });
     }
-    let mut latencies = Vec::with_capacity(handshakes);
+    let mut latencies = Vec::with_capacity(total);
     while let Some(joined) = tasks.join_next().await {
         let client = joined.map_err(|e| ConnectionError::Io(std::io::Error::other(e)))?;
         latencies.extend(client?);
@@ -106,6 +102,29 @@ pub async fn over_tcp(
         latencies,
         started.elapsed(),
     ))
+}
+
+/// `handshakes` authentications against `addr` by `clients` concurrent
+/// clients, each connecting, authenticating with `credentials` and closing.
+/// The latency runs from connect to close.
+pub async fn over_tcp(
+    addr: SocketAddr,
+    credentials: Arc<CredentialsHandle>,
+    options: ClientOptions,
+    clients: usize,
+    handshakes: usize,
+) -> Result<LoadReport, ConnectionError> {
+    let options = Arc::new(options);
+    drive(clients, handshakes, move || {
+        let (credentials, options) = (Arc::clone(&credentials), Arc::clone(&options));
+        async move {
+            let stream = tokio::net::TcpStream::connect(addr).await?;
+            stream.set_nodelay(true)?;
+            let session = authenticate(stream, &credentials, &options).await?;
+            session.close().await
+        }
+    })
+    .await
 }
 
 /// The same load without security: each client connects, sends one byte,
@@ -128,40 +147,18 @@ pub async fn bare_tcp(clients: usize, connections: usize) -> Result<LoadReport, 
             });
         }
     });
-    let remaining = Arc::new(AtomicUsize::new(connections));
-    let started = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..clients.max(1) {
-        let remaining = Arc::clone(&remaining);
-        tasks.spawn(async move {
-            let mut latencies = Vec::new();
-            while remaining
-                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
-                .is_ok()
-            {
-                let start = Instant::now();
-                let mut stream = tokio::net::TcpStream::connect(addr).await?;
-                stream.set_nodelay(true)?;
-                stream.write_all(b"x").await?;
-                let mut byte = [0u8; 1];
-                stream.read_exact(&mut byte).await?;
-                latencies.push(start.elapsed());
-                stream.shutdown().await?;
-            }
-            Ok::<_, ConnectionError>(latencies)
-        });
-    }
-    let mut latencies = Vec::with_capacity(connections);
-    while let Some(joined) = tasks.join_next().await {
-        let client = joined.map_err(|e| ConnectionError::Io(std::io::Error::other(e)))?;
-        latencies.extend(client?);
-    }
+    let report = drive(clients, connections, move || async move {
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        stream.write_all(b"x").await?;
+        let mut byte = [0u8; 1];
+        stream.read_exact(&mut byte).await?;
+        stream.shutdown().await?;
+        Ok(())
+    })
+    .await;
     server.abort();
-    Ok(LoadReport::from_latencies(
-        clients,
-        latencies,
-        started.elapsed(),
-    ))
+    report
 }
 
 /// `handshakes` complete handshakes in this thread, client and server in

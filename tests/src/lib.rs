@@ -5,9 +5,9 @@
 //! (`target/debug/libsspi_test.so`, ...); the host finds them beside the test
 //! binary's directory, exactly as `sspi` finds them beside itself.
 
-use sspi_core::{AscReq, AuthIdentity, CredentialUse, IscReq};
+use sspi_core::{AscReq, AuthIdentity, CredentialUse, IscReq, SecBuffer, SecurityStatus};
 use sspi_plugin_host::loopback::{self, Established};
-use sspi_plugin_host::{CredentialsHandle, SecurityHost};
+use sspi_plugin_host::{CredentialsHandle, SecurityContextHandle, SecurityHost};
 use std::path::PathBuf;
 
 pub mod net;
@@ -91,4 +91,33 @@ pub fn credentials(
 pub fn established(host: &SecurityHost) -> Established {
     let (client, server) = credentials(host, None);
     loopback::handshake(&client, &server, None, ISC_REQ, ASC_REQ).expect("handshake")
+}
+
+/// One handshake leg driven by hand, on the client (InitializeSecurityContext)
+/// or the server (AcceptSecurityContext): the status (or the error's status)
+/// and the token produced.
+pub fn leg(
+    credentials: &CredentialsHandle,
+    context: &mut Option<SecurityContextHandle>,
+    client: bool,
+    input: Option<&[u8]>,
+) -> (SecurityStatus, Vec<u8>) {
+    let mut out = vec![0u8; 1024];
+    let mut output = [SecBuffer::token(&mut out)];
+    let mut token = input.map(<[u8]>::to_vec).unwrap_or_default();
+    let mut input_buffers = [SecBuffer::token(&mut token)];
+    let input: &mut [SecBuffer<'_>] = if input.is_some() {
+        &mut input_buffers
+    } else {
+        &mut []
+    };
+    let result = if client {
+        credentials.initialize_security_context(context, None, ISC_REQ, input, &mut output)
+    } else {
+        credentials.accept_security_context(context, ASC_REQ, input, &mut output)
+    };
+    match result {
+        Ok(step) => (step.status, output[0].as_slice().to_vec()),
+        Err(e) => (e.status(), Vec::new()),
+    }
 }

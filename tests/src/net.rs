@@ -175,23 +175,13 @@ pub fn threads() -> usize {
         .unwrap_or(0)
 }
 
-/// The client's tokens for one handshake with the Test package, driven by hand.
+/// The client's next token in a Test package handshake driven by hand.
 pub fn client_leg(
     credentials: &CredentialsHandle,
     context: &mut Option<SecurityContextHandle>,
     input: Option<&[u8]>,
 ) -> Vec<u8> {
-    let mut out = vec![0u8; 1024];
-    let mut output = [SecBuffer::token(&mut out)];
-    let mut token = input.map(<[u8]>::to_vec).unwrap_or_default();
-    let mut input_buffers = [SecBuffer::token(&mut token)];
-    let input: &mut [SecBuffer<'_>] = if input.is_some() {
-        &mut input_buffers
-    } else {
-        &mut []
-    };
-    credentials
-        .initialize_security_context(context, None, ISC_REQ, input, &mut output)
-        .unwrap();
-    output[0].as_slice().to_vec()
+    let (status, token) = crate::leg(credentials, context, true, input);
+    assert!(status.is_success(), "client leg failed: {status}");
+    token
 }

@@ -4,7 +4,7 @@
 use sspi_core::{AuthIdentity, SecBuffer, SecurityStatus};
 use sspi_plugin_host::loopback;
 use sspi_plugin_host::{CredentialsHandle, SecurityContextHandle, SecurityHost};
-use sspi_tests::{ASC_REQ, ISC_REQ, RegistryFile, credentials, established, registry_text};
+use sspi_tests::{ASC_REQ, ISC_REQ, RegistryFile, credentials, established, leg, registry_text};
 
 fn host(legs: u32, complete: bool) -> (RegistryFile, SecurityHost) {
     let registry = RegistryFile::new(&registry_text("sspi_test.dll", legs, complete));
@@ -17,33 +17,6 @@ fn handshake_status(host: &SecurityHost, identity: Option<AuthIdentity>) -> Secu
     loopback::handshake(&client, &server, None, ISC_REQ, ASC_REQ)
         .map(|_| SecurityStatus::SEC_E_OK)
         .unwrap_or_else(|e| e.status())
-}
-
-/// One leg: returns (status or error status, output token).
-fn leg(
-    credentials: &CredentialsHandle,
-    context: &mut Option<SecurityContextHandle>,
-    client: bool,
-    input: Option<&[u8]>,
-) -> (SecurityStatus, Vec<u8>) {
-    let mut out = vec![0u8; 1024];
-    let mut output = [SecBuffer::token(&mut out)];
-    let mut token = input.map(<[u8]>::to_vec).unwrap_or_default();
-    let mut input_buffers = [SecBuffer::token(&mut token)];
-    let input: &mut [SecBuffer<'_>] = if input.is_some() {
-        &mut input_buffers
-    } else {
-        &mut []
-    };
-    let result = if client {
-        credentials.initialize_security_context(context, None, ISC_REQ, input, &mut output)
-    } else {
-        credentials.accept_security_context(context, ASC_REQ, input, &mut output)
-    };
-    match result {
-        Ok(step) => (step.status, output[0].as_slice().to_vec()),
-        Err(e) => (e.status(), Vec::new()),
-    }
 }
 
 #[test]
