@@ -1,12 +1,12 @@
 //! Helpers for the connection tests: an in-process server, a client that
 //! speaks frames by hand, and the client's handshake legs driven by hand.
 
-use crate::{ISC_REQ, RegistryFile, registry_text};
+use crate::{RegistryFile, registry_text};
 use sspi_connection::frame::{FrameKind, FrameReader, FrameWriter, PROTOCOL_VERSION};
 use sspi_connection::{
     ClientOptions, ConnectionError, Protection, Server, ServerConfig, ServerStats, authenticate,
 };
-use sspi_core::{AuthIdentity, CredentialUse, SecBuffer, SecurityStatus};
+use sspi_core::{AuthIdentity, CredentialUse, SecurityStatus};
 use sspi_plugin_host::{CredentialsHandle, SecurityContextHandle, SecurityHost};
 use std::net::SocketAddr;
 use std::sync::Arc;
