@@ -2,8 +2,8 @@
 //! secrets, tampering, replay, reordering, bad tokens and calls out of order.
 
 use sspi_core::{AuthIdentity, SecBuffer, SecurityStatus};
-use sspi_plugin_host::loopback;
 use sspi_plugin_host::SecurityHost;
+use sspi_plugin_host::loopback;
 use sspi_tests::{ASC_REQ, ISC_REQ, RegistryFile, credentials, established, leg, registry_text};
 
 fn host(legs: u32, complete: bool) -> (RegistryFile, SecurityHost) {
