@@ -141,6 +141,26 @@ fn a_library_with_an_incompatible_abi_is_refused_by_name() {
 }
 
 #[test]
+fn a_library_built_against_another_sspi_core_version_is_refused_by_name() {
+    let r = registry("sspi_fixture_future_version.dll, sspi_test.dll");
+    let host = r.host();
+    let entry = &host.enumerate_security_packages()[0];
+    let PackageState::Unavailable(reason) = entry.state() else {
+        panic!("a library of another major version must be refused");
+    };
+    assert!(
+        reason.contains("libsspi_fixture_future_version"),
+        "names the library: {reason}"
+    );
+    assert!(
+        reason.contains("was built against sspi-core 1.0.0, incompatible with this host's 0.1.0"),
+        "{reason}"
+    );
+    assert!(!reason.contains('\n'), "one line: {reason}");
+    assert_test_package_works(&host);
+}
+
+#[test]
 fn a_missing_library_makes_only_its_packages_unavailable() {
     let r = registry("sspi_no_such_library.dll, sspi_test.dll");
     let host = r.host();
