@@ -42,8 +42,9 @@ fn demo_runs_every_package_of_the_shipped_registry() {
     );
     assert!(stdout.contains("verified by the server"), "{stdout}");
     assert!(stdout.contains("opened by the client"), "{stdout}");
+    assert!(stdout.contains("== NTLM (plugin "), "{stdout}");
     assert!(
-        stdout.contains("demo: 1 package(s) run, 0 failed"),
+        stdout.contains("demo: 2 package(s) run, 0 failed"),
         "{stdout}"
     );
 }
@@ -110,7 +111,7 @@ fn handshake_with_explicit_credentials() {
 fn registry_check_accepts_the_shipped_file_and_names_errors() {
     let out = sspi(&["registry", "check", shipped().to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).starts_with("ok: 1 file(s), 1 package(s) available: Test"));
+    assert!(text(&out.stdout).starts_with("ok: 1 file(s), 2 package(s) available: Test, NTLM"));
 
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.reg");
@@ -182,7 +183,7 @@ fn server_and_client_processes() {
         .find(|w| w.starts_with("127.0.0.1:"))
         .map(|w| w.trim_end_matches(';').to_string())
         .unwrap_or_else(|| panic!("no address in {banner:?}"));
-    assert!(banner.contains("packages: Test"), "{banner}");
+    assert!(banner.contains("packages: Test, NTLM"), "{banner}");
 
     let client = |args: &[&str], password: Option<&str>| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_sspi"));
@@ -214,6 +215,35 @@ fn server_and_client_processes() {
         "{out}"
     );
     assert!(out.contains("reply: hello\nreply: world\n"), "{out}");
+
+    let ntlm = Command::new(env!("CARGO_BIN_EXE_sspi"))
+        .args([
+            "--registry",
+            shipped().to_str().unwrap(),
+            "client",
+            "--connect",
+            &addr,
+        ])
+        .args([
+            "--package",
+            "NTLM",
+            "--user",
+            "carol",
+            "--domain",
+            "SSPI-PLUG",
+            "over NTLM",
+        ])
+        .env("SSPI_PASSWORD", "carol-demo-password")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let out = text(&ntlm.stdout);
+    assert_eq!(ntlm.status.code(), Some(0), "{out}{}", text(&ntlm.stderr));
+    assert!(
+        out.contains(r"accepted this client as SSPI-PLUG\carol")
+            && out.contains("reply: over NTLM"),
+        "{out}"
+    );
 
     let signed = client(&["--sign", "in clear"], None);
     assert_eq!(signed.status.code(), Some(0));

@@ -9,11 +9,16 @@
 //! (`#[path = "common/counting_malloc.rs"] mod counting_malloc;`).
 #![allow(dead_code)]
 
+use std::cell::Cell;
 use std::ffi::{c_int, c_void};
-use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicIsize, Ordering};
 
-static ARMED: AtomicBool = AtomicBool::new(false);
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+// Allocations are counted per thread, so tests running in parallel do not
+// disturb each other's counts; live bytes are process-wide.
+thread_local! {
+    static ARMED: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
 static LIVE_BYTES: AtomicIsize = AtomicIsize::new(0);
 
 unsafe extern "C" {
@@ -27,9 +32,12 @@ unsafe extern "C" {
 
 fn allocated(ptr: *mut c_void) -> *mut c_void {
     if !ptr.is_null() {
-        if ARMED.load(Ordering::Relaxed) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
+        // `try_with`: the thread may be tearing down its thread-locals.
+        let _ = ARMED.try_with(|armed| {
+            if armed.get() {
+                let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+            }
+        });
         // SAFETY: `ptr` was just returned by glibc's allocator.
         let size = unsafe { malloc_usable_size(ptr) };
         LIVE_BYTES.fetch_add(size as isize, Ordering::Relaxed);
@@ -48,7 +56,8 @@ fn released(ptr: *mut c_void) {
 // SAFETY (all of the interposers below): each forwards its arguments unchanged
 // to glibc's own implementation, which has the same contract, so every caller
 // gets exactly the behaviour of the C library it linked against; the only
-// additions are atomic counters, which neither allocate nor lock.
+// additions are counters (an atomic, and thread-locals with constant
+// initialisation), which neither allocate nor lock.
 
 #[unsafe(no_mangle)]
 unsafe extern "C" fn malloc(size: usize) -> *mut c_void {
@@ -105,13 +114,13 @@ unsafe extern "C" fn free(ptr: *mut c_void) {
     unsafe { __libc_free(ptr) }
 }
 
-/// How many allocations `f` made, in any thread, in any library.
+/// How many allocations `f` made on this thread, in any library.
 pub fn measure(f: impl FnOnce()) -> usize {
-    ALLOCATIONS.store(0, Ordering::SeqCst);
-    ARMED.store(true, Ordering::SeqCst);
+    ALLOCATIONS.with(|n| n.set(0));
+    ARMED.with(|armed| armed.set(true));
     f();
-    ARMED.store(false, Ordering::SeqCst);
-    ALLOCATIONS.load(Ordering::SeqCst)
+    ARMED.with(|armed| armed.set(false));
+    ALLOCATIONS.with(Cell::get)
 }
 
 /// Bytes allocated and not yet freed, process-wide.
