@@ -14,8 +14,10 @@ use std::time::{Duration, Instant};
 pub struct LoadReport {
     /// Concurrent clients.
     pub clients: usize,
-    /// Handshakes completed.
-    pub handshakes: usize,
+    /// Operations completed (handshakes; connections for [`bare_tcp`]).
+    pub completed: usize,
+    /// What one operation is ("handshakes", "connections").
+    pub unit: &'static str,
     /// Wall-clock time of the run.
     pub elapsed: Duration,
     /// Median handshake latency.
@@ -25,12 +27,17 @@ pub struct LoadReport {
 }
 
 impl LoadReport {
-    /// Handshakes per second.
+    /// Operations per second.
     pub fn per_second(&self) -> f64 {
-        self.handshakes as f64 / self.elapsed.as_secs_f64()
+        self.completed as f64 / self.elapsed.as_secs_f64()
     }
 
-    fn from_latencies(clients: usize, mut latencies: Vec<Duration>, elapsed: Duration) -> Self {
+    fn from_latencies(
+        unit: &'static str,
+        clients: usize,
+        mut latencies: Vec<Duration>,
+        elapsed: Duration,
+    ) -> Self {
         latencies.sort_unstable();
         let at = |q: f64| {
             latencies
@@ -40,7 +47,8 @@ impl LoadReport {
         };
         Self {
             clients,
-            handshakes: latencies.len(),
+            completed: latencies.len(),
+            unit,
             elapsed,
             p50: at(0.50),
             p99: at(0.99),
@@ -52,9 +60,10 @@ impl std::fmt::Display for LoadReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{:>3} client(s): {:>6} handshakes in {:>6.2} s = {:>8.0}/s, p50 {:>7.1} µs, p99 {:>7.1} µs",
+            "{:>3} client(s): {:>6} {} in {:>6.2} s = {:>8.0}/s, p50 {:>7.1} µs, p99 {:>7.1} µs",
             self.clients,
-            self.handshakes,
+            self.completed,
+            self.unit,
             self.elapsed.as_secs_f64(),
             self.per_second(),
             self.p50.as_secs_f64() * 1e6,
@@ -65,6 +74,7 @@ impl std::fmt::Display for LoadReport {
 
 /// Runs `total` operations with `clients` concurrent tasks, timing each.
 async fn drive<F, Fut>(
+    unit: &'static str,
     clients: usize,
     total: usize,
     operation: F,
@@ -98,6 +108,7 @@ where
         latencies.extend(client?);
     }
     Ok(LoadReport::from_latencies(
+        unit,
         clients,
         latencies,
         started.elapsed(),
@@ -115,7 +126,7 @@ pub async fn over_tcp(
     handshakes: usize,
 ) -> Result<LoadReport, ConnectionError> {
     let options = Arc::new(options);
-    drive(clients, handshakes, move || {
+    drive("handshakes", clients, handshakes, move || {
         let (credentials, options) = (Arc::clone(&credentials), Arc::clone(&options));
         async move {
             let stream = tokio::net::TcpStream::connect(addr).await?;
@@ -147,7 +158,7 @@ pub async fn bare_tcp(clients: usize, connections: usize) -> Result<LoadReport, 
             });
         }
     });
-    let report = drive(clients, connections, move || async move {
+    let report = drive("connections", clients, connections, move || async move {
         let mut stream = tokio::net::TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
         stream.write_all(b"x").await?;
@@ -182,5 +193,10 @@ pub fn in_process(
         )?;
         latencies.push(start.elapsed());
     }
-    Ok(LoadReport::from_latencies(1, latencies, started.elapsed()))
+    Ok(LoadReport::from_latencies(
+        "handshakes",
+        1,
+        latencies,
+        started.elapsed(),
+    ))
 }
