@@ -129,6 +129,16 @@ pub fn handshake(registry: &[PathBuf], args: &HandshakeArgs) -> Result<ExitCode,
 /// `sspi demo`
 pub fn demo(registry: &[PathBuf]) -> Result<ExitCode, String> {
     let host = load_host(registry)?;
+    // The registry's KDC, in process, for the Kerberos package; if its address
+    // is taken, an `sspi kdc` is assumed to be running there already.
+    let _kdc = match crate::net::kdc_settings(&host)? {
+        Some(settings) => match sspi_kdc::KdcHandle::start(settings.listen, settings.config) {
+            Ok(kdc) => Some(kdc),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => None,
+            Err(e) => return Err(format!("cannot start the KDC on {}: {e}", settings.listen)),
+        },
+        None => None,
+    };
     println!(
         "registry: {}",
         registry

@@ -45,6 +45,8 @@ enum Command {
     Client(net::ClientArgs),
     /// Measure handshakes per second over loopback (1, 8, 64 clients) beside the in-process rate.
     Bench(net::BenchArgs),
+    /// Serve the Kerberos realm of the registry's SspiKdc key (AS and TGS) until Ctrl-C / SIGTERM.
+    Kdc,
 }
 
 #[derive(Subcommand, Debug)]
@@ -60,7 +62,7 @@ enum RegistryCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The server logs each connection by default; the other commands only warnings.
-    let default_level = if matches!(cli.command, Command::Server(_)) {
+    let default_level = if matches!(cli.command, Command::Server(_) | Command::Kdc) {
         "info"
     } else {
         "warn"
@@ -84,6 +86,7 @@ fn main() -> ExitCode {
         Command::Server(args) => net::server(&registry, &args),
         Command::Client(args) => net::client(&registry, &args),
         Command::Bench(args) => net::bench(&registry, &args),
+        Command::Kdc => net::kdc(&registry),
     };
     match result {
         Ok(code) => code,

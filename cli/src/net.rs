@@ -297,3 +297,33 @@ pub fn bench(registry: &[PathBuf], args: &BenchArgs) -> Result<ExitCode, String>
         Ok(ExitCode::SUCCESS)
     })
 }
+
+/// The registry key of the embedded KDC's settings.
+pub const KDC_KEY: &str = r"HKEY_LOCAL_MACHINE\Comm\SspiKdc";
+
+/// The KDC settings in the registry, if it has an `SspiKdc` key.
+pub fn kdc_settings(host: &SecurityHost) -> Result<Option<sspi_kdc::KdcSettings>, String> {
+    let Some(key) = host.config().registry().key(KDC_KEY) else {
+        return Ok(None);
+    };
+    let params = sspi_plugin_host::params::package_parameters(KDC_KEY, Some(key));
+    sspi_kdc::KdcSettings::from_parameters(&params)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
+/// `sspi kdc`: serves the realm of the registry's `SspiKdc` key until Ctrl-C / SIGTERM.
+pub fn kdc(registry: &[PathBuf]) -> Result<ExitCode, String> {
+    let host = SecurityHost::from_registry_files(registry).map_err(|e| e.to_string())?;
+    let settings = kdc_settings(&host)?
+        .ok_or_else(|| format!("the registry has no {KDC_KEY} key to serve"))?;
+    let listen = settings.listen;
+    runtime()?.block_on(async {
+        println!("sspi kdc serving on {listen} (TCP and UDP); Ctrl-C stops it");
+        sspi_kdc::serve(listen, settings.config, stop_signal())
+            .await
+            .map_err(|e| format!("cannot serve on {listen}: {e}"))?;
+        println!("sspi kdc stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}

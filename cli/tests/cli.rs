@@ -43,8 +43,13 @@ fn demo_runs_every_package_of_the_shipped_registry() {
     assert!(stdout.contains("verified by the server"), "{stdout}");
     assert!(stdout.contains("opened by the client"), "{stdout}");
     assert!(stdout.contains("== NTLM (plugin "), "{stdout}");
+    assert!(stdout.contains("== Kerberos (plugin "), "{stdout}");
     assert!(
-        stdout.contains("demo: 2 package(s) run, 0 failed"),
+        stdout.contains("authenticated alice@SSPI-PLUG.TEST"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("demo: 3 package(s) run, 0 failed"),
         "{stdout}"
     );
 }
@@ -111,7 +116,10 @@ fn handshake_with_explicit_credentials() {
 fn registry_check_accepts_the_shipped_file_and_names_errors() {
     let out = sspi(&["registry", "check", shipped().to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).starts_with("ok: 1 file(s), 2 package(s) available: Test, NTLM"));
+    assert!(
+        text(&out.stdout)
+            .starts_with("ok: 1 file(s), 3 package(s) available: Test, NTLM, Kerberos")
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.reg");
@@ -183,7 +191,10 @@ fn server_and_client_processes() {
         .find(|w| w.starts_with("127.0.0.1:"))
         .map(|w| w.trim_end_matches(';').to_string())
         .unwrap_or_else(|| panic!("no address in {banner:?}"));
-    assert!(banner.contains("packages: Test, NTLM"), "{banner}");
+    assert!(
+        banner.contains("packages: Test, NTLM, Kerberos"),
+        "{banner}"
+    );
 
     let client = |args: &[&str], password: Option<&str>| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_sspi"));

@@ -1,1 +1,270 @@
-//! A small Kerberos V5 KDC (work in progress).
+//! # sspi-kdc: a small Kerberos V5 KDC
+//!
+//! AS and TGS for one realm, for tests, demos and development realms:
+//!
+//! * principals and keys from a text database ([`database`]): a password
+//!   (keys derived with each etype's string-to-key and the default salt) or
+//!   explicit hex keys with kvno and etype;
+//! * AS: PA-ENC-TIMESTAMP pre-authentication (KDC_ERR_PREAUTH_REQUIRED with
+//!   ETYPE-INFO2 first), tickets with the `initial` and `pre-authent` flags
+//!   and lifetimes capped by the configuration and the principal;
+//! * TGS: the TGT in PA-TGS-REQ, the authenticator and its checksum over the
+//!   request body, the initiator's subkey honoured;
+//! * real KRB-ERRORs: C/S_PRINCIPAL_UNKNOWN, PREAUTH_FAILED, SKEW,
+//!   ETYPE_NOSUPP, TKT_EXPIRED, BAD_INTEGRITY, MODIFIED, WRONG_REALM...;
+//! * TCP (4-byte length prefix) and UDP on the same port, time-outs on every
+//!   read and write, bounded requests and connections, shutdown by a future.
+//!
+//! Embed it with [`KdcHandle::start`] (its own thread and runtime; stops on
+//! drop) or [`Kdc::bind`] + [`Kdc::serve`] inside a tokio runtime; [`serve`]
+//! is the one-call form for a command line.
+//!
+//! Not implemented: cross-realm, renewal, forwarding and postdating, FAST,
+//! PKINIT, PACs, a KDC-side replay cache, RFC 8009 etypes, rc4-hmac.
+#![deny(missing_docs)]
+
+pub mod as_service;
+pub mod database;
+pub mod issue;
+pub mod registry;
+pub mod server;
+pub mod tgs_service;
+
+pub use database::Database;
+pub use registry::KdcSettings;
+pub use server::Kdc;
+
+use issue::Refusal;
+use sspi_package_kerberos::krb_error;
+use sspi_package_kerberos::principal::Principal;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// How a KDC runs.
+#[derive(Debug, Clone)]
+pub struct KdcConfig {
+    /// The realm.
+    pub realm: String,
+    /// The principals.
+    pub database: Database,
+    /// The longest ticket lifetime (default 10 hours).
+    pub max_ticket_lifetime: Duration,
+    /// The largest clock difference accepted (default 5 minutes).
+    pub skew: Duration,
+    /// The time-out of every read and write (default 10 s).
+    pub io_timeout: Duration,
+    /// The largest request accepted over TCP (default 64 KiB).
+    pub max_request: usize,
+    /// Connections served at once (default 256).
+    pub max_connections: usize,
+    /// Also serve UDP on the same port (default true).
+    pub udp: bool,
+    /// Seconds added to this machine's clock (default 0): simulates a KDC
+    /// whose clock is wrong, for tests of clock skew and expiry.
+    pub clock_offset: i64,
+}
+
+impl KdcConfig {
+    /// Defaults for `database`'s realm.
+    pub fn new(database: Database) -> KdcConfig {
+        KdcConfig {
+            realm: database.realm().to_string(),
+            database,
+            max_ticket_lifetime: Duration::from_secs(36_000),
+            skew: Duration::from_secs(300),
+            io_timeout: Duration::from_secs(10),
+            max_request: 65_536,
+            max_connections: 256,
+            udp: true,
+            clock_offset: 0,
+        }
+    }
+
+    /// Defaults with the database file at `path` for `realm`.
+    pub fn from_file(realm: &str, path: &std::path::Path) -> Result<KdcConfig, String> {
+        Ok(KdcConfig::new(Database::load(path, realm)?))
+    }
+}
+
+/// What the request handlers share.
+#[derive(Debug)]
+pub struct KdcState {
+    /// The realm.
+    pub realm: String,
+    /// The principals (with a `krbtgt` key ensured).
+    pub database: Database,
+    /// The longest ticket lifetime, in seconds.
+    pub max_lifetime: i64,
+    /// The allowed skew, in seconds.
+    pub skew: i64,
+    /// The configuration.
+    pub config: KdcConfig,
+    /// AS requests answered.
+    pub as_requests: AtomicU64,
+    /// TGS requests answered.
+    pub tgs_requests: AtomicU64,
+}
+
+impl KdcState {
+    /// The state of a KDC with `config`.
+    pub fn new(config: KdcConfig) -> Result<KdcState, String> {
+        let mut database = config.database.clone();
+        if database.realm() != config.realm {
+            return Err(format!(
+                "the database is for realm {}, the KDC for {}",
+                database.realm(),
+                config.realm
+            ));
+        }
+        database.ensure_krbtgt()?;
+        Ok(KdcState {
+            realm: config.realm.clone(),
+            database,
+            max_lifetime: config.max_ticket_lifetime.as_secs() as i64,
+            skew: config.skew.as_secs() as i64,
+            config,
+            as_requests: AtomicU64::new(0),
+            tgs_requests: AtomicU64::new(0),
+        })
+    }
+
+    /// The KDC's idea of now.
+    pub fn now(&self) -> sspi_package_kerberos::time::KrbTime {
+        sspi_package_kerberos::time::KrbTime::now().plus(self.config.clock_offset)
+    }
+
+    fn tgs(&self) -> Principal {
+        Principal::krbtgt(&self.realm)
+    }
+
+    /// KRB_ERR_RESPONSE_TOO_BIG (sent over UDP instead of a large reply).
+    pub fn too_big(&self) -> Vec<u8> {
+        Refusal::new(
+            krb_error::RESPONSE_TOO_BIG,
+            "response too big for UDP; use TCP",
+        )
+        .to_der(&self.tgs())
+    }
+
+    /// KRB_ERR_FIELD_TOOLONG (a TCP request over the limit).
+    pub fn field_too_long(&self) -> Vec<u8> {
+        Refusal::new(krb_error::FIELD_TOOLONG, "request too long").to_der(&self.tgs())
+    }
+}
+
+/// Answers one request (an AS-REQ or TGS-REQ's DER) with a reply or a
+/// KRB-ERROR; `None` for input that is not a Kerberos message at all. Never
+/// panics on any input.
+pub fn handle(state: &KdcState, request: &[u8]) -> Option<Vec<u8>> {
+    let tag = sspi_package_kerberos::der::application_tag(request)?;
+    let result = match tag {
+        10 => {
+            state.as_requests.fetch_add(1, Ordering::Relaxed);
+            as_service::handle(state, request)
+        }
+        12 => {
+            state.tgs_requests.fetch_add(1, Ordering::Relaxed);
+            tgs_service::handle(state, request)
+        }
+        _ => Err(Box::new((
+            Refusal::new(
+                krb_error::MSG_TYPE,
+                format!("message type {tag} is not a KDC request"),
+            ),
+            state.tgs(),
+        ))),
+    };
+    Some(match result {
+        Ok(reply) => reply,
+        Err(refused) => {
+            let (refusal, service) = *refused;
+            if refusal.code != krb_error::PREAUTH_REQUIRED {
+                tracing::info!(
+                    code = refusal.code,
+                    error = krb_error::name(refusal.code),
+                    client = ?refusal.client.as_ref().map(ToString::to_string),
+                    service = %service,
+                    reason = %refusal.text,
+                    "request refused"
+                );
+            }
+            refusal.to_der(&service)
+        }
+    })
+}
+
+/// Binds `addr` and serves until `shutdown` completes (for a command line:
+/// `sspi kdc`).
+pub async fn serve(
+    addr: SocketAddr,
+    config: KdcConfig,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    Kdc::bind(addr, config).await?.serve(shutdown).await
+}
+
+/// A KDC on its own thread and runtime; it stops when dropped.
+pub struct KdcHandle {
+    addr: SocketAddr,
+    state: std::sync::Arc<KdcState>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl KdcHandle {
+    /// Starts a KDC on `addr` (`127.0.0.1:0` for a free port).
+    pub fn start(addr: SocketAddr, config: KdcConfig) -> std::io::Result<KdcHandle> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let kdc = runtime.block_on(Kdc::bind(addr, config))?;
+        let addr = kdc.local_addr()?;
+        let state = kdc.state();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("sspi-kdc".into())
+            .spawn(move || {
+                let _ = runtime.block_on(kdc.serve(async {
+                    let _ = stopped.await;
+                }));
+            })?;
+        Ok(KdcHandle {
+            addr,
+            state,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// The address it listens on (TCP and UDP).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The state: request counters, database.
+    pub fn state(&self) -> &KdcState {
+        &self.state
+    }
+
+    /// Stops it and waits for its thread.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for KdcHandle {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

@@ -20,7 +20,7 @@ mod handle;
 mod host;
 mod library;
 pub mod loopback;
-mod params;
+pub mod params;
 pub mod resolve;
 
 pub use error::HostError;

@@ -1,4 +1,4 @@
-//! A package's registry key as the typed parameters handed to the package.
+//! A registry key as the typed parameters handed to a package (or the KDC).
 
 use sspi_core::{PackageParameters, Parameter, ParameterValue};
 use sspi_registry::{RegKey, RegValue};

@@ -1,0 +1,328 @@
+//! The principal database: a text file, one principal per line.
+//!
+//! ```text
+//! # comment
+//! PRINCIPAL [OPTION...] password PASSWORD
+//! PRINCIPAL [OPTION...] key KVNO ETYPE HEX [key KVNO ETYPE HEX]...
+//! ```
+//!
+//! * `PRINCIPAL` is `name` or `service/host`, optionally `@REALM` (which must
+//!   be the KDC's realm); `\` escapes `/`, `@` and `\`.
+//! * `password PASSWORD`: everything after `password ` to the end of the line
+//!   is the password; one key per supported etype (aes256-cts-hmac-sha1-96,
+//!   aes128-cts-hmac-sha1-96) is derived with the default salt (realm, then
+//!   the name components) and 4096 iterations, kvno 1 (or `kvno=N`).
+//! * `key KVNO ETYPE HEX`: an explicit key; ETYPE is a name (`aes256-cts`)
+//!   or number (`18`); HEX its bytes.
+//! * Options: `nopreauth` (issue a TGT without PA-ENC-TIMESTAMP),
+//!   `maxlife=SECONDS` (cap this principal's tickets), `kvno=N`.
+//! * Without a `krbtgt/REALM` line the KDC makes a random TGS key at start
+//!   (TGTs then die with the process).
+
+use sspi_package_kerberos::crypto::{Etype, Key};
+use sspi_package_kerberos::keytab::Keytab;
+use sspi_package_kerberos::principal::Principal;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// One principal and its keys.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The principal.
+    pub principal: Principal,
+    /// Its keys with their versions.
+    pub keys: Vec<(u32, Key)>,
+    /// Whether an AS request must carry PA-ENC-TIMESTAMP.
+    pub requires_preauth: bool,
+    /// The longest ticket lifetime for this principal, in seconds.
+    pub max_life: Option<i64>,
+}
+
+impl Entry {
+    /// The key of `etype` with the highest kvno.
+    pub fn key(&self, etype: Etype) -> Option<(u32, &Key)> {
+        self.keys
+            .iter()
+            .filter(|(_, k)| k.etype() == etype)
+            .max_by_key(|(v, _)| *v)
+            .map(|(v, k)| (*v, k))
+    }
+
+    /// The key of `etype` and `kvno` (the highest when `None`).
+    pub fn key_version(&self, etype: Etype, kvno: Option<u32>) -> Option<&Key> {
+        match kvno {
+            None => self.key(etype).map(|(_, k)| k),
+            Some(v) => self
+                .keys
+                .iter()
+                .find(|(kv, k)| *kv == v && k.etype() == etype)
+                .map(|(_, k)| k),
+        }
+    }
+
+    /// The first of `preferred` this principal has a key for.
+    pub fn first_etype(&self, preferred: &[Etype]) -> Option<Etype> {
+        preferred.iter().copied().find(|e| self.key(*e).is_some())
+    }
+
+    /// The strongest key (for tickets to this principal).
+    pub fn strongest(&self) -> Option<(u32, &Key)> {
+        Etype::ALL.iter().find_map(|e| self.key(*e))
+    }
+}
+
+/// The database of one realm.
+#[derive(Debug, Clone)]
+pub struct Database {
+    realm: String,
+    entries: HashMap<Principal, Entry>,
+}
+
+impl Database {
+    /// An empty database for `realm`.
+    pub fn new(realm: &str) -> Database {
+        Database {
+            realm: realm.to_string(),
+            entries: HashMap::new(),
+        }
+    }
+
+    /// The realm.
+    pub fn realm(&self) -> &str {
+        &self.realm
+    }
+
+    /// Parses the text format; errors read `SOURCE:LINE: message`.
+    pub fn parse(text: &str, realm: &str, source: &str) -> Result<Database, String> {
+        let mut db = Database::new(realm);
+        for (index, raw) in text.lines().enumerate() {
+            let line_no = index + 1;
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let fail = |m: String| format!("{source}:{line_no}: {m}");
+            let entry = parse_line(line, realm).map_err(fail)?;
+            if db.entries.contains_key(&entry.principal) {
+                return Err(fail(format!("{} is defined twice", entry.principal)));
+            }
+            db.entries.insert(entry.principal.clone(), entry);
+        }
+        Ok(db)
+    }
+
+    /// Reads a database file.
+    pub fn load(path: &Path, realm: &str) -> Result<Database, String> {
+        let text = zeroize::Zeroizing::new(
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read the KDC database {}: {e}", path.display()))?,
+        );
+        Database::parse(&text, realm, &path.display().to_string())
+    }
+
+    /// Adds a principal with a password (keys for every supported etype, kvno 1).
+    pub fn add_password(&mut self, name: &str, password: &str) -> Result<(), String> {
+        let principal = Principal::parse(name, &self.realm)?;
+        let keys = password_keys(&principal, password, 1)?;
+        self.entries.insert(
+            principal.clone(),
+            Entry {
+                principal,
+                keys,
+                requires_preauth: true,
+                max_life: None,
+            },
+        );
+        Ok(())
+    }
+
+    /// Adds or replaces an entry.
+    pub fn insert(&mut self, entry: Entry) {
+        self.entries.insert(entry.principal.clone(), entry);
+    }
+
+    /// The entry of `principal`.
+    pub fn lookup(&self, principal: &Principal) -> Option<&Entry> {
+        self.entries.get(principal)
+    }
+
+    /// Makes a random `krbtgt/REALM` key when the database has none.
+    pub fn ensure_krbtgt(&mut self) -> Result<(), String> {
+        let tgs = Principal::krbtgt(&self.realm);
+        if self.entries.contains_key(&tgs) {
+            return Ok(());
+        }
+        let mut keys = Vec::new();
+        for etype in Etype::ALL {
+            keys.push((1, Key::random(etype).map_err(|e| e.to_string())?));
+        }
+        self.insert(Entry {
+            principal: tgs,
+            keys,
+            requires_preauth: true,
+            max_life: None,
+        });
+        Ok(())
+    }
+
+    /// A keytab with every key of `principals` (for a service to accept with).
+    pub fn keytab(&self, principals: &[&str]) -> Result<Keytab, String> {
+        let mut keytab = Keytab::default();
+        for name in principals {
+            let p = Principal::parse(name, &self.realm)?;
+            let entry = self
+                .lookup(&p)
+                .ok_or_else(|| format!("{p} is not in the database"))?;
+            for (kvno, key) in &entry.keys {
+                keytab.push(&entry.principal, *kvno, key, 0);
+            }
+        }
+        Ok(keytab)
+    }
+
+    /// The number of principals.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+fn password_keys(
+    principal: &Principal,
+    password: &str,
+    kvno: u32,
+) -> Result<Vec<(u32, Key)>, String> {
+    let salt = principal.salt();
+    Etype::ALL
+        .iter()
+        .map(|e| {
+            e.string_to_key(password.as_bytes(), &salt, None)
+                .map(|k| (kvno, k))
+        })
+        .collect()
+}
+
+fn parse_line(line: &str, realm: &str) -> Result<Entry, String> {
+    let (name, mut rest) = line
+        .split_once(char::is_whitespace)
+        .ok_or("expected PRINCIPAL password PASSWORD or PRINCIPAL key KVNO ETYPE HEX")?;
+    let principal = Principal::parse(name, realm)?;
+    if principal.realm != realm {
+        return Err(format!("{principal} is not in this KDC's realm {realm}"));
+    }
+    let mut requires_preauth = true;
+    let mut max_life = None;
+    let mut kvno = 1u32;
+    loop {
+        rest = rest.trim_start();
+        let (word, after) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        if word == "nopreauth" {
+            requires_preauth = false;
+        } else if let Some(v) = word.strip_prefix("maxlife=") {
+            max_life = Some(
+                v.parse::<i64>()
+                    .ok()
+                    .filter(|v| *v > 0)
+                    .ok_or_else(|| format!("invalid maxlife {v:?}"))?,
+            );
+        } else if let Some(v) = word.strip_prefix("kvno=") {
+            kvno = v
+                .parse::<u32>()
+                .map_err(|_| format!("invalid kvno {v:?}"))?;
+        } else {
+            break;
+        }
+        rest = after;
+    }
+    let keys = if let Some(password) = rest.strip_prefix("password") {
+        let password = password.strip_prefix(char::is_whitespace).unwrap_or("");
+        if password.is_empty() {
+            return Err(format!("{principal} has an empty password"));
+        }
+        password_keys(&principal, password, kvno)?
+    } else if rest.starts_with("key") {
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        let mut keys = Vec::new();
+        for chunk in words.chunks(4) {
+            let [kw, kvno, etype, hex] = chunk else {
+                return Err("expected key KVNO ETYPE HEX".into());
+            };
+            if *kw != "key" {
+                return Err(format!("expected \"key\", found {kw:?}"));
+            }
+            let kvno = kvno
+                .parse::<u32>()
+                .map_err(|_| format!("invalid kvno {kvno:?}"))?;
+            let etype = Etype::parse(etype)?;
+            let bytes =
+                decode_hex(hex).ok_or_else(|| format!("the key of {principal} is not hex"))?;
+            keys.push((kvno, Key::new(etype, bytes)?));
+        }
+        keys
+    } else {
+        return Err(format!(
+            "expected \"password\" or \"key\" after {principal}, found {:?}",
+            rest.split_whitespace().next().unwrap_or("")
+        ));
+    };
+    Ok(Entry {
+        principal,
+        keys,
+        requires_preauth,
+        max_life,
+    })
+}
+
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_passwords_keys_and_options_and_names_bad_lines() {
+        let text = "# users\nalice password pass word\nbob nopreauth maxlife=600 password x\n\
+                    host/svc@R key 3 aes128-cts 000102030405060708090a0b0c0d0e0f\n";
+        let db = Database::parse(text, "R", "db.txt").unwrap();
+        assert_eq!(db.len(), 3);
+        let alice = db.lookup(&Principal::parse("alice", "R").unwrap()).unwrap();
+        assert_eq!(alice.keys.len(), 2);
+        let expected = Etype::Aes256CtsHmacSha196
+            .string_to_key(b"pass word", b"Ralice", None)
+            .unwrap();
+        assert_eq!(
+            alice.key(Etype::Aes256CtsHmacSha196).unwrap().1.bytes(),
+            expected.bytes()
+        );
+        let bob = db.lookup(&Principal::parse("bob", "R").unwrap()).unwrap();
+        assert!(!bob.requires_preauth);
+        assert_eq!(bob.max_life, Some(600));
+        let svc = db
+            .lookup(&Principal::parse("host/svc", "R").unwrap())
+            .unwrap();
+        assert_eq!(svc.key(Etype::Aes128CtsHmacSha196).unwrap().0, 3);
+        for (bad, want) in [
+            ("alice\n", "db.txt:1:"),
+            ("\nalice passwd x\n", "db.txt:2:"),
+            ("a password x\na password y\n", "defined twice"),
+            ("a@OTHER password x\n", "not in this KDC's realm"),
+            ("a key 1 rc4-hmac 00\n", "not supported"),
+            ("a key 1 18 zz\n", "not hex"),
+        ] {
+            let err = Database::parse(bad, "R", "db.txt").unwrap_err();
+            assert!(err.contains(want), "{err}");
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! The acceptor: a GSS AP-REQ token, unframed and checked against a keytab.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use picky_krb::messages::ApReq;
+use sspi_package_kerberos::acceptor::{self, AcceptorKeys};
+use sspi_package_kerberos::crypto::{Etype, Key};
+use sspi_package_kerberos::gss;
+use sspi_package_kerberos::keytab::Keytab;
+use sspi_package_kerberos::principal::Principal;
+use sspi_package_kerberos::replay::ReplayCache;
+use std::sync::OnceLock;
+
+fn setup() -> &'static (Keytab, Principal, ReplayCache) {
+    static S: OnceLock<(Keytab, Principal, ReplayCache)> = OnceLock::new();
+    S.get_or_init(|| {
+        let service = Principal::parse("host/localhost@R", "").unwrap();
+        let mut kt = Keytab::default();
+        kt.push(
+            &service,
+            2,
+            &Key::new(Etype::Aes256CtsHmacSha196, vec![3; 32]).unwrap(),
+            0,
+        );
+        kt.push(
+            &service,
+            2,
+            &Key::new(Etype::Aes128CtsHmacSha196, vec![3; 16]).unwrap(),
+            0,
+        );
+        (kt, service, ReplayCache::new(1000))
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let (kt, service, replay) = setup();
+    let req = if data.first() == Some(&0x6e) {
+        picky_asn1_der::from_bytes::<ApReq>(data).ok()
+    } else {
+        match gss::unframe::<ApReq>(data, gss::TOK_AP_REQ) {
+            Ok(gss::Received::Message(m)) => Some(m),
+            _ => None,
+        }
+    };
+    if let Some(req) = req {
+        let keys = AcceptorKeys {
+            keytab: kt,
+            service: Some(service),
+            skew: 300,
+            replay,
+        };
+        let _ = acceptor::verify(&req, &keys);
+    }
+});

@@ -1,0 +1,256 @@
+//! The acceptor's checks of an AP-REQ (RFC 4120 3.2.3): the ticket decrypts
+//! with the service key from the keytab, the authenticator with the ticket's
+//! session key, names match, the ticket is valid now, the authenticator is
+//! fresh (clock skew) and new (replay cache), then the GSS checksum's flags.
+
+use crate::ap::USAGE_AP_REQ_AUTHENTICATOR;
+use crate::crypto::{Etype, Key};
+use crate::gss;
+use crate::keytab::Keytab;
+use crate::principal::{Principal, int_value, u32_value};
+use crate::replay::{ReplayCache, ReplayEntry, ReplayError};
+use crate::time::{KrbTime, from_kerberos_time, microseconds};
+use picky_krb::data_types::{Authenticator, EncTicketPart};
+use picky_krb::messages::ApReq;
+use sspi_core::{SecurityError, SecurityStatus};
+
+/// Key usage of a ticket's encrypted part.
+pub const USAGE_TICKET: i32 = 2;
+
+/// What an accepted AP-REQ established.
+#[derive(Debug)]
+pub struct Accepted {
+    /// The authenticated client.
+    pub client: Principal,
+    /// The service the ticket was for.
+    pub server: Principal,
+    /// The ticket's session key.
+    pub session_key: Key,
+    /// The initiator's subkey, if it sent one.
+    pub initiator_subkey: Option<Key>,
+    /// The initiator's first sequence number (0 when absent).
+    pub sequence: u32,
+    /// The GSS flags the initiator asked for (0x8003 checksum), or just
+    /// mutual authentication for a bare AP-REQ that asked for it.
+    pub gss_flags: u32,
+    /// True when an AP-REP must be sent.
+    pub mutual: bool,
+    /// The authenticator's time (echoed in the AP-REP).
+    pub time: KrbTime,
+    /// When the ticket expires (Unix seconds).
+    pub end_time: i64,
+}
+
+fn refuse(status: SecurityStatus, message: String) -> SecurityError {
+    SecurityError::new(status, message)
+}
+
+/// The acceptor's view: its keytab, its own principal, the skew, the replay cache.
+pub struct AcceptorKeys<'a> {
+    /// The keytab.
+    pub keytab: &'a Keytab,
+    /// The acceptor's principal, when configured: tickets for others are refused.
+    pub service: Option<&'a Principal>,
+    /// The clock skew allowed, in seconds.
+    pub skew: i64,
+    /// The replay cache.
+    pub replay: &'a ReplayCache,
+}
+
+/// Checks an AP-REQ.
+pub fn verify(ap_req: &ApReq, keys: &AcceptorKeys<'_>) -> Result<Accepted, SecurityError> {
+    let req = &ap_req.0;
+    if int_value(&req.pvno.0) != Some(5) || int_value(&req.msg_type.0) != Some(14) {
+        return Err(SecurityError::invalid_token(
+            "the AP-REQ has a wrong protocol version or message type",
+        ));
+    }
+    let ticket = &req.ticket.0.0;
+    if int_value(&ticket.tkt_vno.0) != Some(5) {
+        return Err(SecurityError::invalid_token(
+            "the ticket has a wrong version",
+        ));
+    }
+    let server = Principal::from_asn1(&ticket.sname.0, &ticket.realm.0);
+    if let Some(own) = keys.service
+        && *own != server
+    {
+        return Err(refuse(
+            SecurityStatus::SEC_E_WRONG_PRINCIPAL,
+            format!("the ticket is for {server}, but this service is {own} (KRB_AP_ERR_NOT_US)"),
+        ));
+    }
+    if !keys.keytab.has_principal(&server) {
+        return Err(refuse(
+            SecurityStatus::SEC_E_WRONG_PRINCIPAL,
+            format!(
+                "the keytab has no key for {server}, the service the ticket is for (KRB_AP_ERR_NOT_US)"
+            ),
+        ));
+    }
+    let enc = &ticket.enc_part.0;
+    let etype_number = int_value(&enc.etype.0).unwrap_or(-1);
+    let kvno = enc.kvno.0.as_ref().and_then(|k| u32_value(&k.0));
+    let Some(etype) = Etype::from_number(etype_number) else {
+        return Err(refuse(
+            SecurityStatus::SEC_E_KDC_UNKNOWN_ETYPE,
+            format!(
+                "the ticket is encrypted with {}, which this package does not implement",
+                Etype::describe(etype_number)
+            ),
+        ));
+    };
+    let Some(service_key) = keys.keytab.find(&server, etype, kvno) else {
+        return Err(refuse(
+            SecurityStatus::SEC_E_NO_KERB_KEY,
+            format!(
+                "the keytab has no {} key{} for {server} (KRB_AP_ERR_BADKEYVER)",
+                etype.name(),
+                kvno.map(|k| format!(" with kvno {k}")).unwrap_or_default()
+            ),
+        ));
+    };
+    let plain = service_key.decrypt(USAGE_TICKET, &enc.cipher.0.0).map_err(|_| {
+        refuse(
+            SecurityStatus::SEC_E_WRONG_PRINCIPAL,
+            format!(
+                "the ticket does not decrypt with the keytab's key for {server} (KRB_AP_ERR_BAD_INTEGRITY): \
+                 the keytab and the KDC disagree on the service key"
+            ),
+        )
+    })?;
+    let part: EncTicketPart = picky_asn1_der::from_bytes(&plain)
+        .map_err(|_| SecurityError::invalid_token("the ticket's encrypted part is malformed"))?;
+    let part = part.0;
+    let session_key = Key::from_asn1(&part.key.0)
+        .map_err(|e| SecurityError::invalid_token(format!("the ticket's session key: {e}")))?;
+    let client = Principal::from_asn1(&part.cname.0, &part.crealm.0);
+
+    let auth_enc = &req.authenticator.0;
+    let auth_plain = session_key
+        .decrypt_data(USAGE_AP_REQ_AUTHENTICATOR, auth_enc)
+        .map_err(|_| {
+            refuse(
+                SecurityStatus::SEC_E_LOGON_DENIED,
+                format!("the authenticator of {client} does not decrypt with the ticket's session key (KRB_AP_ERR_MODIFIED)"),
+            )
+        })?;
+    let authenticator: Authenticator = picky_asn1_der::from_bytes(&auth_plain)
+        .map_err(|_| SecurityError::invalid_token("the authenticator is malformed"))?;
+    let auth = authenticator.0;
+    let claimed = Principal::from_asn1(&auth.cname.0, &auth.crealm.0);
+    if claimed != client {
+        return Err(refuse(
+            SecurityStatus::SEC_E_LOGON_DENIED,
+            format!(
+                "the authenticator names {claimed} but the ticket {client} (KRB_AP_ERR_BADMATCH)"
+            ),
+        ));
+    }
+
+    let now = KrbTime::now();
+    let time = KrbTime {
+        secs: from_kerberos_time(&auth.ctime.0),
+        usec: microseconds(&auth.cusec.0),
+    };
+    if (now.secs - time.secs).abs() > keys.skew {
+        return Err(refuse(
+            SecurityStatus::SEC_E_TIME_SKEW,
+            format!(
+                "the client's clock differs from this server's by {} s, more than the {} s allowed (KRB_AP_ERR_SKEW)",
+                (now.secs - time.secs).abs(),
+                keys.skew
+            ),
+        ));
+    }
+    let start = part
+        .starttime
+        .0
+        .as_ref()
+        .map(|t| from_kerberos_time(&t.0))
+        .unwrap_or_else(|| from_kerberos_time(&part.auth_time.0));
+    let end_time = from_kerberos_time(&part.endtime.0);
+    if start - keys.skew > now.secs {
+        return Err(refuse(
+            SecurityStatus::SEC_E_TIME_SKEW,
+            format!("the ticket of {client} is not valid yet (KRB_AP_ERR_TKT_NYV)"),
+        ));
+    }
+    if end_time + keys.skew < now.secs {
+        return Err(refuse(
+            SecurityStatus::SEC_E_CONTEXT_EXPIRED,
+            format!("the ticket of {client} for {server} has expired (KRB_AP_ERR_TKT_EXPIRED)"),
+        ));
+    }
+
+    let options = crate::messages::flags_value(&req.ap_options.0);
+    if options & crate::messages::AP_OPTION_USE_SESSION_KEY != 0 {
+        return Err(refuse(
+            SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION,
+            "user-to-user tickets (use-session-key) are not supported".to_string(),
+        ));
+    }
+    let mut mutual = options & crate::messages::AP_OPTION_MUTUAL_REQUIRED != 0;
+    let mut gss_flags = if mutual { gss::GSS_MUTUAL } else { 0 };
+    if let Some(cksum) = auth.cksum.0.as_ref() {
+        let kind = int_value(&cksum.0.cksumtype.0).unwrap_or(-1);
+        if kind == gss::CHECKSUM_8003 {
+            let (flags, _bindings) =
+                gss::parse_8003(&cksum.0.checksum.0.0).map_err(SecurityError::invalid_token)?;
+            if flags & gss::GSS_DELEG != 0 {
+                tracing::debug!(
+                    "the initiator asked for delegation; it is not supported and ignored"
+                );
+            }
+            gss_flags = flags & !gss::GSS_DELEG;
+            mutual |= flags & gss::GSS_MUTUAL != 0;
+        }
+    }
+    let initiator_subkey =
+        match auth.subkey.0.as_ref() {
+            Some(k) => Some(Key::from_asn1(&k.0).map_err(|e| {
+                SecurityError::invalid_token(format!("the initiator's subkey: {e}"))
+            })?),
+            None => None,
+        };
+    let sequence = auth
+        .seq_number
+        .0
+        .as_ref()
+        .and_then(|s| u32_value(&s.0))
+        .unwrap_or(0);
+
+    // Only now, with everything checked, remember the authenticator.
+    let entry = ReplayEntry {
+        client: client.to_string(),
+        server: server.to_string(),
+        ctime: time.secs,
+        cusec: time.usec,
+    };
+    match keys.replay.admit(entry, time.secs + keys.skew, now.secs) {
+        Ok(()) => {}
+        Err(ReplayError::Replay) => {
+            return Err(refuse(
+                SecurityStatus::SEC_E_LOGON_DENIED,
+                format!("replayed authenticator from {client} for {server} (KRB_AP_ERR_REPEAT)"),
+            ));
+        }
+        Err(ReplayError::Full) => {
+            return Err(refuse(
+                SecurityStatus::SEC_E_INSUFFICIENT_MEMORY,
+                "the replay cache is full of live entries; raise ReplayCacheSize".to_string(),
+            ));
+        }
+    }
+    Ok(Accepted {
+        client,
+        server,
+        session_key,
+        initiator_subkey,
+        sequence,
+        gss_flags,
+        mutual,
+        time,
+        end_time,
+    })
+}

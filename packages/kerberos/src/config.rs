@@ -1,0 +1,285 @@
+//! The package's registry parameters (`HKEY_LOCAL_MACHINE\Comm\SecurityProviders\Kerberos`).
+
+use crate::crypto::Etype;
+use crate::principal::Principal;
+use sspi_core::{PackageParameters, ParameterValue, SecretBytes, SecurityResult};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The parameters, validated.
+#[derive(Debug)]
+pub struct KerberosConfig {
+    /// `DefaultRealm` (REG_SZ): the realm of names that give none.
+    pub default_realm: String,
+    /// `Domains\<REALM>\KdcNames` (REG_MULTI_SZ of `host:port`): each realm's KDCs.
+    pub kdcs: HashMap<String, Vec<String>>,
+    /// `KdcTimeout` (REG_DWORD ms, default 3000): each connect, send and receive.
+    pub kdc_timeout: Duration,
+    /// `KdcRetries` (REG_DWORD, default 1): extra rounds over a realm's KDCs.
+    pub kdc_retries: u32,
+    /// `SkewTime` (REG_DWORD minutes, default 5): the largest clock difference accepted.
+    pub skew: Duration,
+    /// `AllowedEnctypes` (REG_MULTI_SZ of names or numbers; default aes256, aes128).
+    pub etypes: Vec<Etype>,
+    /// `TicketLifetime` (REG_DWORD seconds, default 36000): the lifetime asked of the KDC.
+    pub ticket_lifetime: Duration,
+    /// `Keytab` (REG_SZ path, relative to the .reg file): the acceptor's keys.
+    pub keytab: Option<KeytabSetting>,
+    /// `ServicePrincipal` (REG_SZ, e.g. `host/localhost`): the acceptor's own principal.
+    pub service_principal: Option<Principal>,
+    /// `DefaultTarget` (REG_SZ, e.g. `host/server.example.com`): the target when
+    /// InitializeSecurityContext names none (else `ServicePrincipal`).
+    pub default_target: Option<Principal>,
+    /// `ReplayCacheSize` (REG_DWORD, default 100000): authenticators remembered at most.
+    pub replay_cache_size: usize,
+    /// `DefaultUser` (REG_SZ `user` or `user@REALM`): the client identity when the application gives none.
+    pub default_user: Option<Principal>,
+    /// `DefaultPassword` (REG_SZ): the default user's password (demo only).
+    pub default_password: Option<SecretBytes>,
+    /// `Users\<name>\Password` (REG_SZ, demo only): passwords by user name.
+    users: HashMap<String, SecretBytes>,
+}
+
+/// The configured keytab and where it was set.
+#[derive(Debug, Clone)]
+pub struct KeytabSetting {
+    /// The resolved path.
+    pub path: PathBuf,
+    /// `file:line:column` of the registry value.
+    pub origin: String,
+}
+
+const DEFAULT_TIMEOUT_MS: u32 = 3000;
+const DEFAULT_RETRIES: u32 = 1;
+const DEFAULT_SKEW_MINUTES: u32 = 5;
+const DEFAULT_LIFETIME: u32 = 36_000;
+const DEFAULT_REPLAY_CACHE: u32 = 100_000;
+
+impl KerberosConfig {
+    /// Reads and validates the parameters; every problem names the file, line and value.
+    pub fn from_parameters(params: &PackageParameters) -> SecurityResult<Self> {
+        let default_realm = params.string("DefaultRealm")?.unwrap_or("").to_string();
+        if !default_realm.is_ascii() || default_realm.contains(['@', '/']) {
+            return Err(params.error(
+                "DefaultRealm",
+                format_args!("DefaultRealm {default_realm:?} is not a realm name"),
+            ));
+        }
+        let kdc_timeout = ranged(
+            params,
+            "KdcTimeout",
+            DEFAULT_TIMEOUT_MS,
+            1,
+            600_000,
+            "milliseconds",
+        )?;
+        let kdc_retries = ranged(params, "KdcRetries", DEFAULT_RETRIES, 0, 10, "extra rounds")?;
+        let skew = ranged(params, "SkewTime", DEFAULT_SKEW_MINUTES, 0, 1440, "minutes")?;
+        let lifetime = ranged(
+            params,
+            "TicketLifetime",
+            DEFAULT_LIFETIME,
+            60,
+            31_536_000,
+            "seconds",
+        )?;
+        let replay = ranged(
+            params,
+            "ReplayCacheSize",
+            DEFAULT_REPLAY_CACHE,
+            16,
+            10_000_000,
+            "entries",
+        )?;
+
+        let etypes = match params.strings("AllowedEnctypes")? {
+            None => Etype::ALL.to_vec(),
+            Some(list) => {
+                let mut out = Vec::new();
+                for item in list
+                    .iter()
+                    .flat_map(|s| s.split([',', ' ']))
+                    .filter(|s| !s.trim().is_empty())
+                {
+                    let etype =
+                        Etype::parse(item).map_err(|m| params.error("AllowedEnctypes", m))?;
+                    if !out.contains(&etype) {
+                        out.push(etype);
+                    }
+                }
+                if out.is_empty() {
+                    return Err(params.error(
+                        "AllowedEnctypes",
+                        "AllowedEnctypes lists no encryption type",
+                    ));
+                }
+                out
+            }
+        };
+
+        let mut kdcs = HashMap::new();
+        for realm in params.subkeys_of("Domains") {
+            let key = format!("Domains\\{realm}");
+            let Some(param) = params.get_in(&key, "KdcNames") else {
+                continue;
+            };
+            let names: Vec<String> = match &param.value {
+                ParameterValue::MultiSz(list) => list.iter().map(|s| s.to_string()).collect(),
+                ParameterValue::Sz(s) | ParameterValue::ExpandSz(s) => {
+                    s.split([',', ' ']).map(str::to_string).collect()
+                }
+                other => {
+                    return Err(params.error_in(
+                        &key,
+                        "KdcNames",
+                        format_args!("expected REG_MULTI_SZ, found {}", other.type_name()),
+                    ));
+                }
+            };
+            let names: Vec<String> = names
+                .into_iter()
+                .map(|n| n.trim().to_string())
+                .filter(|n| !n.is_empty())
+                .collect();
+            for name in &names {
+                check_address(name).map_err(|m| params.error_in(&key, "KdcNames", m))?;
+            }
+            kdcs.insert(realm.clone(), names);
+        }
+
+        let keytab = params.path("Keytab")?.map(|path| KeytabSetting {
+            path,
+            origin: params
+                .get("Keytab")
+                .map(|p| p.origin.to_string())
+                .unwrap_or_default(),
+        });
+        let service_principal = match params.string("ServicePrincipal")? {
+            Some(text) => Some(
+                Principal::parse(text, &default_realm)
+                    .map_err(|m| params.error("ServicePrincipal", m))?,
+            ),
+            None => None,
+        };
+        let default_target = match params.string("DefaultTarget")? {
+            Some(text) => Some(
+                Principal::parse(text, &default_realm)
+                    .map_err(|m| params.error("DefaultTarget", m))?,
+            ),
+            None => None,
+        };
+        let default_user = match params.string("DefaultUser")? {
+            Some(text) => Some(
+                Principal::parse(text, &default_realm)
+                    .map_err(|m| params.error("DefaultUser", m))?,
+            ),
+            None => None,
+        };
+        let default_password = params.string("DefaultPassword")?.map(SecretBytes::from);
+
+        let mut users = HashMap::new();
+        for name in params.subkeys_of("Users") {
+            let key = format!("Users\\{name}");
+            match params.get_in(&key, "Password").map(|p| &p.value) {
+                Some(ParameterValue::Sz(s)) => {
+                    users.insert(name.to_ascii_lowercase(), SecretBytes::from(s.as_str()));
+                }
+                Some(other) => {
+                    return Err(params.error_in(
+                        &key,
+                        "Password",
+                        format_args!("expected REG_SZ, found {}", other.type_name()),
+                    ));
+                }
+                None => {
+                    return Err(params.error_in(
+                        &key,
+                        "Password",
+                        format_args!("user {name} has no Password value"),
+                    ));
+                }
+            }
+        }
+
+        Ok(Self {
+            default_realm,
+            kdcs,
+            kdc_timeout: Duration::from_millis(u64::from(kdc_timeout)),
+            kdc_retries,
+            skew: Duration::from_secs(u64::from(skew) * 60),
+            etypes,
+            ticket_lifetime: Duration::from_secs(u64::from(lifetime)),
+            keytab,
+            service_principal,
+            default_target,
+            replay_cache_size: replay as usize,
+            default_user,
+            default_password,
+            users,
+        })
+    }
+
+    /// The KDCs of `realm` (case-insensitive match of the subkey).
+    pub fn kdcs_of(&self, realm: &str) -> &[String] {
+        self.kdcs
+            .iter()
+            .find(|(r, _)| r.eq_ignore_ascii_case(realm))
+            .map(|(_, v)| v.as_slice())
+            .unwrap_or_default()
+    }
+
+    /// The password configured for `user` (from `Users` or `DefaultPassword`).
+    pub fn password_of(&self, user: &Principal) -> Option<&SecretBytes> {
+        let name = user.name().to_ascii_lowercase();
+        if let Some(p) = self.users.get(&name) {
+            return Some(p);
+        }
+        match (&self.default_user, &self.default_password) {
+            (Some(d), Some(p)) if d == user => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The skew in seconds.
+    pub fn skew_secs(&self) -> i64 {
+        self.skew.as_secs() as i64
+    }
+}
+
+fn ranged(
+    params: &PackageParameters,
+    name: &str,
+    default: u32,
+    min: u32,
+    max: u32,
+    unit: &str,
+) -> SecurityResult<u32> {
+    let value = params.dword(name)?.unwrap_or(default);
+    if !(min..=max).contains(&value) {
+        return Err(params.error(
+            name,
+            format_args!("{name} must be between {min} and {max} {unit}, not {value}"),
+        ));
+    }
+    Ok(value)
+}
+
+fn check_address(text: &str) -> Result<(), String> {
+    if text.parse::<std::net::SocketAddr>().is_ok() {
+        return Ok(());
+    }
+    let (host, port) = match text.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') => (h, Some(p)),
+        _ => (text, None),
+    };
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err(format!("KDC address {text:?} has no host"));
+    }
+    if let Some(port) = port
+        && port.parse::<u16>().map_or(true, |p| p == 0)
+    {
+        return Err(format!("KDC address {text:?} has an invalid port {port:?}"));
+    }
+    Ok(())
+}

@@ -1,0 +1,379 @@
+//! RFC 4121 per-message tokens over SSPI buffers, in place, without allocation.
+//!
+//! ```text
+//! MIC (MakeSignature, TOKEN = 28 bytes):
+//!   04 04 | flags | FF FF FF FF FF | SND_SEQ u64 BE | HMAC-SHA1-96(Kc sign, DATA... | header)
+//! Wrap, sealed (EncryptMessage, TOKEN = 60 bytes, DATA encrypted in place):
+//!   05 04 | flags (Sealed) | FF | EC 0 | RRC 28 | SND_SEQ
+//!   then the RFC 3961 ciphertext of confounder | DATA | header(RRC 0) followed
+//!   by its HMAC, rotated right by RRC = 28, so that the encrypted header copy
+//!   and the HMAC come first, then the encrypted confounder, and the encrypted
+//!   DATA stays in the caller's DATA buffer (the Windows layout).
+//! Wrap, signed only (fQOP = SECQOP_WRAP_NO_ENCRYPT, TOKEN = 28 bytes):
+//!   05 04 | flags | FF | EC 12 | RRC 12 | SND_SEQ | checksum(Kc seal, DATA | header with EC = RRC = 0)
+//! flags: 0x01 SentByAcceptor, 0x02 Sealed, 0x04 AcceptorSubkey.
+//! ```
+//!
+//! Key usages: initiator sign 25 / seal 24, acceptor sign 23 / seal 22. One
+//! sequence number per direction, shared by MIC and wrap tokens; a token
+//! whose number is not the next expected one is SEC_E_OUT_OF_SEQUENCE.
+
+use crate::crypto::cts::Segments;
+use crate::crypto::profile::CONFOUNDER_LEN;
+use crate::crypto::{CryptoError, Key, MAC_LEN, UsageKeys, constant_time_eq};
+use sspi_core::{SecBuffer, SecBufferType, SecurityStatus, TimeStamp};
+
+/// `cbMaxSignature`: a MIC token.
+pub const MIC_LEN: usize = 16 + MAC_LEN;
+/// The rotation count of a sealed wrap token: encrypted header copy + HMAC.
+pub const SEALED_RRC: usize = 16 + MAC_LEN;
+/// `cbSecurityTrailer`: header, encrypted header copy, HMAC, confounder.
+pub const WRAP_TRAILER_LEN: usize = 16 + SEALED_RRC + CONFOUNDER_LEN;
+/// fQOP of a wrap token that is signed but not encrypted.
+pub const SECQOP_WRAP_NO_ENCRYPT: u32 = 0x8000_0001;
+
+const MIC_ID: [u8; 2] = [0x04, 0x04];
+const WRAP_ID: [u8; 2] = [0x05, 0x04];
+const SENT_BY_ACCEPTOR: u8 = 0x01;
+const SEALED: u8 = 0x02;
+const ACCEPTOR_SUBKEY: u8 = 0x04;
+/// The most filler a peer's sealed token may carry.
+const MAX_EC: usize = 64;
+
+/// Key usages of RFC 4121 2.
+const ACCEPTOR_SEAL: i32 = 22;
+const ACCEPTOR_SIGN: i32 = 23;
+const INITIATOR_SEAL: i32 = 24;
+const INITIATOR_SIGN: i32 = 25;
+
+/// The per-message state of an established context.
+pub struct Protection {
+    acceptor: bool,
+    acceptor_subkey: bool,
+    send_seal: UsageKeys,
+    send_sign: UsageKeys,
+    receive_seal: UsageKeys,
+    receive_sign: UsageKeys,
+    send_sequence: u64,
+    receive_sequence: u64,
+    confidentiality: bool,
+    expiry: TimeStamp,
+}
+
+/// How a context's protection is set up.
+pub struct ProtectionParams<'a> {
+    /// The key of the message tokens (acceptor subkey, else initiator subkey, else session key).
+    pub key: &'a Key,
+    /// True on the acceptor's side.
+    pub acceptor: bool,
+    /// True when `key` is the acceptor's subkey (the AcceptorSubkey flag).
+    pub acceptor_subkey: bool,
+    /// The first sequence number this side sends.
+    pub send_sequence: u32,
+    /// The first sequence number expected from the peer.
+    pub receive_sequence: u32,
+    /// Whether sealing was negotiated.
+    pub confidentiality: bool,
+    /// When the context expires.
+    pub expiry: TimeStamp,
+}
+
+impl Protection {
+    /// Derives the four usage keys.
+    pub fn new(p: &ProtectionParams<'_>) -> Result<Protection, CryptoError> {
+        let (send_seal, send_sign, receive_seal, receive_sign) = if p.acceptor {
+            (ACCEPTOR_SEAL, ACCEPTOR_SIGN, INITIATOR_SEAL, INITIATOR_SIGN)
+        } else {
+            (INITIATOR_SEAL, INITIATOR_SIGN, ACCEPTOR_SEAL, ACCEPTOR_SIGN)
+        };
+        Ok(Protection {
+            acceptor: p.acceptor,
+            acceptor_subkey: p.acceptor_subkey,
+            send_seal: p.key.usage(send_seal)?,
+            send_sign: p.key.usage(send_sign)?,
+            receive_seal: p.key.usage(receive_seal)?,
+            receive_sign: p.key.usage(receive_sign)?,
+            send_sequence: u64::from(p.send_sequence),
+            receive_sequence: u64::from(p.receive_sequence),
+            confidentiality: p.confidentiality,
+            expiry: p.expiry,
+        })
+    }
+
+    fn check_alive(&self) -> Result<(), SecurityStatus> {
+        if TimeStamp::now() > self.expiry {
+            return Err(SecurityStatus::SEC_E_CONTEXT_EXPIRED);
+        }
+        Ok(())
+    }
+
+    fn send_flags(&self) -> u8 {
+        let mut flags = 0;
+        if self.acceptor {
+            flags |= SENT_BY_ACCEPTOR;
+        }
+        if self.acceptor_subkey {
+            flags |= ACCEPTOR_SUBKEY;
+        }
+        flags
+    }
+
+    /// The flags a peer's token must carry (Sealed aside).
+    fn receive_flags(&self) -> u8 {
+        let mut flags = 0;
+        if !self.acceptor {
+            flags |= SENT_BY_ACCEPTOR;
+        }
+        if self.acceptor_subkey {
+            flags |= ACCEPTOR_SUBKEY;
+        }
+        flags
+    }
+
+    fn next_send(&mut self) -> u64 {
+        let sequence = self.send_sequence;
+        self.send_sequence = sequence.wrapping_add(1);
+        sequence
+    }
+
+    fn accept_receive(&mut self, sequence: u64) -> Result<(), SecurityStatus> {
+        if sequence != self.receive_sequence {
+            return Err(SecurityStatus::SEC_E_OUT_OF_SEQUENCE);
+        }
+        self.receive_sequence = sequence.wrapping_add(1);
+        Ok(())
+    }
+
+    /// MakeSignature: a MIC token over every DATA buffer.
+    pub fn make_signature(
+        &mut self,
+        qop: u32,
+        message: &mut [SecBuffer<'_>],
+    ) -> Result<(), SecurityStatus> {
+        if qop != 0 {
+            return Err(SecurityStatus::SEC_E_QOP_NOT_SUPPORTED);
+        }
+        self.check_alive()?;
+        if token_buffer(message)?.len() < MIC_LEN {
+            return Err(SecurityStatus::SEC_E_BUFFER_TOO_SMALL);
+        }
+        let sequence = self.next_send();
+        let mut header = [0u8; 16];
+        header[..2].copy_from_slice(&MIC_ID);
+        header[2] = self.send_flags();
+        header[3..8].fill(0xff);
+        header[8..].copy_from_slice(&sequence.to_be_bytes());
+        let checksum = self.send_sign.checksum(data_then(message, &header));
+        let token = token_buffer(message)?;
+        let out = token.as_mut_slice();
+        out[..16].copy_from_slice(&header);
+        out[16..MIC_LEN].copy_from_slice(&checksum);
+        token.truncate(MIC_LEN);
+        Ok(())
+    }
+
+    /// VerifySignature.
+    pub fn verify_signature(
+        &mut self,
+        message: &mut [SecBuffer<'_>],
+    ) -> Result<u32, SecurityStatus> {
+        self.check_alive()?;
+        let token = token_buffer(message)?.as_slice();
+        if token.len() != MIC_LEN || token[..2] != MIC_ID || token[3..8] != [0xff; 5] {
+            return Err(SecurityStatus::SEC_E_INVALID_TOKEN);
+        }
+        let mut header = [0u8; 16];
+        header.copy_from_slice(&token[..16]);
+        let mut received = [0u8; MAC_LEN];
+        received.copy_from_slice(&token[16..MIC_LEN]);
+        if header[2] != self.receive_flags() {
+            return Err(SecurityStatus::SEC_E_MESSAGE_ALTERED);
+        }
+        let expected = self.receive_sign.checksum(data_then(message, &header));
+        if !constant_time_eq(&expected, &received) {
+            return Err(SecurityStatus::SEC_E_MESSAGE_ALTERED);
+        }
+        self.accept_receive(sequence_of(&header))?;
+        Ok(0)
+    }
+
+    /// EncryptMessage: seals the DATA buffer in place (or signs it with
+    /// SECQOP_WRAP_NO_ENCRYPT) and writes the trailer into TOKEN.
+    pub fn encrypt_message(
+        &mut self,
+        qop: u32,
+        message: &mut [SecBuffer<'_>],
+    ) -> Result<(), SecurityStatus> {
+        let seal = match qop {
+            0 => true,
+            SECQOP_WRAP_NO_ENCRYPT => false,
+            _ => return Err(SecurityStatus::SEC_E_QOP_NOT_SUPPORTED),
+        };
+        if seal && !self.confidentiality {
+            return Err(SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION);
+        }
+        self.check_alive()?;
+        let (token, data) = token_and_data(message)?;
+        let needed = if seal { WRAP_TRAILER_LEN } else { MIC_LEN };
+        if token.len() < needed {
+            return Err(SecurityStatus::SEC_E_BUFFER_TOO_SMALL);
+        }
+        let mut confounder = [0u8; CONFOUNDER_LEN];
+        if seal {
+            crate::crypto::random(&mut confounder)
+                .map_err(|_| SecurityStatus::SEC_E_INTERNAL_ERROR)?;
+        }
+        let sequence = self.next_send();
+        let mut header = [0u8; 16];
+        header[..2].copy_from_slice(&WRAP_ID);
+        header[2] = self.send_flags() | if seal { SEALED } else { 0 };
+        header[3] = 0xff;
+        // EC and RRC stay 0 in the copy that is encrypted or checksummed.
+        header[8..].copy_from_slice(&sequence.to_be_bytes());
+        let out = token.as_mut_slice();
+        if seal {
+            let (head, rest) = out.split_at_mut(16);
+            let (copy, rest) = rest.split_at_mut(16);
+            let (mac, rest) = rest.split_at_mut(MAC_LEN);
+            let conf = &mut rest[..CONFOUNDER_LEN];
+            conf.copy_from_slice(&confounder);
+            copy.copy_from_slice(&header);
+            let tag = self.send_seal.encrypt_in_place(&mut Segments::new(
+                conf,
+                data.as_mut_slice(),
+                copy,
+            ));
+            mac.copy_from_slice(&tag);
+            header[6..8].copy_from_slice(&(SEALED_RRC as u16).to_be_bytes());
+            head.copy_from_slice(&header);
+            token.truncate(WRAP_TRAILER_LEN);
+        } else {
+            let checksum = self.send_seal.checksum([data.as_slice(), &header[..]]);
+            header[4..6].copy_from_slice(&(MAC_LEN as u16).to_be_bytes());
+            header[6..8].copy_from_slice(&(MAC_LEN as u16).to_be_bytes());
+            out[..16].copy_from_slice(&header);
+            out[16..MIC_LEN].copy_from_slice(&checksum);
+            token.truncate(MIC_LEN);
+        }
+        Ok(())
+    }
+
+    /// DecryptMessage: checks the trailer and opens DATA in place; returns the
+    /// QOP (0 sealed, SECQOP_WRAP_NO_ENCRYPT signed only). On any failure the
+    /// DATA buffer is zeroed and the expected sequence number is unchanged.
+    pub fn decrypt_message(
+        &mut self,
+        message: &mut [SecBuffer<'_>],
+    ) -> Result<u32, SecurityStatus> {
+        self.check_alive()?;
+        let (token, data) = token_and_data(message)?;
+        let result = self.open(token.as_mut_slice(), data.as_mut_slice());
+        if result.is_err() {
+            data.as_mut_slice().fill(0);
+        }
+        result
+    }
+
+    fn open(&mut self, token: &mut [u8], data: &mut [u8]) -> Result<u32, SecurityStatus> {
+        if token.len() < 16 || token[..2] != WRAP_ID || token[3] != 0xff {
+            return Err(SecurityStatus::SEC_E_INVALID_TOKEN);
+        }
+        let mut header = [0u8; 16];
+        header.copy_from_slice(&token[..16]);
+        let flags = header[2];
+        let ec = usize::from(u16::from_be_bytes([header[4], header[5]]));
+        let rrc = usize::from(u16::from_be_bytes([header[6], header[7]]));
+        if flags & !SEALED != self.receive_flags() {
+            return Err(SecurityStatus::SEC_E_MESSAGE_ALTERED);
+        }
+        let sequence = sequence_of(&header);
+        if flags & SEALED != 0 {
+            if !self.confidentiality {
+                return Err(SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION);
+            }
+            // The layout this package and Windows produce: the rotated tail
+            // (filler, header copy, HMAC) then the confounder in TOKEN.
+            if ec > MAX_EC || rrc != ec + SEALED_RRC || token.len() != 16 + rrc + CONFOUNDER_LEN {
+                return Err(SecurityStatus::SEC_E_INVALID_TOKEN);
+            }
+            let (_, rest) = token.split_at_mut(16);
+            let (tail, rest) = rest.split_at_mut(ec + 16);
+            let (mac, conf) = rest.split_at_mut(MAC_LEN);
+            self.receive_seal
+                .decrypt_in_place(&mut Segments::new(conf, data, tail), mac)
+                .map_err(|_| SecurityStatus::SEC_E_MESSAGE_ALTERED)?;
+            let copy = &tail[ec..];
+            // The decrypted header copy must equal the header, RRC aside.
+            let same = constant_time_eq(&copy[..6], &header[..6])
+                && constant_time_eq(&copy[8..16], &header[8..16]);
+            if !same {
+                return Err(SecurityStatus::SEC_E_MESSAGE_ALTERED);
+            }
+            self.accept_receive(sequence)?;
+            Ok(0)
+        } else {
+            if ec != MAC_LEN || rrc != MAC_LEN || token.len() != MIC_LEN {
+                return Err(SecurityStatus::SEC_E_INVALID_TOKEN);
+            }
+            let mut zeroed = header;
+            zeroed[4..8].fill(0);
+            let expected = self.receive_seal.checksum([&*data, &zeroed[..]]);
+            if !constant_time_eq(&expected, &token[16..MIC_LEN]) {
+                return Err(SecurityStatus::SEC_E_MESSAGE_ALTERED);
+            }
+            self.accept_receive(sequence)?;
+            Ok(SECQOP_WRAP_NO_ENCRYPT)
+        }
+    }
+}
+
+fn sequence_of(header: &[u8; 16]) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&header[8..]);
+    u64::from_be_bytes(b)
+}
+
+/// Every DATA buffer, then the header: what a MIC covers.
+fn data_then<'m>(
+    message: &'m [SecBuffer<'_>],
+    header: &'m [u8; 16],
+) -> impl Iterator<Item = &'m [u8]> + 'm {
+    message
+        .iter()
+        .filter(|b| b.kind() == SecBufferType::DATA)
+        .map(|b| b.as_slice())
+        .chain(std::iter::once(&header[..]))
+}
+
+fn token_buffer<'m, 'a>(
+    message: &'m mut [SecBuffer<'a>],
+) -> Result<&'m mut SecBuffer<'a>, SecurityStatus> {
+    message
+        .iter_mut()
+        .find(|b| b.kind() == SecBufferType::TOKEN)
+        .ok_or(SecurityStatus::SEC_E_INVALID_TOKEN)
+}
+
+/// The TOKEN buffer and the single writable DATA buffer of a wrap call.
+fn token_and_data<'m, 'a>(
+    message: &'m mut [SecBuffer<'a>],
+) -> Result<(&'m mut SecBuffer<'a>, &'m mut SecBuffer<'a>), SecurityStatus> {
+    let mut token = None;
+    let mut data = None;
+    for buffer in message.iter_mut() {
+        match buffer.kind() {
+            SecBufferType::TOKEN if token.is_none() => token = Some(buffer),
+            SecBufferType::DATA if buffer.buffer_type().is_readonly() => {
+                return Err(SecurityStatus::SEC_E_INVALID_PARAMETER);
+            }
+            SecBufferType::DATA if data.is_none() => data = Some(buffer),
+            SecBufferType::DATA => return Err(SecurityStatus::SEC_E_INVALID_PARAMETER),
+            _ => {}
+        }
+    }
+    match (token, data) {
+        (Some(token), Some(data)) => Ok((token, data)),
+        (None, _) => Err(SecurityStatus::SEC_E_INVALID_TOKEN),
+        (_, None) => Err(SecurityStatus::SEC_E_INVALID_PARAMETER),
+    }
+}

@@ -1,0 +1,566 @@
+//! The Kerberos package end to end: the real plugin (`libsspi_kerberos.so`)
+//! loaded through a registry file, against the embedded KDC on 127.0.0.1.
+
+#[path = "kerberos_fixture.rs"]
+mod fixture;
+
+use fixture::{REALM, SERVICE, credentials, realm, realm_with, registry_text};
+use sspi_core::{
+    AscRet, AuthIdentity, CredentialUse, IscReq, IscRet, SecBuffer, SecBufferType, SecurityStatus,
+};
+use sspi_plugin_host::loopback::{self, Direction};
+use sspi_plugin_host::{CredentialsHandle, SecurityContextHandle};
+use sspi_tests::{ASC_REQ, ISC_REQ, RegistryFile};
+use std::time::{Duration, Instant};
+
+fn sign_verify(from: &mut SecurityContextHandle, to: &mut SecurityContextHandle, text: &[u8]) {
+    let mut data = text.to_vec();
+    let mut sig = vec![0u8; 64];
+    {
+        let mut msg = [SecBuffer::data(&mut data), SecBuffer::token(&mut sig)];
+        from.make_signature(0, &mut msg, 0).expect("make_signature");
+        let len = msg[1].len();
+        assert_eq!(len, 28, "a MIC token is 28 bytes");
+        let mut sig2 = msg[1].as_slice().to_vec();
+        let mut data2 = data.clone();
+        let mut check = [SecBuffer::data(&mut data2), SecBuffer::token(&mut sig2)];
+        assert_eq!(
+            to.verify_signature(&mut check, 0)
+                .expect("verify_signature"),
+            0
+        );
+    }
+}
+
+fn seal_open(from: &mut SecurityContextHandle, to: &mut SecurityContextHandle, text: &[u8]) {
+    let mut data = text.to_vec();
+    let mut trailer = vec![0u8; 60];
+    let mut msg = [SecBuffer::token(&mut trailer), SecBuffer::data(&mut data)];
+    from.encrypt_message(0, &mut msg, 0)
+        .expect("encrypt_message");
+    let trailer_len = msg[0].len();
+    assert_eq!(trailer_len, 60);
+    let mut trailer = msg[0].as_slice().to_vec();
+    let mut data = msg[1].as_slice().to_vec();
+    if !text.is_empty() {
+        assert_ne!(data, text, "the data is encrypted in place");
+    }
+    let mut msg = [SecBuffer::token(&mut trailer), SecBuffer::data(&mut data)];
+    assert_eq!(to.decrypt_message(&mut msg, 0).expect("decrypt_message"), 0);
+    assert_eq!(msg[1].as_slice(), text);
+}
+
+#[test]
+fn as_tgs_ap_with_mutual_auth_then_messages_both_ways() {
+    let realm = realm();
+    let host = realm.host();
+    let (client, server) = credentials(&host, None);
+    let mut done =
+        loopback::handshake(&client, &server, Some(SERVICE), ISC_REQ, ASC_REQ).expect("handshake");
+    let legs: Vec<_> = done.legs.iter().map(|l| (l.direction, l.status)).collect();
+    assert_eq!(
+        legs,
+        [
+            (
+                Direction::ClientToServer,
+                SecurityStatus::SEC_I_CONTINUE_NEEDED
+            ),
+            (Direction::ServerToClient, SecurityStatus::SEC_E_OK),
+            (Direction::ClientToServer, SecurityStatus::SEC_E_OK),
+        ]
+    );
+    assert_eq!(done.legs[2].token_len, 0);
+    let user = format!("alice@{REALM}");
+    assert_eq!(done.server.names().unwrap(), user);
+    assert_eq!(done.client.names().unwrap(), user);
+    let client_flags = IscRet(done.client_step.attributes);
+    assert!(
+        client_flags.contains(IscRet::MUTUAL_AUTH | IscRet::CONFIDENTIALITY | IscRet::INTEGRITY)
+    );
+    let server_flags = AscRet(done.server_step.attributes);
+    assert!(
+        server_flags.contains(AscRet::MUTUAL_AUTH | AscRet::CONFIDENTIALITY | AscRet::INTEGRITY)
+    );
+    let sizes = done.client.sizes().unwrap();
+    assert_eq!(
+        (
+            sizes.max_token,
+            sizes.max_signature,
+            sizes.block_size,
+            sizes.security_trailer
+        ),
+        (12_000, 28, 1, 60)
+    );
+    assert_eq!(
+        done.client.session_key().unwrap().expose(),
+        done.server.session_key().unwrap().expose()
+    );
+
+    for i in 0..3 {
+        let text = format!("message {i} from the client");
+        sign_verify(&mut done.client, &mut done.server, text.as_bytes());
+        sign_verify(&mut done.server, &mut done.client, b"reply from the server");
+        seal_open(&mut done.client, &mut done.server, text.as_bytes());
+        seal_open(&mut done.server, &mut done.client, b"sealed reply");
+    }
+    // Every length, including empty and block-straddling ones.
+    for len in [0usize, 1, 15, 16, 17, 31, 32, 33, 1000, 65_536] {
+        let text: Vec<u8> = (0..len).map(|i| i as u8).collect();
+        seal_open(&mut done.client, &mut done.server, &text);
+        seal_open(&mut done.server, &mut done.client, &text);
+    }
+    assert_eq!(
+        realm.as_requests(),
+        2,
+        "PREAUTH_REQUIRED, then the pre-authenticated AS-REQ"
+    );
+    assert_eq!(realm.tgs_requests(), 1);
+}
+
+#[test]
+fn without_mutual_auth_one_leg_completes_both_sides() {
+    let realm = realm();
+    let host = realm.host();
+    let (client, server) = credentials(&host, None);
+    let isc = IscReq::CONFIDENTIALITY
+        | IscReq::INTEGRITY
+        | IscReq::REPLAY_DETECT
+        | IscReq::SEQUENCE_DETECT;
+    let mut done =
+        loopback::handshake(&client, &server, Some(SERVICE), isc, ASC_REQ).expect("handshake");
+    let legs: Vec<_> = done
+        .legs
+        .iter()
+        .map(|l| (l.direction, l.status, l.token_len > 0))
+        .collect();
+    assert_eq!(
+        legs,
+        [
+            (Direction::ClientToServer, SecurityStatus::SEC_E_OK, true),
+            (Direction::ServerToClient, SecurityStatus::SEC_E_OK, false),
+        ]
+    );
+    assert!(!IscRet(done.client_step.attributes).contains(IscRet::MUTUAL_AUTH));
+    sign_verify(&mut done.client, &mut done.server, b"one leg");
+    sign_verify(&mut done.server, &mut done.client, b"and back");
+    seal_open(&mut done.client, &mut done.server, b"sealed one leg");
+    seal_open(&mut done.server, &mut done.client, b"sealed back");
+}
+
+#[test]
+fn a_second_context_reuses_the_cached_tickets() {
+    let realm = realm();
+    let host = realm.host();
+    let (client, server) = credentials(&host, None);
+    for _ in 0..3 {
+        loopback::handshake(&client, &server, Some(SERVICE), ISC_REQ, ASC_REQ).expect("handshake");
+    }
+    assert_eq!((realm.as_requests(), realm.tgs_requests()), (2, 1));
+    // No target: DefaultTarget, else ServicePrincipal (here host/localhost).
+    loopback::handshake(&client, &server, None, ISC_REQ, ASC_REQ).expect("default target");
+    assert_eq!((realm.as_requests(), realm.tgs_requests()), (2, 1));
+    // New credentials start from nothing.
+    let (client2, _) = credentials(&host, Some(AuthIdentity::new("bob", REALM, "bob-password")));
+    let done = loopback::handshake(
+        &client2,
+        &server,
+        Some(&format!("{SERVICE}@{REALM}")),
+        ISC_REQ,
+        ASC_REQ,
+    )
+    .expect("bob's handshake");
+    assert_eq!(done.server.names().unwrap(), format!("bob@{REALM}"));
+    assert_eq!((realm.as_requests(), realm.tgs_requests()), (4, 2));
+}
+
+/// The status of the first failing call of a handshake.
+fn handshake_status(
+    client: &CredentialsHandle,
+    server: &CredentialsHandle,
+    target: &str,
+) -> (SecurityStatus, String) {
+    match loopback::handshake(client, server, Some(target), ISC_REQ, ASC_REQ) {
+        Ok(_) => (SecurityStatus::SEC_E_OK, String::new()),
+        Err(e) => (e.status(), e.message().to_string()),
+    }
+}
+
+#[test]
+fn wrong_password_and_unknown_user_are_logon_denied() {
+    let realm = realm();
+    let host = realm.host();
+    let (client, server) = credentials(
+        &host,
+        Some(AuthIdentity::new("alice", REALM, "not-her-password")),
+    );
+    let (status, message) = handshake_status(&client, &server, SERVICE);
+    assert_eq!(status, SecurityStatus::SEC_E_LOGON_DENIED, "{message}");
+    assert!(
+        message.contains("wrong password for alice@SSPI-PLUG.TEST"),
+        "{message}"
+    );
+    assert!(!message.contains("not-her-password"));
+
+    let (client, _) = credentials(&host, Some(AuthIdentity::new("mallory", REALM, "x")));
+    let (status, message) = handshake_status(&client, &server, SERVICE);
+    assert_eq!(status, SecurityStatus::SEC_E_LOGON_DENIED, "{message}");
+    assert!(message.contains("KDC_ERR_C_PRINCIPAL_UNKNOWN"), "{message}");
+}
+
+#[test]
+fn unknown_service_is_target_unknown() {
+    let realm = realm();
+    let host = realm.host();
+    let (client, server) = credentials(&host, None);
+    let (status, message) = handshake_status(&client, &server, "http/nowhere");
+    assert_eq!(status, SecurityStatus::SEC_E_TARGET_UNKNOWN, "{message}");
+    assert!(
+        message.contains("KDC_ERR_S_PRINCIPAL_UNKNOWN")
+            && message.contains("http/nowhere@SSPI-PLUG.TEST"),
+        "{message}"
+    );
+}
+
+#[test]
+fn clock_skew_with_the_kdc_is_time_skew() {
+    let realm = realm_with(|c| c.clock_offset = 3600, "");
+    let host = realm.host();
+    let (client, server) = credentials(&host, None);
+    let (status, message) = handshake_status(&client, &server, SERVICE);
+    assert_eq!(status, SecurityStatus::SEC_E_TIME_SKEW, "{message}");
+    assert!(message.contains("KRB_AP_ERR_SKEW"), "{message}");
+}
+
+#[test]
+fn an_expired_ticket_is_context_expired_at_the_server() {
+    // The KDC's clock is two hours behind, and it tolerates that: its
+    // one-hour tickets have ended an hour ago by this machine's clock.
+    let realm = realm_with(
+        |c| {
+            c.clock_offset = -7200;
+            c.skew = Duration::from_secs(3 * 3600);
+            c.max_ticket_lifetime = Duration::from_secs(3600);
+        },
+        "",
+    );
+    let host = realm.host();
+    let (client, server) = credentials(&host, None);
+    let (status, message) = handshake_status(&client, &server, SERVICE);
+    assert_eq!(status, SecurityStatus::SEC_E_CONTEXT_EXPIRED, "{message}");
+    assert!(message.contains("KRB_AP_ERR_TKT_EXPIRED"), "{message}");
+}
+
+/// The AP-REQ of a first leg.
+fn first_leg(client: &CredentialsHandle) -> Vec<u8> {
+    let mut ctx = None;
+    let mut out = vec![0u8; 12_000];
+    let mut output = [SecBuffer::token(&mut out)];
+    client
+        .initialize_security_context(&mut ctx, Some(SERVICE), ISC_REQ, &mut [], &mut output)
+        .expect("first leg");
+    output[0].as_slice().to_vec()
+}
+
+fn accept(server: &CredentialsHandle, token: &[u8]) -> Result<(), sspi_core::SecurityError> {
+    let mut ctx = None;
+    let mut token = token.to_vec();
+    let mut out = vec![0u8; 12_000];
+    let mut input = [SecBuffer::token(&mut token)];
+    let mut output = [SecBuffer::token(&mut out)];
+    server
+        .accept_security_context(&mut ctx, ASC_REQ, &mut input, &mut output)
+        .map(|_| ())
+}
+
+#[test]
+fn a_replayed_authenticator_is_refused() {
+    let realm = realm();
+    let host = realm.host();
+    let (client, server) = credentials(&host, None);
+    let ap_req = first_leg(&client);
+    accept(&server, &ap_req).expect("first use");
+    let err = accept(&server, &ap_req).expect_err("replay");
+    assert_eq!(err.status(), SecurityStatus::SEC_E_LOGON_DENIED);
+    assert!(
+        err.message().contains("KRB_AP_ERR_REPEAT"),
+        "{}",
+        err.message()
+    );
+    // Another acceptor of the same package shares the cache.
+    let (_, server2) = credentials(&host, None);
+    assert_eq!(
+        accept(&server2, &ap_req).unwrap_err().status(),
+        SecurityStatus::SEC_E_LOGON_DENIED
+    );
+}
+
+#[test]
+fn a_wrong_service_key_is_wrong_principal() {
+    let realm = realm();
+    // Replace the keytab with one whose key for host/localhost differs.
+    let mut other = sspi_kdc::Database::new(REALM);
+    other.add_password(SERVICE, "a-different-secret").unwrap();
+    let keytab = other.keytab(&[SERVICE]).unwrap();
+    std::fs::write(
+        realm.registry.dir.path().join("service.keytab"),
+        keytab.to_bytes().unwrap(),
+    )
+    .unwrap();
+    let host = realm.host();
+    let (client, server) = credentials(&host, None);
+    let (status, message) = handshake_status(&client, &server, SERVICE);
+    assert_eq!(status, SecurityStatus::SEC_E_WRONG_PRINCIPAL, "{message}");
+    assert!(
+        message.contains("does not decrypt with the keytab's key"),
+        "{message}"
+    );
+}
+
+#[test]
+fn tampered_replayed_and_reordered_messages_are_refused() {
+    let realm = realm();
+    let host = realm.host();
+    let (client, server) = credentials(&host, None);
+    let mut done =
+        loopback::handshake(&client, &server, Some(SERVICE), ISC_REQ, ASC_REQ).expect("handshake");
+
+    let seal = |ctx: &mut SecurityContextHandle, text: &[u8]| -> (Vec<u8>, Vec<u8>) {
+        let mut data = text.to_vec();
+        let mut trailer = vec![0u8; 60];
+        let mut msg = [SecBuffer::token(&mut trailer), SecBuffer::data(&mut data)];
+        ctx.encrypt_message(0, &mut msg, 0).unwrap();
+        (msg[0].as_slice().to_vec(), msg[1].as_slice().to_vec())
+    };
+    let open =
+        |ctx: &mut SecurityContextHandle, t: &[u8], d: &[u8]| -> Result<Vec<u8>, SecurityStatus> {
+            let (mut t, mut d) = (t.to_vec(), d.to_vec());
+            let mut msg = [SecBuffer::token(&mut t), SecBuffer::data(&mut d)];
+            ctx.decrypt_message(&mut msg, 0)?;
+            Ok(msg[1].as_slice().to_vec())
+        };
+
+    let (t1, d1) = seal(&mut done.client, b"first");
+    let (t2, d2) = seal(&mut done.client, b"second");
+    // Tampered data, trailer, header: refused, and the stream survives.
+    let mut bad = d1.clone();
+    bad[0] ^= 1;
+    assert_eq!(
+        open(&mut done.server, &t1, &bad),
+        Err(SecurityStatus::SEC_E_MESSAGE_ALTERED)
+    );
+    for at in [2usize, 8, 20, 40, 50] {
+        let mut bad = t1.clone();
+        bad[at] ^= 0x40;
+        let status = open(&mut done.server, &bad, &d1).unwrap_err();
+        assert!(
+            status == SecurityStatus::SEC_E_MESSAGE_ALTERED
+                || status == SecurityStatus::SEC_E_INVALID_TOKEN,
+            "byte {at}: {status:?}"
+        );
+    }
+    // Reordered: the second before the first.
+    assert_eq!(
+        open(&mut done.server, &t2, &d2),
+        Err(SecurityStatus::SEC_E_OUT_OF_SEQUENCE)
+    );
+    assert_eq!(open(&mut done.server, &t1, &d1).unwrap(), b"first");
+    // Replayed.
+    assert_eq!(
+        open(&mut done.server, &t1, &d1),
+        Err(SecurityStatus::SEC_E_OUT_OF_SEQUENCE)
+    );
+    assert_eq!(open(&mut done.server, &t2, &d2).unwrap(), b"second");
+    // A token reflected back to its sender is refused.
+    let (t3, d3) = seal(&mut done.server, b"to the client");
+    assert_eq!(
+        open(&mut done.server, &t3, &d3),
+        Err(SecurityStatus::SEC_E_MESSAGE_ALTERED)
+    );
+    assert_eq!(open(&mut done.client, &t3, &d3).unwrap(), b"to the client");
+
+    // Signatures: tampered data and replays.
+    let mut data = b"signed".to_vec();
+    let mut sig = vec![0u8; 28];
+    let mut msg = [SecBuffer::data(&mut data), SecBuffer::token(&mut sig)];
+    done.client.make_signature(0, &mut msg, 0).unwrap();
+    let sig = msg[1].as_slice().to_vec();
+    let verify = |ctx: &mut SecurityContextHandle, d: &[u8], s: &[u8]| {
+        let (mut d, mut s) = (d.to_vec(), s.to_vec());
+        let mut msg = [SecBuffer::data(&mut d), SecBuffer::token(&mut s)];
+        ctx.verify_signature(&mut msg, 0)
+    };
+    assert_eq!(
+        verify(&mut done.server, b"signeD", &sig),
+        Err(SecurityStatus::SEC_E_MESSAGE_ALTERED)
+    );
+    assert_eq!(verify(&mut done.server, b"signed", &sig), Ok(0));
+    assert_eq!(
+        verify(&mut done.server, b"signed", &sig),
+        Err(SecurityStatus::SEC_E_OUT_OF_SEQUENCE)
+    );
+
+    // Sign-only wrap (SECQOP_WRAP_NO_ENCRYPT) leaves the data readable.
+    let mut data = b"visible".to_vec();
+    let mut trailer = vec![0u8; 60];
+    let mut msg = [SecBuffer::token(&mut trailer), SecBuffer::data(&mut data)];
+    done.client
+        .encrypt_message(0x8000_0001, &mut msg, 0)
+        .unwrap();
+    assert_eq!(msg[1].as_slice(), b"visible");
+    let (t, d) = (msg[0].as_slice().to_vec(), msg[1].as_slice().to_vec());
+    let (mut t, mut d) = (t, d);
+    let mut msg = [SecBuffer::token(&mut t), SecBuffer::data(&mut d)];
+    assert_eq!(
+        done.server.decrypt_message(&mut msg, 0).unwrap(),
+        0x8000_0001
+    );
+}
+
+#[test]
+fn an_unreachable_kdc_fails_fast_with_no_authenticating_authority() {
+    // One address refuses connections; another accepts and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_addr = silent.local_addr().unwrap();
+    let refused = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let text = registry_text(
+        &format!("{refused},{silent_addr}"),
+        "\"KdcTimeout\"=dword:0000012c\n\"KdcRetries\"=dword:00000001\n",
+    );
+    let registry = RegistryFile::new(&text);
+    let host = registry.host();
+    let client = host
+        .acquire_credentials_handle("Kerberos", None, CredentialUse::OUTBOUND, None)
+        .unwrap();
+    let started = Instant::now();
+    let mut ctx = None;
+    let mut out = vec![0u8; 12_000];
+    let mut output = [SecBuffer::token(&mut out)];
+    let err = client
+        .initialize_security_context(&mut ctx, Some(SERVICE), ISC_REQ, &mut [], &mut output)
+        .unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(
+        err.status(),
+        SecurityStatus::SEC_E_NO_AUTHENTICATING_AUTHORITY,
+        "{}",
+        err.message()
+    );
+    assert!(
+        err.message().contains(&silent_addr.to_string()),
+        "{}",
+        err.message()
+    );
+    // Two rounds over two KDCs, 300 ms each at most.
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    drop(silent);
+}
+
+#[test]
+fn an_etype_the_kdc_lacks_is_kdc_unknown_etype() {
+    let realm = realm_with(
+        |c| {
+            let mut db = sspi_kdc::Database::new(REALM);
+            let key = sspi_package_kerberos::crypto::Etype::Aes256CtsHmacSha196
+                .string_to_key(b"alice-password", b"SSPI-PLUG.TESTalice", None)
+                .unwrap();
+            db.insert(sspi_kdc::database::Entry {
+                principal: sspi_package_kerberos::principal::Principal::user("alice", REALM),
+                keys: vec![(1, key)],
+                requires_preauth: true,
+                max_life: None,
+            });
+            db.add_password(SERVICE, "host-service-secret").unwrap();
+            c.database = db;
+        },
+        "\"AllowedEnctypes\"=\"aes128-cts-hmac-sha1-96\"\n",
+    );
+    let host = realm.host();
+    let (client, server) = credentials(&host, None);
+    let (status, message) = handshake_status(&client, &server, SERVICE);
+    assert_eq!(status, SecurityStatus::SEC_E_KDC_UNKNOWN_ETYPE, "{message}");
+}
+
+#[test]
+fn bad_registry_values_name_file_line_and_value() {
+    for (extra, value, needle) in [
+        (
+            "\"KdcTimeout\"=dword:00000000\n",
+            "KdcTimeout",
+            "between 1 and 600000",
+        ),
+        ("\"SkewTime\"=\"five\"\n", "SkewTime", "expected REG_DWORD"),
+        (
+            "\"AllowedEnctypes\"=\"rc4-hmac\"\n",
+            "AllowedEnctypes",
+            "rc4-hmac",
+        ),
+        (
+            "\"ServicePrincipal\"=\"host//x\"\n",
+            "ServicePrincipal",
+            "empty name component",
+        ),
+    ] {
+        let registry = RegistryFile::new(&registry_text("127.0.0.1:88", extra));
+        let host = registry.host();
+        let err = host
+            .acquire_credentials_handle("Kerberos", None, CredentialUse::OUTBOUND, None)
+            .expect_err("the package is unavailable");
+        let message = err.message();
+        assert!(message.contains("sspi.reg:"), "{message}");
+        assert!(message.contains(&format!("value \"{value}\"")), "{message}");
+        assert!(message.contains(needle), "{message}");
+    }
+    let registry = RegistryFile::new(&registry_text("127.0.0.1:0x", ""));
+    let err = registry
+        .host()
+        .acquire_credentials_handle("Kerberos", None, CredentialUse::OUTBOUND, None)
+        .expect_err("bad KDC address");
+    assert!(
+        err.message().contains("KdcNames") && err.message().contains("invalid port"),
+        "{}",
+        err.message()
+    );
+}
+
+#[test]
+fn the_acceptor_needs_its_keytab_and_refuses_garbage_tokens() {
+    let realm = realm();
+    std::fs::write(
+        realm.registry.dir.path().join("service.keytab"),
+        b"\x05\x02\x00\x00\x00\x10garbage",
+    )
+    .unwrap();
+    // A broken keytab makes the package unavailable, naming it.
+    let err = realm
+        .host()
+        .acquire_credentials_handle("Kerberos", None, CredentialUse::INBOUND, None)
+        .expect_err("broken keytab");
+    assert!(
+        err.message().contains("service.keytab"),
+        "{}",
+        err.message()
+    );
+
+    let realm = realm_with(|_| {}, "");
+    let host = realm.host();
+    let (_, server) = credentials(&host, None);
+    for garbage in [
+        &b""[..],
+        b"\x60",
+        b"\x60\x03\x06\x01\x00",
+        b"\x6e\x00",
+        &[0x60, 0x82, 0xff, 0xff, 0x06],
+    ] {
+        let err = accept(&server, garbage).unwrap_err();
+        assert_eq!(
+            err.status(),
+            SecurityStatus::SEC_E_INVALID_TOKEN,
+            "{garbage:?}: {}",
+            err.message()
+        );
+    }
+    let _ = SecBufferType::TOKEN;
+}
