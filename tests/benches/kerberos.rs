@@ -12,7 +12,7 @@
 //!   `decrypt` (the raw primitive of the same enctype, which derives the keys
 //!   and allocates per call).
 
-#[path = "../tests/kerberos_fixture.rs"]
+#[path = "../tests/common/kerberos_fixture.rs"]
 mod fixture;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};

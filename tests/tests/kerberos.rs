@@ -1,7 +1,7 @@
 //! The Kerberos package end to end: the real plugin (`libsspi_kerberos.so`)
 //! loaded through a registry file, against the embedded KDC on 127.0.0.1.
 
-#[path = "kerberos_fixture.rs"]
+#[path = "common/kerberos_fixture.rs"]
 mod fixture;
 
 use fixture::{REALM, SERVICE, credentials, realm, realm_with, registry_text};

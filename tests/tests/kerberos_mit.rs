@@ -9,7 +9,7 @@
 //! Without the MIT tools the tests print a loud notice and pass without
 //! checking anything; `scripts/mit-krb5/install.sh` installs them.
 
-#[path = "kerberos_fixture.rs"]
+#[path = "common/kerberos_fixture.rs"]
 mod fixture;
 
 use sspi_core::{AuthIdentity, CredentialUse, SecBuffer, SecurityStatus};

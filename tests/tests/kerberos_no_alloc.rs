@@ -3,7 +3,7 @@
 //! the counting allocator of `common/counting_malloc.rs`.
 #![cfg(all(target_os = "linux", target_env = "gnu"))]
 
-#[path = "kerberos_fixture.rs"]
+#[path = "common/kerberos_fixture.rs"]
 mod fixture;
 
 #[path = "common/counting_malloc.rs"]
