@@ -193,11 +193,21 @@ impl fmt::Debug for SecBuffer<'_> {
 }
 
 /// Helpers for a `SecBufferDesc`: the slice of buffers one call works on.
+/// None of them allocates, so per-message calls can use them.
 pub trait SecBuffers<'a> {
     /// The first buffer of `kind` (attribute bits ignored).
     fn find(&self, kind: SecBufferType) -> Option<&SecBuffer<'a>>;
     /// The first buffer of `kind` (attribute bits ignored), writable.
     fn find_mut(&mut self, kind: SecBufferType) -> Option<&mut SecBuffer<'a>>;
+    /// The TOKEN buffer of a per-message call, or SEC_E_INVALID_TOKEN.
+    fn token_mut(&mut self) -> Result<&mut SecBuffer<'a>, crate::SecurityStatus>;
+    /// The TOKEN buffer and the one writable DATA buffer of a sealing call:
+    /// SEC_E_INVALID_TOKEN without a TOKEN, SEC_E_INVALID_PARAMETER without
+    /// exactly one DATA buffer or with a READONLY one.
+    #[allow(clippy::type_complexity)]
+    fn token_and_data_mut(
+        &mut self,
+    ) -> Result<(&mut SecBuffer<'a>, &mut SecBuffer<'a>), crate::SecurityStatus>;
 }
 
 impl<'a> SecBuffers<'a> for [SecBuffer<'a>] {
@@ -207,6 +217,35 @@ impl<'a> SecBuffers<'a> for [SecBuffer<'a>] {
 
     fn find_mut(&mut self, kind: SecBufferType) -> Option<&mut SecBuffer<'a>> {
         self.iter_mut().find(|b| b.kind() == kind)
+    }
+
+    fn token_mut(&mut self) -> Result<&mut SecBuffer<'a>, crate::SecurityStatus> {
+        self.find_mut(SecBufferType::TOKEN)
+            .ok_or(crate::SecurityStatus::SEC_E_INVALID_TOKEN)
+    }
+
+    fn token_and_data_mut(
+        &mut self,
+    ) -> Result<(&mut SecBuffer<'a>, &mut SecBuffer<'a>), crate::SecurityStatus> {
+        use crate::SecurityStatus as S;
+        let mut token = None;
+        let mut data = None;
+        for buffer in self.iter_mut() {
+            match buffer.kind() {
+                SecBufferType::TOKEN if token.is_none() => token = Some(buffer),
+                SecBufferType::DATA if buffer.buffer_type().is_readonly() => {
+                    return Err(S::SEC_E_INVALID_PARAMETER);
+                }
+                SecBufferType::DATA if data.is_none() => data = Some(buffer),
+                SecBufferType::DATA => return Err(S::SEC_E_INVALID_PARAMETER),
+                _ => {}
+            }
+        }
+        match (token, data) {
+            (Some(token), Some(data)) => Ok((token, data)),
+            (None, _) => Err(S::SEC_E_INVALID_TOKEN),
+            (_, None) => Err(S::SEC_E_INVALID_PARAMETER),
+        }
     }
 }
 

@@ -21,7 +21,7 @@
 use crate::crypto::cts::Segments;
 use crate::crypto::profile::CONFOUNDER_LEN;
 use crate::crypto::{CryptoError, Key, MAC_LEN, UsageKeys, constant_time_eq};
-use sspi_core::{SecBuffer, SecBufferType, SecurityStatus, TimeStamp};
+use sspi_core::{SecBuffer, SecBufferType, SecBuffers, SecurityStatus, TimeStamp};
 
 /// `cbMaxSignature`: a MIC token.
 pub const MIC_LEN: usize = 16 + MAC_LEN;
@@ -154,7 +154,7 @@ impl Protection {
             return Err(SecurityStatus::SEC_E_QOP_NOT_SUPPORTED);
         }
         self.check_alive()?;
-        if token_buffer(message)?.len() < MIC_LEN {
+        if message.token_mut()?.len() < MIC_LEN {
             return Err(SecurityStatus::SEC_E_BUFFER_TOO_SMALL);
         }
         let sequence = self.next_send();
@@ -164,7 +164,7 @@ impl Protection {
         header[3..8].fill(0xff);
         header[8..].copy_from_slice(&sequence.to_be_bytes());
         let checksum = self.send_sign.checksum(data_then(message, &header));
-        let token = token_buffer(message)?;
+        let token = message.token_mut()?;
         let out = token.as_mut_slice();
         out[..16].copy_from_slice(&header);
         out[16..MIC_LEN].copy_from_slice(&checksum);
@@ -178,7 +178,7 @@ impl Protection {
         message: &mut [SecBuffer<'_>],
     ) -> Result<u32, SecurityStatus> {
         self.check_alive()?;
-        let token = token_buffer(message)?.as_slice();
+        let token = message.token_mut()?.as_slice();
         if token.len() != MIC_LEN || token[..2] != MIC_ID || token[3..8] != [0xff; 5] {
             return Err(SecurityStatus::SEC_E_INVALID_TOKEN);
         }
@@ -213,7 +213,7 @@ impl Protection {
             return Err(SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION);
         }
         self.check_alive()?;
-        let (token, data) = token_and_data(message)?;
+        let (token, data) = message.token_and_data_mut()?;
         let needed = if seal { WRAP_TRAILER_LEN } else { MIC_LEN };
         if token.len() < needed {
             return Err(SecurityStatus::SEC_E_BUFFER_TOO_SMALL);
@@ -266,7 +266,7 @@ impl Protection {
         message: &mut [SecBuffer<'_>],
     ) -> Result<u32, SecurityStatus> {
         self.check_alive()?;
-        let (token, data) = token_and_data(message)?;
+        let (token, data) = message.token_and_data_mut()?;
         let result = self.open(token.as_mut_slice(), data.as_mut_slice());
         if result.is_err() {
             data.as_mut_slice().fill(0);
@@ -343,37 +343,4 @@ fn data_then<'m>(
         .filter(|b| b.kind() == SecBufferType::DATA)
         .map(|b| b.as_slice())
         .chain(std::iter::once(&header[..]))
-}
-
-fn token_buffer<'m, 'a>(
-    message: &'m mut [SecBuffer<'a>],
-) -> Result<&'m mut SecBuffer<'a>, SecurityStatus> {
-    message
-        .iter_mut()
-        .find(|b| b.kind() == SecBufferType::TOKEN)
-        .ok_or(SecurityStatus::SEC_E_INVALID_TOKEN)
-}
-
-/// The TOKEN buffer and the single writable DATA buffer of a wrap call.
-fn token_and_data<'m, 'a>(
-    message: &'m mut [SecBuffer<'a>],
-) -> Result<(&'m mut SecBuffer<'a>, &'m mut SecBuffer<'a>), SecurityStatus> {
-    let mut token = None;
-    let mut data = None;
-    for buffer in message.iter_mut() {
-        match buffer.kind() {
-            SecBufferType::TOKEN if token.is_none() => token = Some(buffer),
-            SecBufferType::DATA if buffer.buffer_type().is_readonly() => {
-                return Err(SecurityStatus::SEC_E_INVALID_PARAMETER);
-            }
-            SecBufferType::DATA if data.is_none() => data = Some(buffer),
-            SecBufferType::DATA => return Err(SecurityStatus::SEC_E_INVALID_PARAMETER),
-            _ => {}
-        }
-    }
-    match (token, data) {
-        (Some(token), Some(data)) => Ok((token, data)),
-        (None, _) => Err(SecurityStatus::SEC_E_INVALID_TOKEN),
-        (_, None) => Err(SecurityStatus::SEC_E_INVALID_PARAMETER),
-    }
 }

@@ -24,7 +24,7 @@ use crate::crypto::{
 use crate::messages::flags;
 use hmac::Mac;
 use rc4::{Rc4, StreamCipher};
-use sspi_core::{SecBuffer, SecBufferType, SecurityStatus, TimeStamp};
+use sspi_core::{SecBuffer, SecBufferType, SecBuffers, SecurityStatus, TimeStamp};
 
 /// `cbMaxSignature` and `cbSecurityTrailer`.
 pub const SIGNATURE_LEN: usize = 16;
@@ -148,7 +148,7 @@ impl Protection {
         if self.key_exch() {
             self.outgoing.seal.apply_keystream(&mut checksum);
         }
-        let token = token_buffer(message)?;
+        let token = message.token_mut()?;
         let out = token
             .as_mut_slice()
             .get_mut(..SIGNATURE_LEN)
@@ -207,7 +207,7 @@ impl Protection {
             return Err(SecurityStatus::SEC_E_QOP_NOT_SUPPORTED);
         }
         self.check(flags::SIGN)?;
-        if token_buffer(message)?.len() < SIGNATURE_LEN {
+        if message.token_mut()?.len() < SIGNATURE_LEN {
             return Err(SecurityStatus::SEC_E_BUFFER_TOO_SMALL);
         }
         let sequence = self.next_outgoing()?;
@@ -238,7 +238,7 @@ impl Protection {
             return Err(SecurityStatus::SEC_E_QOP_NOT_SUPPORTED);
         }
         self.check(flags::SEAL)?;
-        if token_buffer(message)?.len() < SIGNATURE_LEN {
+        if message.token_mut()?.len() < SIGNATURE_LEN {
             return Err(SecurityStatus::SEC_E_BUFFER_TOO_SMALL);
         }
         let sequence = self.next_outgoing()?;
@@ -270,15 +270,6 @@ impl Protection {
         }
         Ok(0)
     }
-}
-
-fn token_buffer<'m, 'a>(
-    message: &'m mut [SecBuffer<'a>],
-) -> Result<&'m mut SecBuffer<'a>, SecurityStatus> {
-    message
-        .iter_mut()
-        .find(|b| b.kind() == SecBufferType::TOKEN)
-        .ok_or(SecurityStatus::SEC_E_INVALID_TOKEN)
 }
 
 fn writable_data<'m, 'a>(

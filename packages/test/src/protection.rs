@@ -12,7 +12,7 @@
 use crate::keys::SessionKeys;
 use hmac::Mac;
 use ring::aead;
-use sspi_core::{SecBuffer, SecBufferType, SecurityStatus, TimeStamp};
+use sspi_core::{SecBuffer, SecBufferType, SecBuffers, SecurityStatus, TimeStamp};
 
 const VERSION: [u8; 4] = 1u32.to_le_bytes();
 const HEADER_LEN: usize = 12;
@@ -81,13 +81,13 @@ impl Protection {
             return Err(SecurityStatus::SEC_E_QOP_NOT_SUPPORTED);
         }
         self.check_alive()?;
-        let token_len = token_buffer(message)?.len();
+        let token_len = message.token_mut()?.len();
         if token_len < SIGNATURE_LEN {
             return Err(SecurityStatus::SEC_E_BUFFER_TOO_SMALL);
         }
         let sequence = self.next_send()?;
         let mac = signature_mac(&self.keys.sign_out, sequence, message);
-        let token = token_buffer(message)?;
+        let token = message.token_mut()?;
         let out = token.as_mut_slice();
         out[..4].copy_from_slice(&VERSION);
         out[4..HEADER_LEN].copy_from_slice(&sequence.to_be_bytes());
@@ -102,7 +102,7 @@ impl Protection {
         message: &mut [SecBuffer<'_>],
     ) -> Result<u32, SecurityStatus> {
         self.check_alive()?;
-        let token = token_buffer(message)?.as_slice();
+        let token = message.token_mut()?.as_slice();
         if token.len() != SIGNATURE_LEN || token[..4] != VERSION {
             return Err(SecurityStatus::SEC_E_INVALID_TOKEN);
         }
@@ -129,7 +129,7 @@ impl Protection {
             return Err(SecurityStatus::SEC_E_QOP_NOT_SUPPORTED);
         }
         self.check_alive()?;
-        let (token, data) = token_and_data(message)?;
+        let (token, data) = message.token_and_data_mut()?;
         if token.len() < TRAILER_LEN {
             return Err(SecurityStatus::SEC_E_BUFFER_TOO_SMALL);
         }
@@ -162,7 +162,7 @@ impl Protection {
             return Err(SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION);
         }
         self.check_alive()?;
-        let (token, data) = token_and_data(message)?;
+        let (token, data) = message.token_and_data_mut()?;
         let trailer = token.as_slice();
         if trailer.len() != TRAILER_LEN || trailer[..4] != VERSION {
             return Err(SecurityStatus::SEC_E_INVALID_TOKEN);
@@ -214,37 +214,4 @@ fn signature_mac(
         mac.update(buffer.as_slice());
     }
     mac
-}
-
-fn token_buffer<'m, 'a>(
-    message: &'m mut [SecBuffer<'a>],
-) -> Result<&'m mut SecBuffer<'a>, SecurityStatus> {
-    message
-        .iter_mut()
-        .find(|b| b.kind() == SecBufferType::TOKEN)
-        .ok_or(SecurityStatus::SEC_E_INVALID_TOKEN)
-}
-
-/// The TOKEN buffer and the single writable DATA buffer of a sealing call.
-fn token_and_data<'m, 'a>(
-    message: &'m mut [SecBuffer<'a>],
-) -> Result<(&'m mut SecBuffer<'a>, &'m mut SecBuffer<'a>), SecurityStatus> {
-    let mut token = None;
-    let mut data = None;
-    for buffer in message.iter_mut() {
-        match buffer.kind() {
-            SecBufferType::TOKEN if token.is_none() => token = Some(buffer),
-            SecBufferType::DATA if buffer.buffer_type().is_readonly() => {
-                return Err(SecurityStatus::SEC_E_INVALID_PARAMETER);
-            }
-            SecBufferType::DATA if data.is_none() => data = Some(buffer),
-            SecBufferType::DATA => return Err(SecurityStatus::SEC_E_INVALID_PARAMETER),
-            _ => {}
-        }
-    }
-    match (token, data) {
-        (Some(token), Some(data)) => Ok((token, data)),
-        (None, _) => Err(SecurityStatus::SEC_E_INVALID_TOKEN),
-        (_, None) => Err(SecurityStatus::SEC_E_INVALID_PARAMETER),
-    }
 }
