@@ -201,6 +201,9 @@ pub trait SecBuffers<'a> {
     fn find_mut(&mut self, kind: SecBufferType) -> Option<&mut SecBuffer<'a>>;
     /// The TOKEN buffer of a per-message call, or SEC_E_INVALID_TOKEN.
     fn token_mut(&mut self) -> Result<&mut SecBuffer<'a>, crate::SecurityStatus>;
+    /// The output TOKEN buffer of a handshake leg, or SEC_E_INVALID_PARAMETER
+    /// saying that the output has none.
+    fn output_token_mut(&mut self) -> crate::SecurityResult<&mut SecBuffer<'a>>;
     /// The TOKEN buffer and the one writable DATA buffer of a sealing call:
     /// SEC_E_INVALID_TOKEN without a TOKEN, SEC_E_INVALID_PARAMETER without
     /// exactly one DATA buffer or with a READONLY one.
@@ -222,6 +225,15 @@ impl<'a> SecBuffers<'a> for [SecBuffer<'a>] {
     fn token_mut(&mut self) -> Result<&mut SecBuffer<'a>, crate::SecurityStatus> {
         self.find_mut(SecBufferType::TOKEN)
             .ok_or(crate::SecurityStatus::SEC_E_INVALID_TOKEN)
+    }
+
+    fn output_token_mut(&mut self) -> crate::SecurityResult<&mut SecBuffer<'a>> {
+        self.find_mut(SecBufferType::TOKEN).ok_or_else(|| {
+            crate::SecurityError::new(
+                crate::SecurityStatus::SEC_E_INVALID_PARAMETER,
+                "the output has no SECBUFFER_TOKEN buffer",
+            )
+        })
     }
 
     fn token_and_data_mut(

@@ -231,12 +231,7 @@ fn input_token<'b>(input: &'b [SecBuffer<'_>]) -> SecurityResult<&'b [u8]> {
 }
 
 fn write_output(output: &mut [SecBuffer<'_>], token: Option<&[u8]>) -> SecurityResult<()> {
-    let Some(out) = output.find_mut(SecBufferType::TOKEN) else {
-        return Err(SecurityError::new(
-            SecurityStatus::SEC_E_INVALID_PARAMETER,
-            "the output has no SECBUFFER_TOKEN buffer",
-        ));
-    };
+    let out = output.output_token_mut()?;
     let token = token.unwrap_or_default();
     if out.len() < token.len() {
         return Err(SecurityError::new(

@@ -118,12 +118,7 @@ impl NtlmContext {
             }
             _ => {}
         }
-        let Some(out) = output.find_mut(SecBufferType::TOKEN) else {
-            return Err(SecurityError::new(
-                SecurityStatus::SEC_E_INVALID_PARAMETER,
-                "the output has no SECBUFFER_TOKEN buffer",
-            ));
-        };
+        let out = output.output_token_mut()?;
         let channel_bindings = match input.find(SecBufferType::CHANNEL_BINDINGS) {
             Some(buffer) => Some(crypto::channel_bindings_hash(buffer.as_slice())?),
             None => None,

@@ -100,12 +100,7 @@ impl TestContext {
             }
             _ => {}
         }
-        let Some(out) = output.find_mut(SecBufferType::TOKEN) else {
-            return Err(SecurityError::new(
-                SecurityStatus::SEC_E_INVALID_PARAMETER,
-                "the output has no SECBUFFER_TOKEN buffer",
-            ));
-        };
+        let out = output.output_token_mut()?;
         if out.len() < token::MAX_TOKEN {
             return Err(SecurityError::new(
                 SecurityStatus::SEC_E_BUFFER_TOO_SMALL,
