@@ -9,6 +9,7 @@ use sspi_plugin_host::{PackageState, SecurityHost};
 use sspi_registry::{RegFile, SecurityConfig};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 /// `sspi handshake` arguments.
 #[derive(Args, Debug)]
@@ -63,8 +64,17 @@ pub fn packages(registry: &[PathBuf]) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// How long the child that loads the libraries may take.
+const LOAD_CHECK_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// `sspi registry check FILE...`
-pub fn registry_check(files: &[PathBuf]) -> Result<ExitCode, String> {
+///
+/// Everything that needs no library code is checked in this process: syntax,
+/// providers, server settings, and each library file's location, owner, mode
+/// and pinned digest. Only when all of that passes are the libraries loaded
+/// (and each package's parameters checked by its own code) — in a child
+/// process (`--load-in-this-process`), so no library runs in the checker.
+pub fn registry_check(files: &[PathBuf], load_in_this_process: bool) -> Result<ExitCode, String> {
     let mut errors = Vec::new();
     for file in files {
         if let Err(e) = RegFile::read(file) {
@@ -78,38 +88,94 @@ pub fn registry_check(files: &[PathBuf]) -> Result<ExitCode, String> {
                 if let Err(e) = sspi_connection::ServerConfig::from_registry(config.registry()) {
                     errors.push(e.to_string());
                 }
-                let host = SecurityHost::from_config(config);
-                for entry in host.enumerate_security_packages() {
-                    if let PackageState::Unavailable(reason) = entry.state() {
-                        errors.push(format!(
-                            "{}: package {} unavailable: {reason}",
-                            entry.registry_location(),
-                            entry.name()
-                        ));
-                    }
-                }
+                errors.extend(SecurityHost::check_provider_files(&config));
                 if errors.is_empty() {
-                    let names: Vec<&str> = host
-                        .enumerate_security_packages()
-                        .iter()
-                        .map(|p| p.name())
-                        .collect();
-                    println!(
-                        "ok: {} file(s), {} package(s) available: {}",
-                        files.len(),
-                        names.len(),
-                        names.join(", ")
-                    );
-                    return Ok(ExitCode::SUCCESS);
+                    return if load_in_this_process {
+                        load_check(config)
+                    } else {
+                        load_check_in_child(files)
+                    };
                 }
             }
         }
     }
-    for error in &errors {
+    print_errors(&errors);
+    Ok(ExitCode::FAILURE)
+}
+
+fn print_errors(errors: &[String]) {
+    for error in errors {
         eprintln!("error: {error}");
     }
     eprintln!("{} error(s)", errors.len());
-    Ok(ExitCode::FAILURE)
+}
+
+/// Loads every provider (this is the child) and reports unavailable packages.
+fn load_check(config: SecurityConfig) -> Result<ExitCode, String> {
+    let files = config.registry().sources().len();
+    let host = SecurityHost::from_config(config);
+    let errors: Vec<String> = host
+        .enumerate_security_packages()
+        .iter()
+        .filter_map(|entry| match entry.state() {
+            PackageState::Unavailable(reason) => Some(format!(
+                "{}: package {} unavailable: {reason}",
+                entry.registry_location(),
+                entry.name()
+            )),
+            PackageState::Available => None,
+        })
+        .collect();
+    if !errors.is_empty() {
+        print_errors(&errors);
+        return Ok(ExitCode::FAILURE);
+    }
+    let names: Vec<&str> = host
+        .enumerate_security_packages()
+        .iter()
+        .map(|p| p.name())
+        .collect();
+    println!(
+        "ok: {files} file(s), {} package(s) available: {}",
+        names.len(),
+        names.join(", ")
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `sspi registry check --load-in-this-process FILES` and passes on its
+/// output and verdict; a child that crashes or hangs is an error.
+fn load_check_in_child(files: &[PathBuf]) -> Result<ExitCode, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot locate this program: {e}"))?;
+    let mut child = std::process::Command::new(exe)
+        .args(["registry", "check", "--load-in-this-process", "--"])
+        .args(files)
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start the library check: {e}"))?;
+    let deadline = Instant::now() + LOAD_CHECK_TIMEOUT;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "loading the libraries did not finish within {} s",
+                    LOAD_CHECK_TIMEOUT.as_secs()
+                ));
+            }
+            Err(e) => return Err(format!("waiting for the library check: {e}")),
+        }
+    };
+    match status.code() {
+        Some(0) => Ok(ExitCode::SUCCESS),
+        Some(_) => Ok(ExitCode::FAILURE),
+        None => Err(format!(
+            "loading the libraries crashed the checking child ({status})"
+        )),
+    }
 }
 
 /// `sspi handshake --package NAME`

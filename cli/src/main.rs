@@ -17,7 +17,9 @@ use sspi_package_test as _;
 #[command(name = "sspi", version)]
 struct Cli {
     /// Registry file(s) to read, in order (later files override earlier ones).
-    /// Defaults to the shipped config/sspi.reg.
+    /// Defaults to the registry of the clone the program was built in
+    /// (config/sspi.reg), else <prefix>/etc/sspi-plug/sspi.reg, else
+    /// /etc/sspi-plug/sspi.reg; never one in the working directory.
     #[arg(long, global = true, env = "SSPI_REGISTRY", value_delimiter = ',')]
     registry: Vec<PathBuf>,
 
@@ -56,6 +58,9 @@ enum RegistryCommand {
         /// The files to check.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Internal: load the libraries in this process (the check runs them in a child).
+        #[arg(long, hide = true)]
+        load_in_this_process: bool,
     },
 }
 
@@ -75,18 +80,22 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let registry = registry_path::files(&cli.registry);
+    let registry = || registry_path::files(&cli.registry);
     let result = match cli.command {
-        Command::Packages => commands::packages(&registry),
+        Command::Packages => registry().and_then(|r| commands::packages(&r)),
         Command::Registry {
-            command: RegistryCommand::Check { files },
-        } => commands::registry_check(&files),
-        Command::Handshake(args) => commands::handshake(&registry, &args),
-        Command::Demo => commands::demo(&registry),
-        Command::Server(args) => net::server(&registry, &args),
-        Command::Client(args) => net::client(&registry, &args),
-        Command::Bench(args) => net::bench(&registry, &args),
-        Command::Kdc => net::kdc(&registry),
+            command:
+                RegistryCommand::Check {
+                    files,
+                    load_in_this_process,
+                },
+        } => commands::registry_check(&files, load_in_this_process),
+        Command::Handshake(args) => registry().and_then(|r| commands::handshake(&r, &args)),
+        Command::Demo => registry().and_then(|r| commands::demo(&r)),
+        Command::Server(args) => registry().and_then(|r| net::server(&r, &args)),
+        Command::Client(args) => registry().and_then(|r| net::client(&r, &args)),
+        Command::Bench(args) => registry().and_then(|r| net::bench(&r, &args)),
+        Command::Kdc => registry().and_then(|r| net::kdc(&r)),
     };
     match result {
         Ok(code) => code,

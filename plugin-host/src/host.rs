@@ -146,8 +146,7 @@ impl SecurityHost {
                 LibrarySpec::File { name, base_dir } => {
                     match resolve::resolve(name, base_dir, &dirs) {
                         Ok(path) => {
-                            let listed = library::load_plugin(&path)
-                                .map_err(|e| format!("{}: {e}", path.display()));
+                            let listed = library::load_plugin(&path, provider.digest.as_ref());
                             (
                                 PackageSource::Plugin {
                                     library: name.clone(),
@@ -233,6 +232,28 @@ impl SecurityHost {
                 package,
             });
         }
+    }
+
+    /// Checks every provider library file of `config` as loading would —
+    /// where it resolves, who may write it, its pinned digest — without
+    /// loading any (no code of a library runs). One line per fault, naming
+    /// the registry location of `Providers`.
+    pub fn check_provider_files(config: &SecurityConfig) -> Vec<String> {
+        let dirs = resolve::search_dirs(config.library_path());
+        config
+            .providers()
+            .iter()
+            .filter_map(|provider| {
+                let LibrarySpec::File { name, base_dir } = &provider.library else {
+                    return None;
+                };
+                let checked = resolve::resolve(name, base_dir, &dirs)
+                    .and_then(|path| library::check_plugin(&path, provider.digest.as_ref()));
+                checked
+                    .err()
+                    .map(|reason| format!("{}: library {name}: {reason}", provider.location))
+            })
+            .collect()
     }
 
     /// The configuration the host was built from.

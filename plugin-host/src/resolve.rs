@@ -7,6 +7,10 @@
 //! its parent (so `target/release/sspi` and test binaries in
 //! `target/debug/deps` find the plugins cargo built beside them). A name with
 //! a directory part is a path, relative to the .reg file that named it.
+//!
+//! The working directory is never searched: empty and relative elements of
+//! `SSPI_PLUGIN_PATH` are ignored, and every library resolves to one
+//! absolute, canonical path, the one that is then checked and loaded.
 
 use std::env::consts::{DLL_PREFIX, DLL_SUFFIX};
 use std::path::{Path, PathBuf};
@@ -32,7 +36,20 @@ pub fn platform_file_name(name: &str) -> String {
 pub fn search_dirs(library_path: &[PathBuf]) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = library_path.to_vec();
     if let Some(extra) = std::env::var_os(PLUGIN_PATH_ENV) {
-        dirs.extend(std::env::split_paths(&extra));
+        for dir in std::env::split_paths(&extra) {
+            if dir.as_os_str().is_empty() {
+                // "/x:" must not mean the working directory.
+                continue;
+            }
+            if dir.is_relative() {
+                tracing::warn!(
+                    dir = %dir.display(),
+                    "{PLUGIN_PATH_ENV}: ignoring a relative directory (it would depend on the working directory)"
+                );
+                continue;
+            }
+            dirs.push(dir);
+        }
     }
     if let Some(exe_dir) = std::env::current_exe()
         .ok()
@@ -49,21 +66,22 @@ pub fn search_dirs(library_path: &[PathBuf]) -> Vec<PathBuf> {
     dirs
 }
 
-/// Resolves a library named in the registry; the error lists every place looked.
+/// Resolves a library named in the registry to its canonical path; the error
+/// lists every place looked.
 pub fn resolve(name: &str, base_dir: &Path, dirs: &[PathBuf]) -> Result<PathBuf, String> {
     let named = Path::new(name);
     if named.components().count() > 1 || named.is_absolute() {
         let path = base_dir.join(named);
-        return if path.is_file() {
-            Ok(path)
-        } else {
-            Err(format!("library file {} does not exist", path.display()))
+        return match path.canonicalize() {
+            Ok(path) if path.is_file() => Ok(path),
+            _ => Err(format!("library file {} does not exist", path.display())),
         };
     }
     let file = platform_file_name(name);
     for dir in dirs {
-        let candidate = dir.join(&file);
-        if candidate.is_file() {
+        if let Ok(candidate) = dir.join(&file).canonicalize()
+            && candidate.is_file()
+        {
             return Ok(candidate);
         }
     }

@@ -15,6 +15,12 @@ pub const SECURITY_PROVIDERS_KEY: &str = r"HKEY_LOCAL_MACHINE\Comm\SecurityProvi
 const PROVIDERS: &str = "Providers";
 const LIBRARY_PATH: &str = "LibraryPath";
 const BUILTIN: &str = "builtin:";
+const REQUIRE_DIGESTS: &str = "RequireDigests";
+
+/// The subkey of [`SECURITY_PROVIDERS_KEY`] that pins provider libraries:
+/// one REG_SZ value per library, named as in `Providers`, holding
+/// `sha256:` and the 64 hex digits of the file's SHA-256 digest.
+pub const LIBRARY_DIGESTS_SUBKEY: &str = "LibraryDigests";
 
 /// Which package library to load.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +42,17 @@ pub struct ProviderEntry {
     /// The library to load.
     pub library: LibrarySpec,
     /// Where the `Providers` value was set.
+    pub location: Location,
+    /// The SHA-256 digest the library file must have, when the registry pins it.
+    pub digest: Option<LibraryDigest>,
+}
+
+/// A provider library's pinned SHA-256 digest (`LibraryDigests` subkey).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LibraryDigest {
+    /// The digest.
+    pub sha256: [u8; 32],
+    /// Where it was set.
     pub location: Location,
 }
 
@@ -78,7 +95,8 @@ impl SecurityConfig {
                         "the security provider key has no \"Providers\" value (files read: {files})"
                     ),
                 })?;
-        let providers = providers(key, value, location)?;
+        let mut providers = providers(key, value, location)?;
+        pin_digests(key, &mut providers)?;
         let library_path = library_path(key)?;
         Ok(SecurityConfig {
             registry,
@@ -204,9 +222,100 @@ fn providers(
         entries.push(ProviderEntry {
             library,
             location: location.clone(),
+            digest: None,
         });
     }
     Ok(entries)
+}
+
+/// Attaches the `LibraryDigests` pins to their providers. A pin that names no
+/// listed library file, a malformed one, or (with `RequireDigests`) a library
+/// file without one is an error naming the value.
+fn pin_digests(key: &RegKey, providers: &mut [ProviderEntry]) -> Result<(), RegistryError> {
+    if let Some(pins) = key.subkey(LIBRARY_DIGESTS_SUBKEY) {
+        for (name, value) in pins.values() {
+            let name = name.as_str();
+            let location = pins
+                .value_entry(name)
+                .map(|(_, location)| location.clone())
+                .unwrap_or_else(|| pins.location().clone());
+            let fail = |message: String| error(pins, name, &location, message);
+            let RegValue::Sz(text) = value else {
+                return Err(fail(format!(
+                    "a library digest must be REG_SZ \"sha256:<64 hex digits>\", found {}",
+                    value.type_name()
+                )));
+            };
+            let sha256 = parse_sha256(text).ok_or_else(|| {
+                fail(format!(
+                    "\"{text}\" is not \"sha256:\" followed by 64 hex digits \
+                     (`sha256sum LIBRARY` prints them)"
+                ))
+            })?;
+            let provider = providers
+                .iter_mut()
+                .find(|p| matches!(&p.library, LibrarySpec::File { name: n, .. } if eq_ignore_case(n, name)))
+                .ok_or_else(|| {
+                    fail(format!(
+                        "pins the digest of \"{name}\", which \"Providers\" does not list as a library file"
+                    ))
+                })?;
+            provider.digest = Some(LibraryDigest { sha256, location });
+        }
+    }
+    if let Some((value, location)) = key.value_entry(REQUIRE_DIGESTS) {
+        match value {
+            RegValue::Dword(0) => {}
+            RegValue::Dword(1) => {
+                let unpinned = providers.iter().find_map(|p| match &p.library {
+                    LibrarySpec::File { name, .. } if p.digest.is_none() => Some(name),
+                    _ => None,
+                });
+                if let Some(name) = unpinned {
+                    return Err(error(
+                        key,
+                        REQUIRE_DIGESTS,
+                        location,
+                        format!(
+                            "\"RequireDigests\" is set but library \"{name}\" has no digest under {}\\{LIBRARY_DIGESTS_SUBKEY}",
+                            key.path()
+                        ),
+                    ));
+                }
+            }
+            other => {
+                return Err(error(
+                    key,
+                    REQUIRE_DIGESTS,
+                    location,
+                    format!(
+                        "\"RequireDigests\" must be REG_DWORD 0 or 1, found {}",
+                        describe(other)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn describe(value: &RegValue) -> String {
+    match value {
+        RegValue::Dword(d) => format!("{d}"),
+        other => other.type_name().to_owned(),
+    }
+}
+
+/// `sha256:` (any case) and 64 hex digits.
+fn parse_sha256(text: &str) -> Option<[u8; 32]> {
+    let hex_digits = text
+        .trim()
+        .get(..7)
+        .filter(|p| p.eq_ignore_ascii_case("sha256:"))
+        .and_then(|_| text.trim().get(7..))?;
+    let mut digest = [0u8; 32];
+    hex::decode_to_slice(hex_digits, &mut digest).ok()?;
+    Some(digest)
 }
 
 fn same_library(a: &LibrarySpec, b: &LibrarySpec) -> bool {

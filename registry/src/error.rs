@@ -12,6 +12,9 @@ use crate::location::Location;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RegistryError {
+    /// A registry file was refused: another user could write it, or it is too large.
+    #[error(transparent)]
+    Untrusted(#[from] sspi_trust::FileError),
     /// A file could not be read or written.
     #[error("{}: {source}", path.display())]
     Io {

@@ -9,6 +9,10 @@ use crate::location::Location;
 use crate::name::ValueName;
 use crate::value::RegValue;
 
+/// The largest `.reg` file read (16 MiB): far above any real configuration,
+/// small enough that a wrong path such as `/dev/zero` fails at once.
+pub const MAX_FILE_SIZE: u64 = 16 << 20;
+
 /// The header line of a `.reg` file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RegHeader {
@@ -92,12 +96,12 @@ pub struct RegFile {
 
 impl RegFile {
     /// Reads and parses a `.reg` file (UTF-8 with or without BOM, or UTF-16LE with BOM).
+    ///
+    /// The file must be one no other user can write (see `sspi_trust`) and at
+    /// most [`MAX_FILE_SIZE`] bytes.
     pub fn read(path: impl AsRef<Path>) -> Result<RegFile, RegistryError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| RegistryError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let bytes = sspi_trust::read_file(path, "registry file", MAX_FILE_SIZE)?;
         RegFile::parse(&bytes, path)
     }
 

@@ -3,11 +3,13 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use indexmap::IndexMap;
+
 use crate::error::RegistryError;
 use crate::file::{RegEntry, RegFile};
 use crate::key_path::KeyPath;
 use crate::location::Location;
-use crate::name::{ValueName, eq_ignore_case};
+use crate::name::{ValueName, fold_name};
 use crate::value::RegValue;
 
 /// One value of [`RegKey::flatten`]: relative key path, value name, value, where it was set.
@@ -21,13 +23,17 @@ pub struct Registry {
 }
 
 /// One registry key: its values (in insertion order) and subkeys.
+///
+/// Values and subkeys are kept in maps keyed by their case-folded names, in
+/// insertion order: an import costs one hash lookup per line, whatever the
+/// size of the key.
 #[derive(Debug, Clone)]
 pub struct RegKey {
     name: String,
     path: String,
     location: Location,
-    values: Vec<ValueSlot>,
-    subkeys: Vec<RegKey>,
+    values: IndexMap<String, ValueSlot>,
+    subkeys: IndexMap<String, RegKey>,
 }
 
 #[derive(Debug, Clone)]
@@ -60,7 +66,7 @@ impl Registry {
                 } => self.ensure_key(key, location).set(name, value, location),
                 RegEntry::DeleteValue { key, name, .. } => {
                     if let Some(key) = self.key_mut(key) {
-                        key.values.retain(|slot| slot.name != *name);
+                        key.values.shift_remove(&fold_name(name.as_str()));
                     }
                 }
             }
@@ -106,10 +112,7 @@ impl Registry {
             .iter_mut()
             .find(|root| root.name == path.root().name())?;
         for name in path.components() {
-            key = key
-                .subkeys
-                .iter_mut()
-                .find(|k| eq_ignore_case(&k.name, name))?;
+            key = key.subkeys.get_mut(&fold_name(name))?;
         }
         Some(key)
     }
@@ -137,7 +140,7 @@ impl Registry {
             Some(parent) => {
                 let name = path.components().last().unwrap_or_default();
                 if let Some(parent) = self.key_mut(&parent) {
-                    parent.subkeys.retain(|k| !eq_ignore_case(&k.name, name));
+                    parent.subkeys.shift_remove(&fold_name(name));
                 }
             }
         }
@@ -150,38 +153,32 @@ impl RegKey {
             name: name.to_owned(),
             path,
             location: location.clone(),
-            values: Vec::new(),
-            subkeys: Vec::new(),
+            values: IndexMap::new(),
+            subkeys: IndexMap::new(),
         }
     }
 
     fn child_or_insert(&mut self, name: &str, location: &Location) -> &mut RegKey {
-        let index = match self
-            .subkeys
-            .iter()
-            .position(|k| eq_ignore_case(&k.name, name))
-        {
-            Some(index) => index,
-            None => {
-                let path = format!("{}\\{}", self.path, name);
-                self.subkeys.push(RegKey::new(name, path, location));
-                self.subkeys.len() - 1
-            }
-        };
-        &mut self.subkeys[index]
+        let parent = &self.path;
+        self.subkeys
+            .entry(fold_name(name))
+            .or_insert_with(|| RegKey::new(name, format!("{parent}\\{name}"), location))
     }
 
     fn set(&mut self, name: &ValueName, value: &RegValue, location: &Location) {
-        match self.values.iter_mut().find(|slot| slot.name == *name) {
-            Some(slot) => {
+        match self.values.entry(fold_name(name.as_str())) {
+            indexmap::map::Entry::Occupied(mut slot) => {
+                let slot = slot.get_mut();
                 slot.value = value.clone();
                 slot.location = location.clone();
             }
-            None => self.values.push(ValueSlot {
-                name: ValueName::from_stored(name.as_str()),
-                value: value.clone(),
-                location: location.clone(),
-            }),
+            indexmap::map::Entry::Vacant(slot) => {
+                slot.insert(ValueSlot {
+                    name: ValueName::from_stored(name.as_str()),
+                    value: value.clone(),
+                    location: location.clone(),
+                });
+            }
         }
     }
 
@@ -208,24 +205,23 @@ impl RegKey {
     /// A value and where it was last set.
     pub fn value_entry(&self, name: &str) -> Option<(&RegValue, &Location)> {
         self.values
-            .iter()
-            .find(|slot| eq_ignore_case(slot.name.as_str(), name))
+            .get(&fold_name(name))
             .map(|slot| (&slot.value, &slot.location))
     }
 
     /// The values in insertion order.
     pub fn values(&self) -> impl Iterator<Item = (&ValueName, &RegValue)> {
-        self.values.iter().map(|slot| (&slot.name, &slot.value))
+        self.values.values().map(|slot| (&slot.name, &slot.value))
     }
 
     /// The direct subkeys in creation order.
     pub fn subkeys(&self) -> impl Iterator<Item = &RegKey> {
-        self.subkeys.iter()
+        self.subkeys.values()
     }
 
     /// A direct subkey by name, case-insensitively.
     pub fn subkey(&self, name: &str) -> Option<&RegKey> {
-        self.subkeys.iter().find(|k| eq_ignore_case(&k.name, name))
+        self.subkeys.get(&fold_name(name))
     }
 
     /// Every value at or below this key as `(relative key path, value name, value,
@@ -239,7 +235,7 @@ impl RegKey {
     }
 
     fn flatten_into<'a>(&'a self, prefix: &str, out: &mut Vec<FlatValue<'a>>) {
-        for slot in &self.values {
+        for slot in self.values.values() {
             out.push((
                 prefix.to_owned(),
                 slot.name.as_str().to_owned(),
@@ -247,7 +243,7 @@ impl RegKey {
                 &slot.location,
             ));
         }
-        for sub in &self.subkeys {
+        for sub in self.subkeys.values() {
             let path = if prefix.is_empty() {
                 sub.name.clone()
             } else {

@@ -43,9 +43,12 @@ mod parse;
 mod value;
 mod write;
 
-pub use config::{LibrarySpec, ProviderEntry, SECURITY_PROVIDERS_KEY, SecurityConfig};
+pub use config::{
+    LIBRARY_DIGESTS_SUBKEY, LibraryDigest, LibrarySpec, ProviderEntry, SECURITY_PROVIDERS_KEY,
+    SecurityConfig,
+};
 pub use error::RegistryError;
-pub use file::{RegEntry, RegFile, RegHeader};
+pub use file::{MAX_FILE_SIZE, RegEntry, RegFile, RegHeader};
 pub use hive::{FlatValue, RegKey, Registry};
 pub use key_path::{KeyPath, RootKey};
 pub use location::Location;

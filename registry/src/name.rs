@@ -73,6 +73,11 @@ fn fold(c: char) -> char {
     }
 }
 
+/// A name case-folded the way [`eq_ignore_case`] compares: the key of a name in a map.
+pub(crate) fn fold_name(name: &str) -> String {
+    name.chars().map(fold).collect()
+}
+
 /// Compares two key or value names case-insensitively.
 pub(crate) fn eq_ignore_case(a: &str, b: &str) -> bool {
     let mut a = a.chars().map(fold);

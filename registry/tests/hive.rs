@@ -203,3 +203,35 @@ fn a_bad_layer_is_reported_with_its_file() {
             .is_none()
     );
 }
+
+#[test]
+fn large_keys_keep_order_case_insensitive_lookups_and_deletions() {
+    let mut text = String::from("\n[HKLM\\Big]\n");
+    for i in 0..20_000 {
+        text.push_str(&format!("\"Value{i}\"=dword:{i:08x}\n"));
+    }
+    text.push_str("\"value7\"=dword:00000063\n\"VALUE8\"=-\n[-HKLM\\Big\\Gone]\n[HKLM\\Big\\Gone]\n[HKLM\\big\\Kept]\n[-hklm\\BIG\\gone]\n");
+    let reg = registry(&text);
+    let big = reg.key(r"HKLM\BIG").expect("Big");
+    assert_eq!(big.values().count(), 19_999);
+    assert_eq!(big.value("VALUE19999"), Some(&RegValue::Dword(19_999)));
+    assert_eq!(
+        big.value("Value7"),
+        Some(&RegValue::Dword(0x63)),
+        "later line wins"
+    );
+    assert_eq!(big.value("Value8"), None, "deleted");
+    let names: Vec<&str> = big.values().take(9).map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "Value0", "Value1", "Value2", "Value3", "Value4", "Value5", "Value6", "Value7",
+            "Value9"
+        ],
+        "insertion order, first spelling kept"
+    );
+    assert_eq!(
+        big.subkeys().map(|k| k.name()).collect::<Vec<_>>(),
+        ["Kept"]
+    );
+}
