@@ -151,6 +151,27 @@ impl PackageParameters {
         Ok(Some(base.join(path)))
     }
 
+    /// The file named by the path value `name` (see [`PackageParameters::path`]),
+    /// read whole into memory that is wiped when dropped; `None` when the value
+    /// is absent. `what` names the file in errors ("keytab").
+    ///
+    /// The file is refused — an error naming the value, the file and the
+    /// reason — when another user could have written it or a directory above
+    /// it (`sspi_trust`'s rule, OpenSSH StrictModes style), when it is not a
+    /// regular file, or when it is larger than `limit` bytes.
+    pub fn read_file(
+        &self,
+        name: &str,
+        what: &'static str,
+        limit: u64,
+    ) -> SecurityResult<Option<(std::path::PathBuf, zeroize::Zeroizing<Vec<u8>>)>> {
+        let Some(path) = self.path(name)? else {
+            return Ok(None);
+        };
+        let bytes = sspi_trust::read_file(&path, what, limit).map_err(|e| self.error(name, e))?;
+        Ok(Some((path, zeroize::Zeroizing::new(bytes))))
+    }
+
     /// A REG_BINARY value, or `None` when absent.
     pub fn binary(&self, name: &str) -> SecurityResult<Option<&[u8]>> {
         self.typed(name, "REG_BINARY", |v| match v {

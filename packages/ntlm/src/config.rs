@@ -14,6 +14,7 @@
 //! | `MaxClockSkew` | DWORD | 300 | seconds the NTLMv2 response's timestamp may differ from the server clock |
 //! | `ContextLifetime` | DWORD | 36000 | seconds a context stays valid |
 //! | `RequireChannelBindings` | DWORD | 0 | 1: a server given channel bindings refuses clients that send none |
+//! | `ServicePrincipalNames` | MULTI_SZ (or comma-separated SZ) | none | the server's own SPNs (`host/server.example.com`): an AUTHENTICATE whose MsvAvTargetName names none of them (or none at all) is refused; unset, any target is accepted |
 //! | `DefaultDomain` | SZ | "" | the domain of users that name none |
 //! | `DefaultUser` | SZ | none | the client identity when the application supplies none |
 //! | `UserDatabase` | SZ | none | file of `DOMAIN:user:password` or `DOMAIN:user:<32 hex NT hash>` lines |
@@ -25,6 +26,9 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 use zeroize::Zeroizing;
+
+/// The largest `UserDatabase` file read (64 MiB, about a million users).
+pub const MAX_USER_DATABASE_SIZE: u64 = 64 << 20;
 
 /// The parameters of `HKEY_LOCAL_MACHINE\Comm\SecurityProviders\NTLM`.
 #[derive(Debug)]
@@ -43,6 +47,9 @@ pub struct NtlmConfig {
     pub context_lifetime: Duration,
     /// A server with channel bindings refuses a client that sends none.
     pub require_channel_bindings: bool,
+    /// The server's own service principal names; when not empty, the
+    /// client's MsvAvTargetName must be one of them (case-insensitive).
+    pub service_principal_names: Vec<String>,
     /// The domain of users that name none.
     pub default_domain: String,
     /// The client identity when the application supplies none.
@@ -192,6 +199,15 @@ impl NtlmConfig {
             }
         };
         let default_user = params.string("DefaultUser")?.map(str::to_string);
+        let service_principal_names: Vec<String> = params
+            .strings("ServicePrincipalNames")?
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|s| s.split(','))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
 
         let mut config = Self {
             nb_computer_name,
@@ -201,19 +217,22 @@ impl NtlmConfig {
             max_clock_skew,
             context_lifetime,
             require_channel_bindings,
+            service_principal_names,
             default_domain,
             default_user,
             users: HashMap::new(),
         };
         config.load_registry_users(params)?;
-        if let Some(path) = params.path("UserDatabase")? {
-            let text = std::fs::read_to_string(&path).map_err(|e| {
+        if let Some((path, bytes)) =
+            params.read_file("UserDatabase", "NTLM user database", MAX_USER_DATABASE_SIZE)?
+        {
+            let text = std::str::from_utf8(&bytes).map_err(|e| {
                 params.error(
                     "UserDatabase",
-                    format_args!("cannot read the user database {}: {e}", path.display()),
+                    format_args!("the user database {} is not UTF-8: {e}", path.display()),
                 )
             })?;
-            config.load_user_database(&path, &text)?;
+            config.load_user_database(&path, text)?;
         }
         Ok(config)
     }

@@ -450,6 +450,33 @@ pub fn server_authenticate(
         }
     }
 
+    // The AV pairs are inside the proof just checked: a client cannot have
+    // been talked into a name it did not send. A token made for another
+    // service (relayed here) is refused when the server knows its own SPNs.
+    if !config.service_principal_names.is_empty() {
+        let target = response
+            .av_pairs
+            .get(av::TARGET_NAME)
+            .and_then(crypto::from_utf16le)
+            .unwrap_or_default();
+        if !config
+            .service_principal_names
+            .iter()
+            .any(|spn| crypto::upcase(spn) == crypto::upcase(&target))
+        {
+            return Err(SecurityError::new(
+                SecurityStatus::SEC_E_BAD_BINDINGS,
+                if target.is_empty() {
+                    "the AUTHENTICATE message names no target (MsvAvTargetName), and ServicePrincipalNames is set".to_string()
+                } else {
+                    format!(
+                        "the AUTHENTICATE message was made for {target}, not for this server (ServicePrincipalNames)"
+                    )
+                },
+            ));
+        }
+    }
+
     let key_exchange_key = crypto::session_base_key(&response_key, &response.nt_proof);
     let exported_session_key =
         if negotiated & flags::KEY_EXCH != 0 && negotiated & (flags::SIGN | flags::SEAL) != 0 {

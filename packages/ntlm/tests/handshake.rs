@@ -587,3 +587,58 @@ fn a_thousand_users_from_a_database_file() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_server_that_knows_its_spns_refuses_tokens_made_for_another_target() {
+    // The client targets host/server.example (see `contexts`).
+    let mine = package(vec![(
+        "",
+        "ServicePrincipalNames",
+        ParameterValue::MultiSz(
+            vec!["HTTP/server.example".into(), "HOST/Server.Example".into()].into(),
+        ),
+    )]);
+    let (_, _, result) = run(&mine, None, |_| {});
+    assert_eq!(
+        result,
+        Ok(SecurityStatus::SEC_E_OK),
+        "one of its SPNs, any case"
+    );
+
+    // The same AUTHENTICATE relayed to a server that is not host/server.example.
+    let other = package(vec![(
+        "",
+        "ServicePrincipalNames",
+        sz("host/other.example, cifs/other.example"),
+    )]);
+    let (_, _, result) = run(&other, None, |_| {});
+    assert_eq!(result, Err(SecurityStatus::SEC_E_BAD_BINDINGS));
+
+    // A client that names no target at all is refused too once SPNs are set.
+    let request = |credential_use| CredentialsRequest {
+        principal: None.into(),
+        credential_use,
+        auth_identity: None.into(),
+    };
+    let mut client = other
+        .acquire_credentials_handle(request(CredentialUse::OUTBOUND))
+        .unwrap()
+        .new_client_context(None, IscReq::PROTECTED_CONNECTION)
+        .unwrap();
+    let mut server = other
+        .acquire_credentials_handle(request(CredentialUse::INBOUND))
+        .unwrap()
+        .new_server_context(AscReq::PROTECTED_CONNECTION)
+        .unwrap();
+    let (_, negotiate) = leg(&mut client, true, &[], None).unwrap();
+    let (_, challenge) = leg(&mut server, false, &negotiate, None).unwrap();
+    let (_, authenticate) = leg(&mut client, true, &challenge, None).unwrap();
+    assert_eq!(
+        leg(&mut server, false, &authenticate, None).map(|(s, _)| s),
+        Err(SecurityStatus::SEC_E_BAD_BINDINGS)
+    );
+
+    // Unset (the default), any target is accepted.
+    let (_, _, result) = run(&package(vec![]), None, |_| {});
+    assert_eq!(result, Ok(SecurityStatus::SEC_E_OK));
+}
