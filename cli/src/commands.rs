@@ -183,8 +183,8 @@ pub fn handshake(registry: &[PathBuf], args: &HandshakeArgs) -> Result<ExitCode,
     let host = load_host(registry)?;
     let identity = match &args.user {
         Some(user) => {
-            let password = std::env::var("SSPI_PASSWORD")
-                .map_err(|_| format!("--user {user} needs the password in SSPI_PASSWORD"))?;
+            let password = crate::password::from_env()
+                .ok_or_else(|| format!("--user {user} needs the password in SSPI_PASSWORD"))?;
             Some(AuthIdentity::new(user, &args.domain, &password))
         }
         None => None,

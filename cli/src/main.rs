@@ -2,6 +2,7 @@
 
 mod commands;
 mod net;
+mod password;
 mod registry_path;
 
 use clap::{Parser, Subcommand};

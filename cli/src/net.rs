@@ -131,13 +131,10 @@ pub fn client(registry: &[PathBuf], args: &ClientArgs) -> Result<ExitCode, Strin
     let host = SecurityHost::from_registry_files(registry).map_err(|e| e.to_string())?;
     let identity = match &args.user {
         Some(user) => {
-            let password = match std::env::var("SSPI_PASSWORD") {
-                Ok(password) => password,
-                Err(_) => {
-                    rpassword::prompt_password(format!("Password for {}\\{user}: ", args.domain))
-                        .map_err(|e| format!("cannot read the password: {e}"))?
-                }
-            };
+            let password = crate::password::from_env_or_prompt(&format!(
+                "Password for {}\\{user}: ",
+                args.domain
+            ))?;
             Some(AuthIdentity::new(user, &args.domain, &password))
         }
         None => None,

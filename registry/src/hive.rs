@@ -36,11 +36,25 @@ pub struct RegKey {
     subkeys: IndexMap<String, RegKey>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct ValueSlot {
     name: ValueName,
     value: RegValue,
     location: Location,
+}
+
+impl std::fmt::Debug for ValueSlot {
+    /// Values whose name says they are secret (`Password`, `DefaultPassword`) print redacted.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut slot = f.debug_struct("ValueSlot");
+        slot.field("name", &self.name);
+        if crate::name::is_secret(self.name.as_str()) {
+            slot.field("value", &format_args!("<redacted>"));
+        } else {
+            slot.field("value", &self.value);
+        }
+        slot.field("location", &self.location).finish()
+    }
 }
 
 impl Registry {

@@ -52,7 +52,7 @@ pub use file::{MAX_FILE_SIZE, RegEntry, RegFile, RegHeader};
 pub use hive::{FlatValue, RegKey, Registry};
 pub use key_path::{KeyPath, RootKey};
 pub use location::Location;
-pub use name::ValueName;
+pub use name::{ValueName, is_secret};
 pub use value::{
     REG_BINARY, REG_DWORD, REG_DWORD_BIG_ENDIAN, REG_EXPAND_SZ, REG_FULL_RESOURCE_DESCRIPTOR,
     REG_LINK, REG_MULTI_SZ, REG_NONE, REG_QWORD, REG_RESOURCE_LIST, REG_RESOURCE_REQUIREMENTS_LIST,

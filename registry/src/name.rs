@@ -73,6 +73,12 @@ fn fold(c: char) -> char {
     }
 }
 
+/// True for value names that hold secrets (any containing `password`, any case):
+/// their data never appears in Debug output.
+pub fn is_secret(name: &str) -> bool {
+    name.to_ascii_lowercase().contains("password")
+}
+
 /// A name case-folded the way [`eq_ignore_case`] compares: the key of a name in a map.
 pub(crate) fn fold_name(name: &str) -> String {
     name.chars().map(fold).collect()

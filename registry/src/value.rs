@@ -28,6 +28,19 @@ pub enum RegValue {
     },
 }
 
+impl Drop for RegValue {
+    /// Wipes the data: a registry holds passwords (`Users\<name>\Password`).
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        match self {
+            RegValue::Sz(text) | RegValue::ExpandSz(text) => text.zeroize(),
+            RegValue::MultiSz(list) => list.iter_mut().for_each(Zeroize::zeroize),
+            RegValue::Binary(bytes) | RegValue::Other { bytes, .. } => bytes.zeroize(),
+            RegValue::Dword(_) | RegValue::DwordBigEndian(_) | RegValue::Qword(_) => {}
+        }
+    }
+}
+
 /// `REG_NONE`.
 pub const REG_NONE: u32 = 0;
 /// `REG_SZ`.

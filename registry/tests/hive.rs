@@ -235,3 +235,20 @@ fn large_keys_keep_order_case_insensitive_lookups_and_deletions() {
         ["Kept"]
     );
 }
+
+#[test]
+fn debug_output_redacts_password_values() {
+    let reg = registry(
+        "\n[HKLM\\Comm\\SecurityProviders\\Test\\Users\\alice]\n\"Password\"=\"alice-secret-1\"\n[HKLM\\Comm\\SecurityProviders\\Kerberos]\n\"DefaultPassword\"=\"kerberos-secret-2\"\n\"DefaultUser\"=\"alice\"\n",
+    );
+    let debug = format!("{reg:?}");
+    assert!(!debug.contains("alice-secret-1"), "{debug}");
+    assert!(!debug.contains("kerberos-secret-2"), "{debug}");
+    assert!(debug.contains("<redacted>"), "{debug}");
+    assert!(
+        debug.contains("\"alice\""),
+        "other values still show: {debug}"
+    );
+    assert!(sspi_registry::is_secret("DefaultPassword"));
+    assert!(!sspi_registry::is_secret("DefaultUser"));
+}

@@ -38,9 +38,29 @@ impl ParameterValue {
     }
 }
 
+impl Drop for ParameterValue {
+    /// Wipes the data: parameters carry passwords (`Users\<name>\Password`).
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        match self {
+            Self::Sz(text) | Self::ExpandSz(text) => wipe_rstring(text),
+            Self::MultiSz(list) => list.iter_mut().for_each(wipe_rstring),
+            Self::Binary(bytes) => bytes.as_mut_slice().zeroize(),
+            Self::Dword(_) | Self::Qword(_) => {}
+        }
+    }
+}
+
+fn wipe_rstring(text: &mut RString) {
+    let mut bytes = std::mem::take(text).into_bytes();
+    zeroize::Zeroize::zeroize(bytes.as_mut_slice());
+}
+
 /// One value of a package's registry key or one of its subkeys.
+///
+/// Debug output redacts the data of values whose name contains `password`.
 #[repr(C)]
-#[derive(StableAbi, Clone, Debug, PartialEq, Eq)]
+#[derive(StableAbi, Clone, PartialEq, Eq)]
 pub struct Parameter {
     /// The subkey path relative to the package's key ("" for the key itself).
     pub key: RString,
@@ -50,6 +70,19 @@ pub struct Parameter {
     pub value: ParameterValue,
     /// Where it was set, as `file:line:column`, so errors can name it.
     pub origin: RString,
+}
+
+impl std::fmt::Debug for Parameter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parameter = f.debug_struct("Parameter");
+        parameter.field("key", &self.key).field("name", &self.name);
+        if self.name.to_ascii_lowercase().contains("password") {
+            parameter.field("value", &format_args!("<redacted>"));
+        } else {
+            parameter.field("value", &self.value);
+        }
+        parameter.field("origin", &self.origin).finish()
+    }
 }
 
 /// The parameters of one package: every value under
@@ -256,6 +289,19 @@ mod tests {
             ]
             .into(),
         }
+    }
+
+    #[test]
+    fn debug_output_redacts_passwords() {
+        let debug = format!("{:?}", params());
+        assert!(
+            !debug.contains("\"pw\"") && !debug.contains("pw2"),
+            "{debug}"
+        );
+        assert!(
+            debug.contains("<redacted>") && debug.contains("users.txt"),
+            "{debug}"
+        );
     }
 
     #[test]
