@@ -1,6 +1,6 @@
 //! The Test package's registry parameters.
 
-use crate::keys::UserKey;
+use crate::pake::PakeSecret;
 use sspi_core::{PackageParameters, SecurityResult};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -54,8 +54,8 @@ pub struct UserEntry {
     pub domain: String,
     /// The user name as configured.
     pub user: String,
-    /// The key derived from the password.
-    pub key: Arc<UserKey>,
+    /// The PAKE secret derived from the password (zeroized, redacted in `Debug`).
+    pub key: Arc<PakeSecret>,
 }
 
 impl TestConfig {
@@ -125,7 +125,7 @@ impl TestConfig {
                 None => default_domain.clone(),
             };
             let entry = UserEntry {
-                key: Arc::new(UserKey::derive(&domain, &name, password.as_bytes())),
+                key: Arc::new(PakeSecret::derive(&domain, &name, password.as_bytes())),
                 domain,
                 user: name.clone(),
             };
@@ -145,5 +145,54 @@ impl TestConfig {
     /// The user `domain\user`, if configured.
     pub fn user(&self, domain: &str, user: &str) -> Option<&UserEntry> {
         self.users.get(&UserId::new(domain, user))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sspi_core::{Parameter, ParameterValue};
+
+    fn parameter(key: &str, name: &str, value: ParameterValue) -> Parameter {
+        Parameter {
+            key: key.into(),
+            name: name.into(),
+            value,
+            origin: "test.reg:1:1".into(),
+        }
+    }
+
+    /// The package keeps only the zeroized PAKE secret of a registry password,
+    /// and its `Debug` shows neither the password nor the secret.
+    #[test]
+    fn registry_passwords_are_held_as_redacted_secrets() {
+        let params = PackageParameters {
+            key_path: r"HKEY_LOCAL_MACHINE\Comm\SecurityProviders\Test".into(),
+            entries: vec![
+                parameter("", "DefaultDomain", ParameterValue::Sz("SSPI-PLUG".into())),
+                parameter(
+                    r"Users\alice",
+                    "Password",
+                    ParameterValue::Sz("correct horse battery".into()),
+                ),
+            ]
+            .into(),
+        };
+        let config = TestConfig::from_parameters(&params).unwrap();
+        let entry = config.user("sspi-plug", "ALICE").unwrap();
+        let expected = PakeSecret::derive("SSPI-PLUG", "alice", b"correct horse battery");
+        assert_eq!(entry.key.expose(), expected.expose());
+
+        let shown = format!("{config:?}");
+        assert!(shown.contains("PakeSecret(<redacted>)"), "{shown}");
+        assert!(!shown.contains("correct horse"), "{shown}");
+        let hex: String = entry
+            .key
+            .expose()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let bytes = format!("{:?}", entry.key.expose());
+        assert!(!shown.contains(&hex) && !shown.contains(&bytes), "{shown}");
     }
 }

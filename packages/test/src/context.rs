@@ -181,16 +181,16 @@ impl TestContext {
             }
             Outgoing::Hello {
                 flags,
-                nonce,
+                element,
                 domain,
                 user,
             } => Body::Hello {
                 flags: *flags,
-                nonce,
+                element,
                 domain,
                 user,
             },
-            Outgoing::Challenge { nonce, proof } => Body::Challenge { nonce, proof },
+            Outgoing::Challenge { element, proof } => Body::Challenge { element, proof },
             Outgoing::Proof(proof) => Body::Proof { proof },
             Outgoing::Confirm(mac) => Body::Confirm { mac },
         };

@@ -3,17 +3,24 @@
 //! written.
 //!
 //! Legs (N = `Legs`, at least 3), client legs odd, server legs even:
-//! 1. hello (client): user, domain, requested flags, client nonce;
-//! 2. challenge (server): server nonce and the server's proof of the user's key;
-//! 3. proof (client): the client's proof over hello and challenge;
+//! 1. hello (client): user, domain, requested flags, the client's SPAKE2 element `X`;
+//! 2. challenge (server): the server's SPAKE2 element `Y` and its key confirmation;
+//! 3. proof (client): the client's key confirmation over hello and challenge;
 //! 4. and later, up to N: confirm (alternating), a MAC of the transcript under
 //!    the session's confirmation key.
+//!
+//! The keys come from SPAKE2 ([`crate::pake`]) and the key schedule of
+//! [`crate::keys`]. A client whose check of leg 2 fails (wrong password,
+//! unknown user, or a server that does not know the password) stops with
+//! SEC_E_LOGON_DENIED and sends nothing more; a server whose check of leg 3
+//! fails answers SEC_E_LOGON_DENIED.
 //!
 //! The side that sends leg N is complete after sending it; the other side
 //! after checking it.
 
 use crate::config::TestConfig;
-use crate::keys::{Secret32, SessionKeys, Side, UserKey, random32};
+use crate::keys::{KeySchedule, SessionKeys, Side};
+use crate::pake::{self, ELEMENT_LEN, PakeSecret, Role, Spake2};
 use crate::protection::Protection;
 use crate::token::{self, Body, Token};
 use hmac::Mac;
@@ -45,8 +52,8 @@ impl Identity {
 pub struct ClientIdentity {
     /// Who the client claims to be.
     pub identity: Identity,
-    /// The key from the client's password.
-    pub key: Arc<UserKey>,
+    /// The PAKE secret from the client's password.
+    pub key: Arc<PakeSecret>,
 }
 
 /// What a transition wants sent, if anything.
@@ -57,8 +64,8 @@ pub enum Outgoing {
     Hello {
         /// Requested flags.
         flags: u32,
-        /// The client nonce.
-        nonce: Secret32,
+        /// The client's SPAKE2 element.
+        element: [u8; ELEMENT_LEN],
         /// The client's domain.
         domain: String,
         /// The client's user name.
@@ -66,9 +73,9 @@ pub enum Outgoing {
     },
     /// A challenge.
     Challenge {
-        /// The server nonce.
-        nonce: Secret32,
-        /// The server's proof.
+        /// The server's SPAKE2 element.
+        element: [u8; ELEMENT_LEN],
+        /// The server's key confirmation.
         proof: [u8; 32],
     },
     /// A proof.
@@ -107,7 +114,7 @@ pub struct ClientStart {
 pub struct ClientSentHello {
     client: ClientIdentity,
     req: IscReq,
-    nonce: Secret32,
+    pake: Spake2,
 }
 
 /// Server, before leg 1.
@@ -116,11 +123,9 @@ pub struct ServerStart;
 /// Server, waiting for the proof.
 pub struct ServerSentChallenge {
     identity: Identity,
-    key: Arc<UserKey>,
+    schedule: KeySchedule,
     known_user: bool,
     client_flags: u32,
-    client_nonce: [u8; 32],
-    nonce: Secret32,
 }
 
 /// Both proofs checked: keys agreed, confirmation legs may follow.
@@ -227,10 +232,10 @@ fn logon_denied(message: &str) -> SecurityError {
 impl ClientStart {
     /// Leg 1: send the hello.
     pub fn send_hello(self) -> SecurityResult<(Outgoing, State)> {
-        let nonce = random32()?;
+        let (pake, element) = Spake2::start(Role::Client, &self.client.key)?;
         let outgoing = Outgoing::Hello {
             flags: self.req.0,
-            nonce: nonce.clone(),
+            element,
             domain: self.client.identity.domain.clone(),
             user: self.client.identity.user.clone(),
         };
@@ -239,14 +244,15 @@ impl ClientStart {
             State::ClientSentHello(ClientSentHello {
                 client: self.client,
                 req: self.req,
-                nonce,
+                pake,
             }),
         ))
     }
 }
 
 impl ClientSentHello {
-    /// Leg 2 in, leg 3 out: check the server's proof, send ours.
+    /// Leg 2 in, leg 3 out: finish SPAKE2, check the server's confirmation,
+    /// send ours.
     ///
     /// `hello_hash` is the hash of the hello alone; `shared.transcript` already
     /// holds hello and challenge.
@@ -254,27 +260,24 @@ impl ClientSentHello {
         self,
         shared: &Shared<'_>,
         hello_hash: &[u8; 32],
-        server_nonce: &[u8; 32],
-        server_proof: &[u8; 32],
+        server_element: &[u8; ELEMENT_LEN],
+        server_confirm: &[u8; 32],
     ) -> SecurityResult<(Outgoing, State)> {
-        if !self
-            .client
-            .key
-            .verify_server_proof(hello_hash, server_nonce, server_proof)
-        {
+        let identity = &self.client.identity;
+        let pake_key = self.pake.finish(
+            server_element,
+            &pake::client_identity(&identity.domain, &identity.user),
+        )?;
+        let schedule = KeySchedule::new(&pake_key);
+        if !schedule.verify_server_confirm(hello_hash, server_element, server_confirm)? {
             return Err(logon_denied(
-                "the server's proof does not match this user's key: wrong password, \
-                 or the server does not know this user",
+                "the server's key confirmation does not verify: wrong password, \
+                 the server does not know this user, or the server is an impostor",
             ));
         }
         let transcript = shared.transcript_hash();
-        let proof = self.client.key.client_proof(&transcript);
-        // The proof is part of the transcript the keys are bound to; both sides
-        // derive them from the hash of hello and challenge.
-        let keys =
-            self.client
-                .key
-                .session_keys(&self.nonce, server_nonce, &transcript, Side::Client)?;
+        let proof = schedule.client_confirm(&transcript)?;
+        let keys = schedule.session_keys(&transcript, Side::Client)?;
         let confirmed = Confirmed {
             identity: self.client.identity,
             client_flags: self.req.0,
@@ -291,16 +294,17 @@ impl ClientSentHello {
 }
 
 impl ServerStart {
-    /// Leg 1 in, leg 2 out: look the user up and answer with a challenge.
+    /// Leg 1 in, leg 2 out: look the user up, run the server's side of SPAKE2
+    /// and answer with its element and key confirmation.
     pub fn receive_hello(
         self,
         shared: &Shared<'_>,
         flags: u32,
-        client_nonce: &[u8; 32],
+        client_element: &[u8; ELEMENT_LEN],
         domain: &str,
         user: &str,
     ) -> SecurityResult<(Outgoing, State)> {
-        let (identity, key, known_user) = match shared.config.user(domain, user) {
+        let (identity, secret, known_user) = match shared.config.user(domain, user) {
             Some(entry) => (
                 Identity {
                     domain: entry.domain.clone(),
@@ -309,58 +313,56 @@ impl ServerStart {
                 Arc::clone(&entry.key),
                 true,
             ),
-            // An unknown user gets a random key: the handshake then fails at the
-            // proof exactly as a wrong password does, and reveals nothing.
+            // An unknown user gets a stand-in secret: the server answers exactly
+            // as for a known user, and the handshake fails at the client's
+            // confirmation as a wrong password does.
             None => (
                 Identity {
                     domain: domain.to_string(),
                     user: user.to_string(),
                 },
-                Arc::new(UserKey::random()?),
+                Arc::new(PakeSecret::unknown_user(domain, user)?),
                 false,
             ),
         };
+        let (pake, element) = Spake2::start(Role::Server, &secret)?;
+        let pake_key = pake.finish(client_element, &pake::client_identity(domain, user))?;
+        let schedule = KeySchedule::new(&pake_key);
         let hello_hash = shared.transcript_hash();
-        let nonce = random32()?;
-        let proof = key.server_proof(&hello_hash, &nonce);
+        let proof = schedule.server_confirm(&hello_hash, &element)?;
         Ok((
-            Outgoing::Challenge {
-                nonce: nonce.clone(),
-                proof,
-            },
+            Outgoing::Challenge { element, proof },
             State::ServerSentChallenge(ServerSentChallenge {
                 identity,
-                key,
+                schedule,
                 known_user,
                 client_flags: flags,
-                client_nonce: *client_nonce,
-                nonce,
             }),
         ))
     }
 }
 
 impl ServerSentChallenge {
-    /// Leg 3 in: check the client's proof. `transcript_before` is the hash of
-    /// hello and challenge (the proof is over it).
+    /// Leg 3 in: check the client's confirmation. `transcript_before` is the
+    /// hash of hello and challenge (the confirmation is over it).
     pub fn receive_proof(
         self,
         shared: &Shared<'_>,
         transcript_before: &[u8; 32],
         proof: &[u8; 32],
     ) -> SecurityResult<(Outgoing, State)> {
-        if !self.key.verify_client_proof(transcript_before, proof) || !self.known_user {
+        let verified = self
+            .schedule
+            .verify_client_confirm(transcript_before, proof)?;
+        if !verified || !self.known_user {
             return Err(logon_denied(&format!(
                 "logon denied for {}: unknown user or wrong password",
                 self.identity.qualified()
             )));
         }
-        let keys = self.key.session_keys(
-            &self.client_nonce,
-            &self.nonce,
-            transcript_before,
-            Side::Server,
-        )?;
+        let keys = self
+            .schedule
+            .session_keys(transcript_before, Side::Server)?;
         shared.after_proofs(
             3,
             Confirmed {
@@ -412,13 +414,13 @@ pub fn receive(
             State::ServerStart(s),
             Body::Hello {
                 flags,
-                nonce,
+                element,
                 domain,
                 user,
             },
-        ) => s.receive_hello(shared, flags, nonce, domain, user),
-        (State::ClientSentHello(s), Body::Challenge { nonce, proof }) => {
-            s.receive_challenge(shared, hello_hash, nonce, proof)
+        ) => s.receive_hello(shared, flags, element, domain, user),
+        (State::ClientSentHello(s), Body::Challenge { element, proof }) => {
+            s.receive_challenge(shared, hello_hash, element, proof)
         }
         (State::ServerSentChallenge(s), Body::Proof { proof }) => {
             s.receive_proof(shared, before, proof)

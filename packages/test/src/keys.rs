@@ -1,14 +1,20 @@
-//! The key schedule: user keys, handshake proofs and per-direction session keys.
+//! The key schedule after SPAKE2 ([`crate::pake`]).
 //!
-//! * user key = HKDF-SHA256(salt "sspi-plug Test v1 user key", password),
-//!   expanded with the upper-case domain and lower-case user name;
-//! * server proof = HMAC(user key, "server proof" | H(hello) | server nonce);
-//! * client proof = HMAC(user key, "client proof" | H(hello | challenge));
-//! * session keys = HKDF(salt client nonce | server nonce, user key), expanded
-//!   with the transcript hash and a label per purpose and direction.
+//! With K the SPAKE2 key, PRK = HKDF-Extract(salt "sspi-plug Test v2 key
+//! schedule", K), and each key is HKDF-Expand(PRK, label | context, 32):
+//!
+//! * server confirmation (leg 2) = HMAC(key "server confirm", SHA-256(hello) | Y);
+//! * client confirmation (leg 3) = HMAC(key "client confirm", T), where T is
+//!   SHA-256(hello | challenge), the two whole tokens;
+//! * session keys: "c2s sign", "s2c sign", "c2s seal", "s2c seal", "confirm"
+//!   (the MACs of legs 4 and later) and "session key" (SECPKG_ATTR_SESSION_KEY),
+//!   each expanded with the label followed by T, so they are bound to the
+//!   transcript (names, flags and both SPAKE2 elements).
+//!
+//! Every intermediate key is zeroized when dropped.
 
 use hmac::{KeyInit, Mac};
-use ring::{aead, hkdf, rand::SecureRandom};
+use ring::{aead, rand::SecureRandom};
 use sha2::Sha256;
 use sspi_core::{SecretBytes, SecurityError, SecurityResult};
 use zeroize::Zeroizing;
@@ -19,99 +25,96 @@ pub type HmacSha256 = hmac::Hmac<Sha256>;
 /// A 32-byte secret, wiped on drop.
 pub type Secret32 = Zeroizing<[u8; 32]>;
 
-/// The key a user's password yields.
-pub struct UserKey(Secret32);
+/// The salt of the key schedule's HKDF-Extract.
+pub const KEY_SCHEDULE_SALT: &[u8] = b"sspi-plug Test v2 key schedule";
 
-impl std::fmt::Debug for UserKey {
+/// The keys derived from one SPAKE2 key.
+pub struct KeySchedule(hkdf::Hkdf<Sha256>);
+
+impl std::fmt::Debug for KeySchedule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("UserKey(<redacted>)")
+        f.write_str("KeySchedule(<redacted>)")
     }
 }
 
-impl UserKey {
-    /// Derives the key of `domain\user` from its password.
-    pub fn derive(domain: &str, user: &str, password: &[u8]) -> Self {
-        let prk =
-            hkdf::Salt::new(hkdf::HKDF_SHA256, b"sspi-plug Test v1 user key").extract(password);
-        let domain = domain.to_ascii_uppercase();
-        let user = user.to_ascii_lowercase();
-        let info = [domain.as_bytes(), b"\0", user.as_bytes()];
-        let mut key = Zeroizing::new([0u8; 32]);
-        // Expanding 32 bytes from SHA-256 is always within HKDF's limit.
-        if prk
-            .expand(&info, hkdf::HKDF_SHA256)
-            .and_then(|okm| okm.fill(key.as_mut()))
-            .is_err()
-        {
-            key.fill(0);
-        }
-        Self(key)
+impl KeySchedule {
+    /// The schedule of the SPAKE2 key `pake_key`.
+    pub fn new(pake_key: &Secret32) -> Self {
+        Self(hkdf::Hkdf::new(Some(KEY_SCHEDULE_SALT), pake_key.as_ref()))
     }
 
-    /// A random key: stands in for an unknown user so that the handshake fails
-    /// at the proof, exactly like a wrong password, and reveals nothing.
-    pub fn random() -> SecurityResult<Self> {
-        Ok(Self(random32()?))
+    fn expand(&self, label: &[u8], context: &[u8]) -> SecurityResult<Secret32> {
+        let mut out = Zeroizing::new([0u8; 32]);
+        self.0
+            .expand_multi_info(&[label, context], out.as_mut())
+            .map_err(|_| SecurityError::internal("HKDF expansion failed"))?;
+        Ok(out)
     }
 
-    fn mac(&self, label: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-        let mut mac = keyed(&self.0);
-        mac.update(label);
-        for part in parts {
-            mac.update(part);
-        }
-        mac.finalize().into_bytes().into()
-    }
-
-    /// The server's proof over the client's hello and the server nonce.
-    pub fn server_proof(&self, hello_hash: &[u8; 32], server_nonce: &[u8; 32]) -> [u8; 32] {
-        self.mac(b"server proof", &[hello_hash, server_nonce])
-    }
-
-    /// True when `proof` is the server's proof (constant-time).
-    pub fn verify_server_proof(
+    fn server_confirm_mac(
         &self,
         hello_hash: &[u8; 32],
-        server_nonce: &[u8; 32],
-        proof: &[u8],
-    ) -> bool {
-        let mut mac = keyed(&self.0);
-        mac.update(b"server proof");
+        server_element: &[u8; 32],
+    ) -> SecurityResult<HmacSha256> {
+        let mut mac = keyed(&*self.expand(b"server confirm", &[])?);
         mac.update(hello_hash);
-        mac.update(server_nonce);
-        mac.verify_slice(proof).is_ok()
+        mac.update(server_element);
+        Ok(mac)
     }
 
-    /// The client's proof over the transcript of hello and challenge.
-    pub fn client_proof(&self, transcript: &[u8; 32]) -> [u8; 32] {
-        self.mac(b"client proof", &[transcript])
-    }
-
-    /// True when `proof` is the client's proof (constant-time).
-    pub fn verify_client_proof(&self, transcript: &[u8; 32], proof: &[u8]) -> bool {
-        let mut mac = keyed(&self.0);
-        mac.update(b"client proof");
-        mac.update(transcript);
-        mac.verify_slice(proof).is_ok()
-    }
-
-    /// The session keys once both proofs are known, from the point of view of one side.
-    pub fn session_keys(
+    /// Leg 2's confirmation: HMAC over the hello's hash and the server's element.
+    pub fn server_confirm(
         &self,
-        client_nonce: &[u8; 32],
-        server_nonce: &[u8; 32],
-        transcript: &[u8; 32],
-        side: Side,
-    ) -> SecurityResult<SessionKeys> {
-        let salt: Vec<u8> = [client_nonce.as_slice(), server_nonce.as_slice()].concat();
-        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, &salt).extract(self.0.as_ref());
-        let expand = |label: &[u8]| -> SecurityResult<Secret32> {
-            let mut out = Zeroizing::new([0u8; 32]);
-            prk.expand(&[label, transcript], hkdf::HKDF_SHA256)
-                .and_then(|okm| okm.fill(out.as_mut()))
-                .map_err(|_| SecurityError::internal("HKDF expansion failed"))?;
-            Ok(out)
-        };
+        hello_hash: &[u8; 32],
+        server_element: &[u8; 32],
+    ) -> SecurityResult<[u8; 32]> {
+        Ok(self
+            .server_confirm_mac(hello_hash, server_element)?
+            .finalize()
+            .into_bytes()
+            .into())
+    }
+
+    /// True when `mac` is leg 2's confirmation (constant-time).
+    pub fn verify_server_confirm(
+        &self,
+        hello_hash: &[u8; 32],
+        server_element: &[u8; 32],
+        mac: &[u8],
+    ) -> SecurityResult<bool> {
+        Ok(self
+            .server_confirm_mac(hello_hash, server_element)?
+            .verify_slice(mac)
+            .is_ok())
+    }
+
+    fn client_confirm_mac(&self, transcript: &[u8; 32]) -> SecurityResult<HmacSha256> {
+        let mut mac = keyed(&*self.expand(b"client confirm", &[])?);
+        mac.update(transcript);
+        Ok(mac)
+    }
+
+    /// Leg 3's confirmation: HMAC over the hash of hello and challenge.
+    pub fn client_confirm(&self, transcript: &[u8; 32]) -> SecurityResult<[u8; 32]> {
+        Ok(self
+            .client_confirm_mac(transcript)?
+            .finalize()
+            .into_bytes()
+            .into())
+    }
+
+    /// True when `mac` is leg 3's confirmation (constant-time).
+    pub fn verify_client_confirm(&self, transcript: &[u8; 32], mac: &[u8]) -> SecurityResult<bool> {
+        Ok(self
+            .client_confirm_mac(transcript)?
+            .verify_slice(mac)
+            .is_ok())
+    }
+
+    /// The session keys, bound to `transcript` (the hash of hello and challenge),
+    /// from the point of view of one side.
+    pub fn session_keys(&self, transcript: &[u8; 32], side: Side) -> SecurityResult<SessionKeys> {
+        let expand = |label: &[u8]| self.expand(label, transcript);
         let (sign_out, sign_in, seal_out, seal_in) = match side {
             Side::Client => (b"c2s sign", b"s2c sign", b"c2s seal", b"s2c seal"),
             Side::Server => (b"s2c sign", b"c2s sign", b"s2c seal", b"c2s seal"),

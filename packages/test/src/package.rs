@@ -3,7 +3,7 @@
 use crate::config::TestConfig;
 use crate::context::TestContext;
 use crate::handshake::{ClientIdentity, Identity};
-use crate::keys::UserKey;
+use crate::pake::PakeSecret;
 use crate::token::MAX_TOKEN;
 use sspi_core::{
     AscReq, CredentialUse, Credentials, CredentialsRequest, IscReq, PackageCapabilities,
@@ -96,7 +96,11 @@ impl TestPackage {
                 auth.domain.to_string()
             };
             return Ok(ClientIdentity {
-                key: Arc::new(UserKey::derive(&domain, &auth.user, auth.password.expose())),
+                key: Arc::new(PakeSecret::derive(
+                    &domain,
+                    &auth.user,
+                    auth.password.expose(),
+                )),
                 identity: Identity {
                     domain,
                     user: auth.user.to_string(),

@@ -1,20 +1,21 @@
 //! The Test package's handshake tokens on the wire.
 //!
 //! ```text
-//! "TSSP" | version 1 | type | leg | legs | body | SHA-256 checksum of all before it
-//! Hello     (1): flags u32 BE | client nonce [32] | domain len u16 BE | domain | user len u16 BE | user
-//! Challenge (2): server nonce [32] | server proof [32]
-//! Proof     (3): client proof [32]
+//! "TSSP" | version 2 | type | leg | legs | body | SHA-256 checksum of all before it
+//! Hello     (1): flags u32 BE | client SPAKE2 element X [32] | domain len u16 BE | domain | user len u16 BE | user
+//! Challenge (2): server SPAKE2 element Y [32] | server key confirmation [32]
+//! Proof     (3): client key confirmation [32]
 //! Confirm   (4): confirmation MAC [32]
 //! ```
 //! The checksum catches corruption and is what CompleteAuthToken fills in;
-//! the security comes from the keyed proofs and MACs in the bodies.
+//! the security comes from SPAKE2 and the keyed MACs in the bodies. Version 1
+//! (the password-derived HMAC challenge, an offline guessing oracle) is refused.
 
 use sha2::{Digest, Sha256};
 use sspi_core::{SecurityError, SecurityResult, SecurityStatus};
 
 const MAGIC: &[u8; 4] = b"TSSP";
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 const HEADER_LEN: usize = 8;
 /// Length of the trailing checksum.
 pub const CHECKSUM_LEN: usize = 32;
@@ -30,8 +31,8 @@ pub enum Body<'a> {
     Hello {
         /// The ISC_REQ flags the client asked for.
         flags: u32,
-        /// The client's nonce.
-        nonce: &'a [u8; 32],
+        /// The client's SPAKE2 element.
+        element: &'a [u8; 32],
         /// The client's domain.
         domain: &'a str,
         /// The client's user name.
@@ -39,14 +40,14 @@ pub enum Body<'a> {
     },
     /// Leg 2, server to client.
     Challenge {
-        /// The server's nonce.
-        nonce: &'a [u8; 32],
-        /// The server's proof of the user's key.
+        /// The server's SPAKE2 element.
+        element: &'a [u8; 32],
+        /// The server's key confirmation.
         proof: &'a [u8; 32],
     },
     /// Leg 3, client to server.
     Proof {
-        /// The client's proof of the user's key.
+        /// The client's key confirmation.
         proof: &'a [u8; 32],
     },
     /// Legs 4 and later, alternating.
@@ -117,18 +118,18 @@ pub fn parse(bytes: &[u8]) -> SecurityResult<Token<'_>> {
     let parsed = match kind {
         1 => {
             let flags = body.u32()?;
-            let nonce = body.array()?;
+            let element = body.array()?;
             let domain = body.name()?;
             let user = body.name()?;
             Body::Hello {
                 flags,
-                nonce,
+                element,
                 domain,
                 user,
             }
         }
         2 => Body::Challenge {
-            nonce: body.array()?,
+            element: body.array()?,
             proof: body.array()?,
         },
         3 => Body::Proof {
@@ -160,12 +161,12 @@ impl Token<'_> {
         match self.body {
             Body::Hello {
                 flags,
-                nonce,
+                element,
                 domain,
                 user,
             } => {
                 w.put(&flags.to_be_bytes())?;
-                w.put(nonce)?;
+                w.put(element)?;
                 for name in [domain, user] {
                     if name.len() > MAX_NAME_LEN {
                         return Err(SecurityError::new(
@@ -177,8 +178,8 @@ impl Token<'_> {
                     w.put(name.as_bytes())?;
                 }
             }
-            Body::Challenge { nonce, proof } => {
-                w.put(nonce)?;
+            Body::Challenge { element, proof } => {
+                w.put(element)?;
                 w.put(proof)?;
             }
             Body::Proof { proof } => w.put(proof)?,
@@ -258,13 +259,13 @@ mod tests {
 
     #[test]
     fn round_trip_and_rejections() {
-        let nonce = [7u8; 32];
+        let element = [7u8; 32];
         let token = Token {
             leg: 1,
             legs: 3,
             body: Body::Hello {
                 flags: 0x12,
-                nonce: &nonce,
+                element: &element,
                 domain: "EXAMPLE",
                 user: "alice",
             },
