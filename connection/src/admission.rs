@@ -6,7 +6,10 @@
 //! a whole `HandshakeTimeout`. Instead the newcomer takes the slot of the
 //! unauthenticated connection that has made the least progress: the fewest
 //! frames completed, and among those the one stalled longest (no frame for
-//! the longest time); that one is told and closed.
+//! the longest time); that one is told and closed. A connection whose task
+//! has not yet run (so has not read what its client sent with the connect) is
+//! passed over while any other can give way: under a burst of connections a
+//! good client must not lose its slot before it could show its progress.
 //!
 //! Why this order: a slow client that trickles bytes completes no frame, so it
 //! is displaced before anyone who has; a client that authenticates delivers
@@ -70,6 +73,8 @@ pub(crate) enum Refusal {
 struct Pending {
     peer: PeerKey,
     evict: oneshot::Sender<()>,
+    /// Its task has run and read what had arrived.
+    started: bool,
 }
 
 #[derive(Default)]
@@ -100,6 +105,23 @@ impl State {
             self.release(victim.peer);
             let _ = victim.evict.send(());
         }
+    }
+
+    /// The pending connection to displace: the least progressed among those
+    /// whose task has started (any, if none has), from `peer` only if given.
+    fn victim(&self, peer: Option<PeerKey>) -> Option<(u32, u64)> {
+        let mut candidates = self
+            .pending
+            .iter()
+            .filter(|(_, p)| peer.is_none_or(|peer| p.peer == peer));
+        let mut fallback = None;
+        for (key, pending) in &mut candidates {
+            if pending.started {
+                return Some(*key);
+            }
+            fallback.get_or_insert(*key);
+        }
+        fallback
     }
 
     fn next_tick(&mut self) -> u64 {
@@ -163,12 +185,7 @@ impl Admission {
         let mut state = self.lock();
         let mut evicted = 0;
         if state.per_peer.get(&peer).copied().unwrap_or(0) >= self.limits.max_per_peer {
-            let own = state
-                .pending
-                .iter()
-                .find(|(_, p)| p.peer == peer)
-                .map(|(key, _)| *key);
-            match own {
+            match state.victim(Some(peer)) {
                 Some(key) => {
                     state.evict(key);
                     evicted += 1;
@@ -179,7 +196,7 @@ impl Admission {
         if state.pending.len() >= self.limits.max_unauthenticated
             || state.open >= self.limits.max_connections
         {
-            match state.pending.first_key_value().map(|(key, _)| *key) {
+            match state.victim(None) {
                 Some(key) => {
                     state.evict(key);
                     evicted += 1;
@@ -191,7 +208,14 @@ impl Admission {
         *state.per_peer.entry(peer).or_insert(0) += 1;
         let tick = state.next_tick();
         let (evict, evicted_rx) = oneshot::channel();
-        state.pending.insert((0, tick), Pending { peer, evict });
+        state.pending.insert(
+            (0, tick),
+            Pending {
+                peer,
+                evict,
+                started: false,
+            },
+        );
         self.publish(&state);
         Ok(Admitted {
             ticket: Ticket {
@@ -231,6 +255,15 @@ impl Ticket {
     /// Fires when the slot is given to a newer connection. Taken once.
     pub fn eviction(&mut self) -> Option<oneshot::Receiver<()>> {
         self.evicted.take()
+    }
+
+    /// The connection's task runs: from now on it can be displaced.
+    pub fn started(&mut self) {
+        if let Phase::Pending(key) = self.phase
+            && let Some(pending) = self.admission.lock().pending.get_mut(&key)
+        {
+            pending.started = true;
+        }
     }
 
     /// The connection completed a frame: it moves up the eviction order.
@@ -315,6 +348,8 @@ mod tests {
         let admission = admission(10, 2, 10);
         let mut a = admission.admit(ip(2)).unwrap().ticket;
         let mut b = admission.admit(ip(3)).unwrap().ticket;
+        a.started();
+        b.started();
         let (mut a_out, mut b_out) = (a.eviction().unwrap(), b.eviction().unwrap());
         // a completes a frame: b is now the one stalled longest.
         a.progress();
@@ -341,13 +376,32 @@ mod tests {
         let admission = admission(10, 2, 10);
         let mut old = admission.admit(ip(2)).unwrap().ticket;
         let mut old_out = old.eviction().unwrap();
+        old.started();
         old.progress(); // one frame, long ago
         let mut new = admission.admit(ip(3)).unwrap().ticket;
         let mut new_out = new.eviction().unwrap();
+        new.started();
         // The newer one has completed no frame: it goes first.
         let _third = admission.admit(ip(4)).unwrap();
         assert!(new_out.try_recv().is_ok());
         assert!(old_out.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_connection_whose_task_has_not_run_is_passed_over() {
+        let admission = admission(10, 2, 10);
+        let mut waiting = admission.admit(ip(2)).unwrap().ticket;
+        let mut waiting_out = waiting.eviction().unwrap();
+        let mut running = admission.admit(ip(3)).unwrap().ticket;
+        let mut running_out = running.eviction().unwrap();
+        running.started();
+        let mut third = admission.admit(ip(4)).unwrap().ticket;
+        assert!(running_out.try_recv().is_ok(), "the started one gives way");
+        assert!(waiting_out.try_recv().is_err());
+        // With none started, the least progressed gives way all the same.
+        let _fourth = admission.admit(ip(5)).unwrap();
+        assert!(waiting_out.try_recv().is_ok());
+        assert!(third.eviction().unwrap().try_recv().is_err());
     }
 
     #[test]
@@ -368,6 +422,8 @@ mod tests {
         let mut other_out = other.eviction().unwrap();
         let mut first = admission.admit(ip(2)).unwrap().ticket;
         let mut first_out = first.eviction().unwrap();
+        other.started();
+        first.started();
         let second = admission.admit(ip(2)).unwrap();
         // A third from 127.0.0.2 takes the slot of its own oldest, not of 127.0.0.9.
         let third = admission.admit(ip(2)).unwrap();

@@ -101,6 +101,8 @@ pub async fn accept<S: AsyncRead + AsyncWrite>(
 
 /// What the handshake tells the connection's slot (see [`crate::admission`]).
 trait Gate {
+    /// The connection's task runs.
+    fn started(&mut self) {}
     /// A frame arrived complete.
     fn progress(&mut self) {}
     /// The client authenticated; false if the slot was given away first.
@@ -115,6 +117,9 @@ struct Ungated;
 impl Gate for Ungated {}
 
 impl Gate for Ticket {
+    fn started(&mut self) {
+        Ticket::started(self);
+    }
     fn progress(&mut self) {
         Ticket::progress(self);
     }
@@ -220,6 +225,7 @@ async fn handshake<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
     package: &mut Option<String>,
     gate: &mut (dyn Gate + Send),
 ) -> Result<(SecurityContextHandle, String, Protection), ConnectionError> {
+    gate.started();
     let hello = reader.read().await?;
     gate.progress();
     let (credentials, protection) = match hello {
