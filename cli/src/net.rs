@@ -243,6 +243,9 @@ pub fn bench(registry: &[PathBuf], args: &BenchArgs) -> Result<ExitCode, String>
     let config = ServerConfig {
         inbound_packages: Some(vec![args.package.clone()]),
         max_connections: 4096,
+        // Every client comes from 127.0.0.1 and handshakes at once.
+        max_connections_per_peer: 4096,
+        max_unauthenticated: 4096,
         ..ServerConfig::default()
     };
     let client = Arc::new(client);

@@ -136,7 +136,7 @@ pub async fn authenticate<S: AsyncRead + AsyncWrite>(
                     "expected a token, got {kind:?}"
                 ))),
                 None => Err(ConnectionError::Closed {
-                    during: "the handshake",
+                    during: "during the handshake",
                 }),
             }
         })
@@ -150,7 +150,7 @@ pub async fn authenticate<S: AsyncRead + AsyncWrite>(
                 "expected the server's verdict, got {kind:?}"
             ))),
             None => Err(ConnectionError::Closed {
-                during: "the handshake",
+                during: "during the handshake",
             }),
         }
     })
@@ -222,7 +222,7 @@ impl<S: AsyncRead + AsyncWrite> ClientSession<S> {
                     "expected a reply, got {kind:?}"
                 ))),
                 None => Err(ConnectionError::Closed {
-                    during: "a request",
+                    during: "before replying to a request",
                 }),
             }
         })

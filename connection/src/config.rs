@@ -17,8 +17,22 @@ pub struct ServerConfig {
     pub max_token_size: usize,
     /// `MaxMessageSize` (REG_DWORD bytes, default 1048576): the largest message frame.
     pub max_message_size: usize,
-    /// `MaxConnections` (REG_DWORD, default 256): connections served at once; more are refused.
+    /// `MaxConnections` (REG_DWORD, default 256): connections served at once,
+    /// authenticated or not. When full, a new connection takes the slot of the
+    /// unauthenticated one stalled longest; with none, it is refused.
     pub max_connections: usize,
+    /// `MaxUnauthenticated` (REG_DWORD, default 64): connections still
+    /// authenticating at once. When full, a new connection takes the slot of
+    /// the one that has gone longest without completing a frame.
+    pub max_unauthenticated: usize,
+    /// `MaxConnectionsPerPeer` (REG_DWORD, default 32): connections from one
+    /// peer address (IPv6: one /64) at once. When full, the peer's own
+    /// unauthenticated connection stalled longest gives up its slot; with
+    /// none, the new connection is refused.
+    pub max_connections_per_peer: usize,
+    /// `WriteTimeout` (REG_DWORD ms, default 30000): the longest a reply may
+    /// wait for the client to read it; a client that stops reading is dropped.
+    pub write_timeout: Duration,
     /// `ShutdownGrace` (REG_DWORD ms, default 5000): how long open sessions may finish after a stop.
     pub shutdown_grace: Duration,
     /// `InboundPackages` (REG_MULTI_SZ, or REG_SZ with commas): the packages
@@ -34,6 +48,9 @@ impl Default for ServerConfig {
             max_token_size: 64 * 1024,
             max_message_size: 1024 * 1024,
             max_connections: 256,
+            max_unauthenticated: 64,
+            max_connections_per_peer: 32,
+            write_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(5),
             inbound_packages: None,
         }
@@ -82,6 +99,15 @@ impl ServerConfig {
         }
         if let Some(v) = dword("MaxConnections", 1)? {
             config.max_connections = v as usize;
+        }
+        if let Some(v) = dword("MaxUnauthenticated", 1)? {
+            config.max_unauthenticated = v as usize;
+        }
+        if let Some(v) = dword("MaxConnectionsPerPeer", 1)? {
+            config.max_connections_per_peer = v as usize;
+        }
+        if let Some(v) = dword("WriteTimeout", 1)? {
+            config.write_timeout = millis(v);
         }
         if let Some(v) = dword("ShutdownGrace", 0)? {
             config.shutdown_grace = millis(v);

@@ -22,9 +22,15 @@ pub enum ConnectionError {
     /// The peer closed the connection.
     #[error("the peer closed the connection {during}")]
     Closed {
-        /// When.
+        /// When, as a phrase that follows "the peer closed the connection"
+        /// ("during the handshake").
         during: &'static str,
     },
+    /// This server gave the connection's slot, before it authenticated, to a
+    /// newer connection: a budget (`MaxUnauthenticated`, `MaxConnections`,
+    /// `MaxConnectionsPerPeer`) was full and this handshake had stalled longest.
+    #[error("dropped before authenticating: the slot went to a newer connection")]
+    Evicted,
     /// The peer misbehaved: a malformed, oversized or unexpected frame.
     #[error("protocol violation by the peer: {0}")]
     Protocol(String),
@@ -53,7 +59,7 @@ impl ConnectionError {
             Self::Incompatible(_) => Some(SecurityStatus::SEC_E_SECPKG_NOT_FOUND),
             Self::Protocol(_) => Some(SecurityStatus::SEC_E_INVALID_TOKEN),
             // The handshake (or session) ran out of time.
-            Self::Timeout { .. } => Some(SecurityStatus::SEC_E_CONTEXT_EXPIRED),
+            Self::Timeout { .. } | Self::Evicted => Some(SecurityStatus::SEC_E_CONTEXT_EXPIRED),
             _ => None,
         }
     }

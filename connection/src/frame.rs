@@ -8,7 +8,9 @@
 //! Accepted (4) server -> client: the client's name as the server authenticated it
 //! Message  (5) either way: trailer length u16 BE | trailer (signature) | data (sealed or signed)
 //! ```
-//! A length above the reader's limit is refused before anything is allocated for it.
+//! A length above the reader's limit is refused before anything is allocated
+//! for it; a length within it is not allocated up front either: the buffer
+//! grows with the bytes that arrive (see [`FrameReader::read`]).
 
 use crate::ConnectionError;
 use sspi_core::SecurityStatus;
@@ -18,6 +20,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 pub const PROTOCOL_VERSION: u8 = 1;
 /// The longest reason an error frame carries, in bytes.
 pub const MAX_REASON: usize = 200;
+/// How much a frame's buffer grows at first; then it at most doubles what has
+/// arrived, so a peer announcing a long frame and sending little holds little.
+const FIRST_GROWTH: usize = 4096;
 
 /// What a frame is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +76,17 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         self.max_len = max_len;
     }
 
+    /// The stream. Nothing is lost: the reader never reads past a frame.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+
     /// The next frame, or `None` when the peer closed cleanly between frames.
+    ///
+    /// The buffer grows as the body arrives, by at most what has arrived so
+    /// far (at least 4 KiB), never to the announced length at once: a peer
+    /// that announces 64 KiB and trickles a byte a second costs 4 KiB, not 64.
+    /// Once grown it is kept for the next frames.
     pub async fn read(&mut self) -> Result<Option<(FrameKind, &mut [u8])>, ConnectionError> {
         let mut header = [0u8; 4];
         let first = self.inner.read(&mut header).await?;
@@ -93,10 +108,8 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             )));
         }
         let mut buffer = std::mem::take(&mut self.buffer);
-        buffer.resize(len, 0);
-        let read = self
-            .read_exact_or_closed(&mut buffer, "inside a frame")
-            .await;
+        buffer.clear();
+        let read = self.read_growing(&mut buffer, len).await;
         self.buffer = buffer;
         read?;
         let Some(kind) = FrameKind::from_byte(self.buffer[0]) else {
@@ -106,6 +119,29 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             )));
         };
         Ok(Some((kind, &mut self.buffer[1..])))
+    }
+
+    /// Reads `len` bytes into `buffer`, growing it with what arrives.
+    async fn read_growing(
+        &mut self,
+        buffer: &mut Vec<u8>,
+        len: usize,
+    ) -> Result<(), ConnectionError> {
+        let mut filled = 0;
+        while filled < len {
+            let step = (len - filled).min(filled.max(FIRST_GROWTH));
+            buffer.resize(filled + step, 0);
+            match self.inner.read(&mut buffer[filled..]).await? {
+                0 => {
+                    buffer.truncate(filled);
+                    return Err(ConnectionError::Closed {
+                        during: "inside a frame",
+                    });
+                }
+                n => filled += n,
+            }
+        }
+        Ok(())
     }
 
     async fn read_exact_or_closed(
@@ -138,6 +174,11 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
             inner,
             buffer: Vec::new(),
         }
+    }
+
+    /// The stream; frames still queued are dropped.
+    pub fn into_inner(self) -> W {
+        self.inner
     }
 
     /// Queues a frame whose body is the concatenation of `parts`; it is sent
@@ -288,6 +329,40 @@ mod tests {
             Err(ConnectionError::Protocol(_))
         ));
         assert_eq!(reader.buffer.capacity(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_long_frame_is_not_allocated_before_its_bytes_arrive() {
+        let (mut client, server) = tokio::io::duplex(1 << 16);
+        let mut reader = FrameReader::new(server, 65_537);
+        // 65,537 bytes announced, 100 sent, then the peer stops.
+        client.write_all(&65_537u32.to_be_bytes()).await.unwrap();
+        client.write_all(&[2; 100]).await.unwrap();
+        drop(client);
+        assert!(matches!(
+            reader.read().await,
+            Err(ConnectionError::Closed { .. })
+        ));
+        let held = reader.buffer.capacity();
+        assert!(
+            held <= 2 * FIRST_GROWTH,
+            "{held} bytes held for 100 received"
+        );
+
+        // A whole long frame still arrives intact, in pieces of any size.
+        let (client, server) = tokio::io::duplex(1000);
+        let mut reader = FrameReader::new(server, 65_537);
+        let body: Vec<u8> = (0..65_536u32).map(|i| (i % 251) as u8).collect();
+        let sender = tokio::spawn(async move {
+            let mut writer = FrameWriter::new(client);
+            writer.write(FrameKind::Token, &[&body]).await.unwrap();
+            drop(writer.into_inner());
+            body
+        });
+        let (kind, got) = reader.read().await.unwrap().unwrap();
+        assert_eq!(kind, FrameKind::Token);
+        let got = got.to_vec();
+        assert_eq!(got, sender.await.unwrap());
     }
 
     #[test]

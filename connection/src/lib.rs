@@ -13,6 +13,7 @@
 //! ([`ServerConfig`]), graceful shutdown.
 #![deny(missing_docs)]
 
+mod admission;
 mod client;
 mod config;
 mod error;

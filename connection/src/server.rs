@@ -2,18 +2,20 @@
 //! service, and a TCP server with limits, time-outs and graceful shutdown.
 
 use crate::ConnectionError;
+use crate::admission::{self, Admission, Refusal, Ticket};
 use crate::config::ServerConfig;
 use crate::frame::{self, FrameKind, FrameReader, FrameWriter, PROTOCOL_VERSION};
 use crate::message::{self, Protection};
 use sspi_core::{CredentialUse, SecBuffer, SecurityError, SecurityStatus};
 use sspi_plugin_host::{CredentialsHandle, SecurityContextHandle, SecurityHost};
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 use tokio::io::{AsyncRead, AsyncWrite, ReadHalf, WriteHalf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 
 /// The packages a server offers, with their inbound credentials acquired once.
@@ -85,25 +87,79 @@ pub struct Rejected {
 /// Runs the server side of the handshake over `stream` within the
 /// configuration's handshake time-out. Every failure is reported to the
 /// client in an error frame before returning.
+///
+/// The client is told the status and a short generic reason; the full text
+/// (which may name principals, files or a package's internals) stays in the
+/// returned error, for the server's log.
 pub async fn accept<S: AsyncRead + AsyncWrite>(
     stream: S,
     inbound: &InboundPackages,
     config: &ServerConfig,
+) -> Result<ServerSession<S>, Rejected> {
+    accept_gated(stream, inbound, config, &mut Ungated, None).await
+}
+
+/// What the handshake tells the connection's slot (see [`crate::admission`]).
+trait Gate {
+    /// The connection's task runs.
+    fn started(&mut self) {}
+    /// A frame arrived complete.
+    fn progress(&mut self) {}
+    /// The client authenticated; false if the slot was given away first.
+    fn authenticated(&mut self) -> bool {
+        true
+    }
+}
+
+/// No slot: [`accept`] called directly.
+struct Ungated;
+
+impl Gate for Ungated {}
+
+impl Gate for Ticket {
+    fn started(&mut self) {
+        Ticket::started(self);
+    }
+    fn progress(&mut self) {
+        Ticket::progress(self);
+    }
+    fn authenticated(&mut self) -> bool {
+        Ticket::authenticated(self)
+    }
+}
+
+async fn accept_gated<S: AsyncRead + AsyncWrite>(
+    stream: S,
+    inbound: &InboundPackages,
+    config: &ServerConfig,
+    gate: &mut (dyn Gate + Send),
+    eviction: Option<oneshot::Receiver<()>>,
 ) -> Result<ServerSession<S>, Rejected> {
     let (read, write) = tokio::io::split(stream);
     let mut reader = FrameReader::new(read, config.max_handshake_frame());
     let mut writer = FrameWriter::new(write);
     let mut package = None;
     let deadline = tokio::time::Instant::now() + config.handshake_timeout;
-    let result = tokio::time::timeout_at(
-        deadline,
-        handshake(&mut reader, &mut writer, inbound, &mut package),
-    )
-    .await
-    .unwrap_or(Err(ConnectionError::Timeout {
-        waiting_for: "the client to authenticate",
-        after: config.handshake_timeout,
-    }));
+    let evicted = async {
+        // A sender dropped without a word means the slot was kept.
+        if let Some(signal) = eviction
+            && signal.await.is_ok()
+        {
+            return;
+        }
+        std::future::pending::<()>().await
+    };
+    let result = tokio::select! {
+        biased;
+        result = tokio::time::timeout_at(
+            deadline,
+            handshake(&mut reader, &mut writer, inbound, &mut package, gate),
+        ) => result.unwrap_or(Err(ConnectionError::Timeout {
+            waiting_for: "the client to authenticate",
+            after: config.handshake_timeout,
+        })),
+        () = evicted => Err(ConnectionError::Evicted),
+    };
     match result {
         Ok((context, client_name, protection)) => {
             reader.set_max_len(config.max_message_frame());
@@ -136,10 +192,9 @@ pub async fn accept<S: AsyncRead + AsyncWrite>(
                 let status = error
                     .status()
                     .unwrap_or(SecurityStatus::SEC_E_INTERNAL_ERROR);
-                let reason = error.to_string();
                 let _ = tokio::time::timeout(
                     std::time::Duration::from_secs(1),
-                    writer.write_error(status, &reason),
+                    writer.write_error(status, &peer_reason(&error)),
                 )
                 .await;
             }
@@ -148,13 +203,32 @@ pub async fn accept<S: AsyncRead + AsyncWrite>(
     }
 }
 
+/// What a peer is told about `error`: the status travels with it; the reason
+/// is this crate's own text about the peer's input (frames, versions,
+/// packages, time-outs), or for a security package's refusal only the
+/// status's generic description, since a package's text may name principals,
+/// key files or its internals. The full text is for the server's log.
+fn peer_reason(error: &ConnectionError) -> Cow<'_, str> {
+    match error {
+        ConnectionError::Security(e) => Cow::Owned(format!(
+            "refused by the server's security package: {}",
+            e.status().description()
+        )),
+        other => Cow::Owned(other.to_string()),
+    }
+}
+
 async fn handshake<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
     reader: &mut FrameReader<R>,
     writer: &mut FrameWriter<W>,
     inbound: &InboundPackages,
     package: &mut Option<String>,
+    gate: &mut (dyn Gate + Send),
 ) -> Result<(SecurityContextHandle, String, Protection), ConnectionError> {
-    let (credentials, protection) = match reader.read().await? {
+    gate.started();
+    let hello = reader.read().await?;
+    gate.progress();
+    let (credentials, protection) = match hello {
         Some((FrameKind::Hello, body)) => {
             let [version, protection, name @ ..] = &*body else {
                 return Err(ConnectionError::Protocol("a truncated hello".into()));
@@ -190,7 +264,7 @@ async fn handshake<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
         }
         None => {
             return Err(ConnectionError::Closed {
-                during: "the hello",
+                during: "before sending its hello",
             });
         }
     };
@@ -200,8 +274,9 @@ async fn handshake<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
     loop {
         let step = {
             let (kind, body) = reader.read().await?.ok_or(ConnectionError::Closed {
-                during: "the handshake",
+                during: "during the handshake",
             })?;
+            gate.progress();
             match kind {
                 FrameKind::Token => {}
                 FrameKind::Error => return Err(frame::parse_error(body)),
@@ -247,6 +322,10 @@ async fn handshake<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
         ));
     };
     let client_name = context.names()?;
+    // A connection whose slot went to a newer one is not accepted.
+    if !gate.authenticated() {
+        return Err(ConnectionError::Evicted);
+    }
     writer
         .write(FrameKind::Accepted, &[client_name.as_bytes()])
         .await?;
@@ -265,9 +344,10 @@ impl<S: AsyncRead + AsyncWrite> ServerSession<S> {
     }
 
     /// The echo service: opens each message, sends it back protected, until
-    /// the client closes, goes idle too long, or `shutdown` fires. A message
-    /// that fails its check ends the session with an error frame. Per message
-    /// nothing is allocated once the frame buffers have grown.
+    /// the client closes, goes idle too long (`IdleTimeout`), stops reading
+    /// its replies for too long (`WriteTimeout`), or `shutdown` fires. A
+    /// message that fails its check ends the session with an error frame. Per
+    /// message nothing is allocated once the frame buffers have grown.
     pub async fn serve_echo(
         &mut self,
         config: &ServerConfig,
@@ -289,14 +369,28 @@ impl<S: AsyncRead + AsyncWrite> ServerSession<S> {
                 Ok(Some((FrameKind::Message, body))) => {
                     match message::open(&mut self.context, self.protection, body) {
                         Ok(plain) => {
-                            message::send(
-                                &mut self.writer,
-                                &mut self.context,
-                                self.protection,
-                                self.trailer_room,
-                                plain,
+                            let sent = tokio::time::timeout(
+                                config.write_timeout,
+                                message::send(
+                                    &mut self.writer,
+                                    &mut self.context,
+                                    self.protection,
+                                    self.trailer_room,
+                                    plain,
+                                ),
                             )
-                            .await
+                            .await;
+                            match sent {
+                                Ok(sent) => sent,
+                                // The client does not read: no error frame
+                                // would reach it either.
+                                Err(_) => {
+                                    return Err(ConnectionError::Timeout {
+                                        waiting_for: "the client to read a reply",
+                                        after: config.write_timeout,
+                                    });
+                                }
+                            }
                         }
                         Err(error) => Err(error),
                     }
@@ -314,7 +408,7 @@ impl<S: AsyncRead + AsyncWrite> ServerSession<S> {
                 {
                     let _ = tokio::time::timeout(
                         std::time::Duration::from_secs(1),
-                        self.writer.write_error(status, &error.to_string()),
+                        self.writer.write_error(status, &peer_reason(&error)),
                     )
                     .await;
                 }
@@ -332,12 +426,19 @@ pub struct ServerStats {
     pub accepted: AtomicU64,
     /// Clients authenticated.
     pub authenticated: AtomicU64,
-    /// Handshakes that failed (bad tokens, wrong credentials, time-outs...).
+    /// Handshakes that failed (bad tokens, wrong credentials, time-outs...);
+    /// connections evicted before authenticating are counted in `evicted` instead.
     pub rejected: AtomicU64,
     /// Sessions that ended with an error after authenticating (tampering, idle time-out...).
     pub failed_sessions: AtomicU64,
-    /// Connections refused because `MaxConnections` were open.
+    /// Connections refused: `MaxConnections` authenticated sessions open, or
+    /// `MaxConnectionsPerPeer` from the peer's address.
     pub busy: AtomicU64,
+    /// Unauthenticated connections closed early to give their slot to a newer
+    /// one (`MaxUnauthenticated`, `MaxConnections` or `MaxConnectionsPerPeer` reached).
+    pub evicted: AtomicU64,
+    /// Connections still authenticating now.
+    pub unauthenticated: AtomicUsize,
     /// Sessions running now.
     pub active: AtomicUsize,
 }
@@ -364,6 +465,7 @@ pub struct Server {
     inbound: Arc<InboundPackages>,
     config: Arc<ServerConfig>,
     stats: Arc<ServerStats>,
+    admission: Arc<Admission>,
 }
 
 /// How a server run ended.
@@ -384,11 +486,21 @@ impl Server {
     ) -> Result<Self, ConnectionError> {
         let inbound = InboundPackages::acquire(host, config.inbound_packages.as_deref())?;
         let listener = TcpListener::bind(addr).await?;
+        let stats = Arc::new(ServerStats::default());
+        let admission = Admission::new(
+            admission::Limits {
+                max_connections: config.max_connections,
+                max_unauthenticated: config.max_unauthenticated,
+                max_per_peer: config.max_connections_per_peer,
+            },
+            Arc::clone(&stats),
+        );
         Ok(Self {
             listener,
             inbound: Arc::new(inbound),
             config: Arc::new(config),
-            stats: Arc::new(ServerStats::default()),
+            stats,
+            admission,
         })
     }
 
@@ -421,12 +533,24 @@ impl Server {
                 accepted = self.listener.accept() => match accepted {
                     Ok((stream, peer)) => {
                         ServerStats::count(&self.stats.accepted);
-                        if self.stats.active.load(Ordering::Acquire) >= self.config.max_connections {
-                            ServerStats::count(&self.stats.busy);
-                            refuse_busy(&stream, self.config.max_connections);
-                            tracing::warn!(%peer, max = self.config.max_connections, "connection refused: server busy");
-                            continue;
-                        }
+                        let mut contended = false;
+                        let ticket = match self.admission.admit(peer.ip()) {
+                            Ok(admitted) => {
+                                if admitted.evicted > 0 {
+                                    contended = true;
+                                    self.stats.evicted.fetch_add(admitted.evicted as u64, Ordering::Relaxed);
+                                    tracing::debug!(%peer, evicted = admitted.evicted, "a stalled unauthenticated connection gave up its slot");
+                                }
+                                admitted.ticket
+                            }
+                            Err(refusal) => {
+                                ServerStats::count(&self.stats.busy);
+                                let reason = refusal_reason(refusal);
+                                refuse_busy(&stream, &reason);
+                                tracing::warn!(%peer, %reason, "connection refused");
+                                continue;
+                            }
+                        };
                         self.stats.active.fetch_add(1, Ordering::AcqRel);
                         let guard = ActiveGuard(Arc::clone(&self.stats));
                         let inbound = Arc::clone(&self.inbound);
@@ -435,8 +559,15 @@ impl Server {
                         let stop = stop_rx.clone();
                         sessions.spawn(async move {
                             let _guard = guard;
-                            serve(stream, peer, &inbound, &config, &stats, stop).await;
+                            serve(stream, peer, &inbound, &config, &stats, stop, ticket).await;
                         });
+                        // Under contention, let the connections just admitted
+                        // read their first frames before admitting more: a
+                        // burst of accepts must not displace a client that has
+                        // not yet had a chance to show its progress.
+                        if contended {
+                            tokio::task::yield_now().await;
+                        }
                     }
                     Err(error) => {
                         // Out of file descriptors and the like: back off, keep serving.
@@ -464,9 +595,17 @@ impl Server {
     }
 }
 
+fn refusal_reason(refusal: Refusal) -> String {
+    match refusal {
+        Refusal::Full(max) => format!("server busy: {max} authenticated sessions open"),
+        Refusal::PerPeer(max) => {
+            format!("server busy: {max} authenticated sessions open from this address")
+        }
+    }
+}
+
 /// Tells a client the server is full, without waiting on it.
-fn refuse_busy(stream: &TcpStream, max: usize) {
-    let reason = format!("server busy: {max} connections open");
+fn refuse_busy(stream: &TcpStream, reason: &str) {
     let status = SecurityStatus::SEC_E_INTERNAL_ERROR.as_u32().to_be_bytes();
     let len = (1 + status.len() + reason.len()) as u32;
     let mut frame = Vec::with_capacity(len as usize + 4);
@@ -484,10 +623,12 @@ async fn serve(
     config: &ServerConfig,
     stats: &ServerStats,
     mut stop: watch::Receiver<bool>,
+    mut ticket: Ticket,
 ) {
     let started = Instant::now();
     let _ = stream.set_nodelay(true);
-    match accept(stream, inbound, config).await {
+    let eviction = ticket.eviction();
+    match accept_gated(stream, inbound, config, &mut ticket, eviction).await {
         Ok(mut session) => {
             ServerStats::count(&stats.authenticated);
             let result = session.serve_echo(config, &mut stop).await;
@@ -507,6 +648,13 @@ async fn serve(
                 }
             }
         }
+        Err(Rejected {
+            error: ConnectionError::Evicted,
+            ..
+        }) => tracing::debug!(
+            %peer, duration_ms = started.elapsed().as_millis() as u64,
+            "dropped before authenticating: the slot went to a newer connection"
+        ),
         Err(rejected) => {
             ServerStats::count(&stats.rejected);
             tracing::info!(

@@ -24,6 +24,9 @@ fn loopback(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let config = ServerConfig {
         max_connections: 4096,
+        // Every client comes from 127.0.0.1 and handshakes at once.
+        max_connections_per_peer: 4096,
+        max_unauthenticated: 4096,
         ..ServerConfig::default()
     };
     let server = runtime

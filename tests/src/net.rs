@@ -32,7 +32,31 @@ impl Running {
     /// Starts a server with the Test package (4 legs) and `config`.
     pub async fn start(config: ServerConfig) -> Self {
         let registry = RegistryFile::new(&registry_text("sspi_test.dll", 4, false));
+        Self::start_in(registry, |_| config).await
+    }
+
+    /// Starts a server with the Test package (4 legs) and the settings of
+    /// `server_key`, the body of an `SspiServer` key (`"Name"=dword:...` lines)
+    /// read by [`ServerConfig::from_registry`] from the same registry file.
+    pub async fn start_with_registry(server_key: &str) -> Self {
+        let text = format!(
+            "{}\n[{}]\n{server_key}\n",
+            registry_text("sspi_test.dll", 4, false),
+            sspi_connection::SERVER_KEY
+        );
+        let registry = RegistryFile::new(&text);
+        Self::start_in(registry, |host| {
+            ServerConfig::from_registry(host.config().registry()).expect("server settings")
+        })
+        .await
+    }
+
+    async fn start_in(
+        registry: RegistryFile,
+        config: impl FnOnce(&SecurityHost) -> ServerConfig,
+    ) -> Self {
         let host = registry.host();
+        let config = config(&host);
         let server = Server::bind("127.0.0.1:0".parse().unwrap(), &host, config)
             .await
             .unwrap();
@@ -162,17 +186,79 @@ impl Raw {
     }
 }
 
-/// The process's thread count.
-pub fn threads() -> usize {
+/// A number from the process's `/proc/self/status` (`"Threads:"`, `"VmRSS:"`).
+fn proc_status(field: &str) -> usize {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines().find_map(|l| {
-                l.strip_prefix("Threads:")
-                    .map(|n| n.trim().parse().unwrap_or(0))
+                l.strip_prefix(field)
+                    .map(|n| n.trim().trim_end_matches("kB").trim().parse().unwrap_or(0))
             })
         })
         .unwrap_or(0)
+}
+
+/// The process's thread count.
+pub fn threads() -> usize {
+    proc_status("Threads:")
+}
+
+/// The process's resident set size in KiB (`VmRSS`).
+pub fn rss_kib() -> usize {
+    proc_status("VmRSS:")
+}
+
+/// A TCP connection to `addr` from the local address `from` (any of
+/// 127.0.0.1..127.0.0.254 on loopback), with its receive buffer fixed at
+/// `recv_buffer` bytes when given (a client that reads slowly, or not at all).
+pub async fn connect_from(
+    from: std::net::IpAddr,
+    addr: SocketAddr,
+    recv_buffer: Option<u32>,
+) -> std::io::Result<TcpStream> {
+    let socket = match from {
+        std::net::IpAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        std::net::IpAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    if let Some(size) = recv_buffer {
+        socket.set_recv_buffer_size(size)?;
+    }
+    socket.bind(SocketAddr::new(from, 0))?;
+    socket.connect(addr).await
+}
+
+/// Authenticates `stream` with the Test package by hand (sealed messages),
+/// leaving the socket's halves and the client's context to the caller: a
+/// client free to send without reading, with no buffer of its own.
+pub async fn authenticate_by_hand(
+    stream: TcpStream,
+    credentials: &CredentialsHandle,
+) -> (OwnedReadHalf, OwnedWriteHalf, SecurityContextHandle) {
+    let (read, write) = stream.into_split();
+    let mut raw = Raw {
+        reader: FrameReader::new(read, 1 << 16),
+        writer: FrameWriter::new(write),
+    };
+    raw.hello("Test").await;
+    let mut context = None;
+    let mut input: Option<Vec<u8>> = None;
+    loop {
+        let token = client_leg(credentials, &mut context, input.as_deref());
+        if !token.is_empty() {
+            raw.token(&token).await;
+        }
+        match raw.reader.read().await.unwrap().unwrap() {
+            (FrameKind::Token, body) => input = Some(body.to_vec()),
+            (FrameKind::Accepted, _) => break,
+            other => panic!("{other:?}"),
+        }
+    }
+    (
+        raw.reader.into_inner(),
+        raw.writer.into_inner(),
+        context.unwrap(),
+    )
 }
 
 /// The client's next token in a Test package handshake driven by hand.

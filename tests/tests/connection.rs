@@ -1,8 +1,10 @@
 //! Authenticated connections over TCP on 127.0.0.1: time-outs, limits, bad
 //! input of every kind, tampering; the server keeps serving and leaks nothing.
 
-use sspi_connection::frame::{FrameKind, FrameReader, FrameWriter};
-use sspi_connection::{ClientOptions, ConnectionError, ServerConfig, authenticate};
+use sspi_connection::frame::{FrameKind, FrameReader, FrameWriter, PROTOCOL_VERSION};
+use sspi_connection::{
+    ClientOptions, ConnectionError, InboundPackages, Protection, ServerConfig, accept, authenticate,
+};
 use sspi_core::{AuthIdentity, SecBuffer, SecurityStatus};
 use sspi_tests::net::{Raw, Running, client_leg, config};
 use std::sync::atomic::Ordering;
@@ -282,4 +284,142 @@ async fn max_connections_and_graceful_shutdown() {
     for mut session in open {
         assert!(session.request(b"after stop").await.is_err());
     }
+}
+
+/// Runs the server side of a handshake over an in-memory stream with `client`
+/// on the other end: the server's verdict as `accept` returns it (what the
+/// server logs), and the client's result.
+async fn accept_in_memory<T>(
+    server: &Running,
+    client: impl AsyncFnOnce(Raw2) -> T,
+) -> (Result<(), sspi_connection::Rejected>, T) {
+    let inbound = InboundPackages::acquire(&server.host, None).unwrap();
+    let (client_end, server_end) = tokio::io::duplex(1 << 16);
+    let (read, write) = tokio::io::split(client_end);
+    let raw = Raw2 {
+        reader: FrameReader::new(read, 1 << 16),
+        writer: FrameWriter::new(write),
+    };
+    let config = config();
+    let (accepted, client) = tokio::join!(accept(server_end, &inbound, &config), client(raw));
+    (accepted.map(|_| ()), client)
+}
+
+/// A hand-driven client over an in-memory stream.
+struct Raw2 {
+    reader: FrameReader<tokio::io::ReadHalf<tokio::io::DuplexStream>>,
+    writer: FrameWriter<tokio::io::WriteHalf<tokio::io::DuplexStream>>,
+}
+
+impl Raw2 {
+    async fn send(&mut self, kind: FrameKind, body: &[u8]) {
+        self.writer.write(kind, &[body]).await.unwrap();
+    }
+
+    async fn hello(&mut self) {
+        let mut hello = vec![PROTOCOL_VERSION, Protection::Sealed as u8];
+        hello.extend_from_slice(b"Test");
+        self.send(FrameKind::Hello, &hello).await;
+    }
+
+    async fn frame(&mut self) -> (FrameKind, Vec<u8>) {
+        let (kind, body) = self.reader.read().await.unwrap().unwrap();
+        (kind, body.to_vec())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unauthenticated_peer_is_told_the_status_not_the_internal_text() {
+    let server = Running::start(config()).await;
+    // A proof recorded in one session, replayed in another after a fresh
+    // challenge: the Test package's own text names the principal.
+    let credentials = server.client_credentials(None);
+    let mut context = None;
+    let hello = client_leg(&credentials, &mut context, None);
+    let mut first = Raw::connect(server.addr).await;
+    first.hello("Test").await;
+    first.token(&hello).await;
+    let challenge = first.next().await.unwrap();
+    let proof = client_leg(&credentials, &mut context, Some(&challenge));
+    drop(first);
+    let (rejected, (kind, body)) = accept_in_memory(&server, async |mut raw: Raw2| {
+        raw.hello().await;
+        raw.send(FrameKind::Token, &hello).await;
+        let _fresh_challenge = raw.frame().await;
+        raw.send(FrameKind::Token, &proof).await;
+        raw.frame().await
+    })
+    .await;
+    assert_eq!(kind, FrameKind::Error);
+    let ConnectionError::Remote { status, reason } = sspi_connection::frame::parse_error(&body)
+    else {
+        panic!("an error frame");
+    };
+    assert_eq!(status, SecurityStatus::SEC_E_LOGON_DENIED);
+    assert_eq!(
+        reason,
+        "refused by the server's security package: logon denied"
+    );
+    for internal in ["alice", "SSPI-PLUG", "unknown user", "password"] {
+        assert!(!reason.contains(internal), "{internal} in {reason:?}");
+    }
+    // The server keeps the whole story, for its log.
+    let error = rejected.unwrap_err().error;
+    assert_eq!(error.status(), Some(SecurityStatus::SEC_E_LOGON_DENIED));
+    assert!(
+        error
+            .to_string()
+            .contains(r"logon denied for SSPI-PLUG\alice: unknown user or wrong password"),
+        "{error}"
+    );
+
+    // Over TCP the same: the status and the generic reason.
+    let mut replay = Raw::connect(server.addr).await;
+    replay.hello("Test").await;
+    replay.token(&hello).await;
+    let _fresh_challenge = replay.next().await.unwrap();
+    replay.token(&proof).await;
+    match replay.reader.read().await.unwrap().unwrap() {
+        (FrameKind::Error, body) => {
+            let ConnectionError::Remote { status, reason } =
+                sspi_connection::frame::parse_error(body)
+            else {
+                panic!()
+            };
+            assert_eq!(status, SecurityStatus::SEC_E_LOGON_DENIED);
+            assert!(!reason.contains("alice"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    server.settle().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_closes_early_is_logged_in_plain_words() {
+    let server = Running::start(config()).await;
+    // Connects and closes without a word.
+    let (rejected, ()) = accept_in_memory(&server, async |raw: Raw2| drop(raw)).await;
+    assert_eq!(
+        rejected.unwrap_err().error.to_string(),
+        "the peer closed the connection before sending its hello"
+    );
+    // Closes after the server's first token.
+    let credentials = server.client_credentials(None);
+    let (rejected, ()) = accept_in_memory(&server, async |mut raw: Raw2| {
+        let mut context = None;
+        raw.hello().await;
+        raw.send(
+            FrameKind::Token,
+            &client_leg(&credentials, &mut context, None),
+        )
+        .await;
+        let _challenge = raw.frame().await;
+    })
+    .await;
+    assert_eq!(
+        rejected.unwrap_err().error.to_string(),
+        "the peer closed the connection during the handshake"
+    );
+    server.stop().await;
 }
