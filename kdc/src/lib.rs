@@ -105,6 +105,8 @@ pub struct KdcState {
     pub as_requests: AtomicU64,
     /// TGS requests answered.
     pub tgs_requests: AtomicU64,
+    /// Requests whose handler panicked (answered KRB_ERR_GENERIC).
+    pub panics: AtomicU64,
 }
 
 impl KdcState {
@@ -127,6 +129,7 @@ impl KdcState {
             config,
             as_requests: AtomicU64::new(0),
             tgs_requests: AtomicU64::new(0),
+            panics: AtomicU64::new(0),
         })
     }
 
@@ -156,8 +159,30 @@ impl KdcState {
 
 /// Answers one request (an AS-REQ or TGS-REQ's DER) with a reply or a
 /// KRB-ERROR; `None` for input that is not a Kerberos message at all. Never
-/// panics on any input.
+/// panics on any input: every decode goes through
+/// [`sspi_package_kerberos::messages::decode`] (DER lengths checked before
+/// picky sees them), and should a handler panic all the same the request is
+/// answered KRB_ERR_GENERIC, counted in [`KdcState::panics`] and the KDC goes
+/// on serving.
 pub fn handle(state: &KdcState, request: &[u8]) -> Option<Vec<u8>> {
+    guarded(state, || answer(state, request))
+}
+
+/// Runs one request's handler; a panic becomes KRB_ERR_GENERIC ("internal
+/// error"). The state is only read by handlers (and counters are atomics),
+/// so nothing half-updated survives a panic.
+fn guarded(state: &KdcState, handler: impl FnOnce() -> Option<Vec<u8>>) -> Option<Vec<u8>> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(handler)) {
+        Ok(reply) => reply,
+        Err(_) => {
+            state.panics.fetch_add(1, Ordering::Relaxed);
+            tracing::error!("a request made the KDC panic; answered KRB_ERR_GENERIC");
+            Some(Refusal::new(krb_error::GENERIC, "internal error").to_der(&state.tgs()))
+        }
+    }
+}
+
+fn answer(state: &KdcState, request: &[u8]) -> Option<Vec<u8>> {
     let tag = sspi_package_kerberos::der::application_tag(request)?;
     let result = match tag {
         10 => {
@@ -266,5 +291,23 @@ impl KdcHandle {
 impl Drop for KdcHandle {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_handler_is_answered_and_counted() {
+        let db = Database::parse("alice password pw\n", "R.TEST", "test").unwrap();
+        let state = KdcState::new(KdcConfig::new(db)).unwrap();
+        let reply = guarded(&state, || panic!("handler bug")).expect("an answer");
+        let error = sspi_package_kerberos::krb_error::KdcError::parse(&reply).expect("KRB-ERROR");
+        assert_eq!(error.code, krb_error::GENERIC);
+        assert_eq!(error.text.as_deref(), Some("internal error"));
+        assert_eq!(state.panics.load(Ordering::Relaxed), 1);
+        // The state is still usable.
+        assert!(handle(&state, &[0x6e, 0x00]).is_some());
     }
 }
