@@ -13,7 +13,10 @@
 //! * real KRB-ERRORs: C/S_PRINCIPAL_UNKNOWN, PREAUTH_FAILED, SKEW,
 //!   ETYPE_NOSUPP, TKT_EXPIRED, BAD_INTEGRITY, MODIFIED, WRONG_REALM...;
 //! * TCP (4-byte length prefix) and UDP on the same port, time-outs on every
-//!   read and write, bounded requests and connections, shutdown by a future.
+//!   read and write, bounded request sizes, requests per connection, idle
+//!   time and connections (in all and per peer address; a new connection
+//!   takes the slot of the longest idle one when all are taken), UDP answers
+//!   never larger than their request, shutdown by a future.
 //!
 //! Embed it with [`KdcHandle::start`] (its own thread and runtime; stops on
 //! drop) or [`Kdc::bind`] + [`Kdc::serve`] inside a tokio runtime; [`serve`]
@@ -53,12 +56,21 @@ pub struct KdcConfig {
     pub max_ticket_lifetime: Duration,
     /// The largest clock difference accepted (default 5 minutes).
     pub skew: Duration,
-    /// The time-out of every read and write (default 10 s).
+    /// The time-out of every read and write (default 10 s); a TCP request
+    /// must arrive whole within it once its first byte has.
     pub io_timeout: Duration,
+    /// How long a TCP connection may wait for its next request's first byte
+    /// (default 2 s), after connecting and after each reply.
+    pub idle_timeout: Duration,
+    /// Requests answered on one TCP connection before it is closed (default 8).
+    pub max_requests_per_connection: usize,
     /// The largest request accepted over TCP (default 64 KiB).
     pub max_request: usize,
-    /// Connections served at once (default 256).
+    /// TCP connections served at once (default 256). When all are taken, a
+    /// new connection takes the slot of the one idle longest, if any is idle.
     pub max_connections: usize,
+    /// TCP connections served at once for one peer address (default 8).
+    pub max_connections_per_peer: usize,
     /// Also serve UDP on the same port (default true).
     pub udp: bool,
     /// Seconds added to this machine's clock (default 0): simulates a KDC
@@ -75,8 +87,11 @@ impl KdcConfig {
             max_ticket_lifetime: Duration::from_secs(36_000),
             skew: Duration::from_secs(300),
             io_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(2),
+            max_requests_per_connection: 8,
             max_request: 65_536,
             max_connections: 256,
+            max_connections_per_peer: 8,
             udp: true,
             clock_offset: 0,
         }
@@ -107,6 +122,15 @@ pub struct KdcState {
     pub tgs_requests: AtomicU64,
     /// Requests whose handler panicked (answered KRB_ERR_GENERIC).
     pub panics: AtomicU64,
+    /// TCP connections open now.
+    pub tcp_open: AtomicU64,
+    /// TCP connections closed to make room for a new one (the longest idle).
+    pub tcp_evicted: AtomicU64,
+    /// TCP connections refused (the peer's limit, or every slot busy).
+    pub tcp_refused: AtomicU64,
+    /// UDP requests answered RESPONSE_TOO_BIG or not at all, because the
+    /// answer was larger than the request.
+    pub udp_too_big: AtomicU64,
 }
 
 impl KdcState {
@@ -130,6 +154,10 @@ impl KdcState {
             as_requests: AtomicU64::new(0),
             tgs_requests: AtomicU64::new(0),
             panics: AtomicU64::new(0),
+            tcp_open: AtomicU64::new(0),
+            tcp_evicted: AtomicU64::new(0),
+            tcp_refused: AtomicU64::new(0),
+            udp_too_big: AtomicU64::new(0),
         })
     }
 
@@ -142,13 +170,9 @@ impl KdcState {
         Principal::krbtgt(&self.realm)
     }
 
-    /// KRB_ERR_RESPONSE_TOO_BIG (sent over UDP instead of a large reply).
+    /// KRB_ERR_RESPONSE_TOO_BIG (sent over UDP instead of a larger reply).
     pub fn too_big(&self) -> Vec<u8> {
-        Refusal::new(
-            krb_error::RESPONSE_TOO_BIG,
-            "response too big for UDP; use TCP",
-        )
-        .to_der(&self.tgs())
+        Refusal::new(krb_error::RESPONSE_TOO_BIG, "use TCP").to_der(&self.tgs())
     }
 
     /// KRB_ERR_FIELD_TOOLONG (a TCP request over the limit).
