@@ -56,7 +56,7 @@ pub fn handle(state: &KdcState, raw: &[u8]) -> Result<Vec<u8>, Refused> {
             .client(&client),
         ));
     };
-    let Some(server_entry) = state.database.lookup(&server) else {
+    let Some(server_entry) = crate::service_entry(state, &server, &client) else {
         return Err(refuse(
             Refusal::new(
                 krb_error::S_PRINCIPAL_UNKNOWN,

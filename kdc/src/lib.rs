@@ -10,6 +10,8 @@
 //!   and lifetimes capped by the configuration and the principal;
 //! * TGS: the TGT in PA-TGS-REQ, the authenticator and its checksum over the
 //!   request body, the initiator's subkey honoured;
+//! * tickets only for services (two-component names, or marked `service`):
+//!   a ticket for a user would be an offline oracle for its password;
 //! * real KRB-ERRORs: C/S_PRINCIPAL_UNKNOWN, PREAUTH_FAILED, SKEW,
 //!   ETYPE_NOSUPP, TKT_EXPIRED, BAD_INTEGRITY, MODIFIED, WRONG_REALM...;
 //! * TCP (4-byte length prefix) and UDP on the same port, time-outs on every
@@ -242,6 +244,28 @@ fn answer(state: &KdcState, request: &[u8]) -> Option<Vec<u8>> {
             refusal.to_der(&service)
         }
     })
+}
+
+/// The database entry of `server` if tickets may be issued for it (see
+/// [`Database::is_service`]). A user principal is refused exactly like an
+/// unknown one (KDC_ERR_S_PRINCIPAL_UNKNOWN, same text): KDC_ERR_POLICY would
+/// confirm to anyone with a TGT that the user exists, and clients already
+/// read S_PRINCIPAL_UNKNOWN as "no such target" (SEC_E_TARGET_UNKNOWN).
+fn service_entry<'a>(
+    state: &'a KdcState,
+    server: &Principal,
+    client: &Principal,
+) -> Option<&'a database::Entry> {
+    let entry = state.database.lookup(server)?;
+    if !state.database.is_service(server) {
+        tracing::info!(
+            client = %client,
+            service = %server,
+            "a ticket for a user principal refused (not a service: mark it `service` in the database)"
+        );
+        return None;
+    }
+    Some(entry)
 }
 
 /// Binds `addr` and serves until `shutdown` completes (for a command line:

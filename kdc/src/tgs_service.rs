@@ -165,7 +165,7 @@ pub fn handle(state: &KdcState, raw: &[u8]) -> Result<Vec<u8>, Refused> {
     if body.sname.0.is_none() {
         return Err(refuse_client(Refusal::malformed("TGS-REQ without sname")));
     }
-    let Some(server_entry) = state.database.lookup(&server) else {
+    let Some(server_entry) = crate::service_entry(state, &server, &client) else {
         return Err(refuse_client(Refusal::new(
             krb_error::S_PRINCIPAL_UNKNOWN,
             format!("unknown service {server}"),
