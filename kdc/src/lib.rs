@@ -17,7 +17,7 @@
 //! * TCP (4-byte length prefix) and UDP on the same port, time-outs on every
 //!   read and write, bounded request sizes, requests per connection, idle
 //!   time and connections (in all and per peer address; a new connection
-//!   takes the slot of the longest idle one when all are taken), UDP answers
+//!   takes the slot of an idle one when all are taken), UDP answers
 //!   never larger than their request, shutdown by a future.
 //!
 //! Embed it with [`KdcHandle::start`] (its own thread and runtime; stops on
@@ -69,7 +69,8 @@ pub struct KdcConfig {
     /// The largest request accepted over TCP (default 64 KiB).
     pub max_request: usize,
     /// TCP connections served at once (default 256). When all are taken, a
-    /// new connection takes the slot of the one idle longest, if any is idle.
+    /// new connection takes the slot of an idle one, if any (one waiting for
+    /// a further request, or for its first for over 250 ms).
     pub max_connections: usize,
     /// TCP connections served at once for one peer address (default 8).
     pub max_connections_per_peer: usize,
@@ -126,7 +127,7 @@ pub struct KdcState {
     pub panics: AtomicU64,
     /// TCP connections open now.
     pub tcp_open: AtomicU64,
-    /// TCP connections closed to make room for a new one (the longest idle).
+    /// Idle TCP connections closed to make room for a new one.
     pub tcp_evicted: AtomicU64,
     /// TCP connections refused (the peer's limit, or every slot busy).
     pub tcp_refused: AtomicU64,

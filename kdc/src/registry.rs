@@ -11,7 +11,7 @@
 //! | `IoTimeout` | REG_DWORD ms | 10000 | every read and write; a TCP request must arrive whole within it of its first byte |
 //! | `IdleTimeout` | REG_DWORD ms | 2000 | how long a TCP connection may wait for a request (after connecting, after each reply) |
 //! | `MaxRequestsPerConnection` | REG_DWORD | 8 | requests answered on one TCP connection before it is closed |
-//! | `MaxConnections` | REG_DWORD | 256 | TCP connections served at once; when all are taken, a new one takes the slot of the longest idle |
+//! | `MaxConnections` | REG_DWORD | 256 | TCP connections served at once; when all are taken, a new one takes the slot of an idle one (`server::Table::victim`) |
 //! | `MaxConnectionsPerPeer` | REG_DWORD | 8 | TCP connections served at once for one peer IP address; more are closed at once |
 //! | `Udp` | REG_DWORD 0/1 | 1 | also serve UDP (answers never larger than the request) |
 

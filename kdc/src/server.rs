@@ -157,11 +157,16 @@ struct Slot {
     evict: Arc<Notify>,
 }
 
+/// How long a new connection is spared from eviction while its first
+/// request arrives (a client sends it right after connecting).
+const FIRST_REQUEST_GRACE: std::time::Duration = std::time::Duration::from_millis(250);
+
 impl Table {
-    /// The idle connection to close for a new one: first those waiting for
-    /// a further request (clients send one request per connection, so a new
-    /// connection is spared while it delivers its first), then those of the
-    /// peer with the most connections, then the one idle longest.
+    /// The idle connection to close for a new one: those waiting for a
+    /// further request (clients send one request per connection), or for a
+    /// first one for longer than [`FIRST_REQUEST_GRACE`]; of those first the
+    /// ones that have had a request, then those of the peer with the most
+    /// connections, then the one idle longest.
     fn victim(&self) -> Option<u64> {
         let mut per_peer: HashMap<IpAddr, usize> = HashMap::new();
         for slot in self.open.values() {
@@ -171,6 +176,9 @@ impl Table {
             .iter()
             .filter_map(|(id, s)| {
                 let since = s.idle_since?;
+                if !s.served && since.elapsed() < FIRST_REQUEST_GRACE {
+                    return None;
+                }
                 let peers = per_peer.get(&s.peer).copied().unwrap_or(0);
                 Some(((s.served, peers, std::cmp::Reverse(since)), *id))
             })
@@ -196,7 +204,9 @@ impl Slots {
         }
         if table.open.len() >= self.max {
             let Some(victim) = table.victim() else {
-                return Err("all MaxConnections connections are serving requests");
+                return Err(
+                    "all MaxConnections connections are serving or awaiting a first request",
+                );
             };
             if let Some(slot) = table.open.remove(&victim) {
                 slot.evict.notify_one();

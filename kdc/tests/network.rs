@@ -310,7 +310,7 @@ fn abusers_holding_connections_do_not_lock_out_a_good_client() {
             state.tcp_refused.load(Ordering::Relaxed),
         );
         let failures: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
-        assert!(failures.is_empty(), "{failures:?}");
+        assert!(failures.is_empty(), "{ok}/{rounds}: {failures:?}");
         assert!(
             open_after >= 12,
             "the abusers still held the slots: {open_after}"
