@@ -201,7 +201,11 @@ fn no_source_file_decodes_around_the_gate() {
         "decode_application_krb_message",
     ];
     let mut found = Vec::new();
-    for dir in ["packages/kerberos/src", "kdc/src"] {
+    for dir in [
+        "packages/kerberos/src",
+        "packages/kerberos/plugin/src",
+        "kdc/src",
+    ] {
         let mut stack = vec![root.join(dir)];
         while let Some(path) = stack.pop() {
             if path.is_dir() {
