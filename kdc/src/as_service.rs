@@ -22,7 +22,7 @@ const USAGE_AS_REP: i32 = 3;
 /// Answers an AS-REQ; the `Err` is the KRB-ERROR to send and the service it names.
 pub fn handle(state: &KdcState, raw: &[u8]) -> Result<Vec<u8>, Refused> {
     let tgs = Principal::krbtgt(&state.realm);
-    let req: AsReq = picky_asn1_der::from_bytes(raw)
+    let req: AsReq = messages::decode(raw)
         .map_err(|e| Box::new((Refusal::malformed(format!("AS-REQ: {e}")), tgs.clone())))?;
     let req = req.0;
     let body = &req.req_body.0;
@@ -56,7 +56,7 @@ pub fn handle(state: &KdcState, raw: &[u8]) -> Result<Vec<u8>, Refused> {
             .client(&client),
         ));
     };
-    let Some(server_entry) = state.database.lookup(&server) else {
+    let Some(server_entry) = crate::service_entry(state, &server, &client) else {
         return Err(refuse(
             Refusal::new(
                 krb_error::S_PRINCIPAL_UNKNOWN,
@@ -163,7 +163,7 @@ fn check_timestamp(
     value: &[u8],
     now: KrbTime,
 ) -> Result<(u32, Key), Refusal> {
-    let data: EncryptedData = picky_asn1_der::from_bytes(value)
+    let data: EncryptedData = messages::decode(value)
         .map_err(|e| Refusal::malformed(format!("PA-ENC-TIMESTAMP: {e}")))?;
     let etype_number = int_value(&data.etype.0).unwrap_or(-1);
     let key = Etype::from_number(etype_number)
@@ -182,8 +182,8 @@ fn check_timestamp(
         .1
         .decrypt(USAGE_PA_ENC_TIMESTAMP, &data.cipher.0.0)
         .map_err(|_| Refusal::new(krb_error::PREAUTH_FAILED, "pre-authentication failed"))?;
-    let ts: PaEncTsEnc = picky_asn1_der::from_bytes(&plain)
-        .map_err(|e| Refusal::malformed(format!("PA-ENC-TS-ENC: {e}")))?;
+    let ts: PaEncTsEnc =
+        messages::decode(&plain).map_err(|e| Refusal::malformed(format!("PA-ENC-TS-ENC: {e}")))?;
     let when = from_kerberos_time(&ts.patimestamp.0);
     if (now.secs - when).abs() > state.skew {
         return Err(Refusal::new(

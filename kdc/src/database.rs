@@ -15,7 +15,16 @@
 //! * `key KVNO ETYPE HEX`: an explicit key; ETYPE is a name (`aes256-cts`)
 //!   or number (`18`); HEX its bytes.
 //! * Options: `nopreauth` (issue a TGT without PA-ENC-TIMESTAMP),
-//!   `maxlife=SECONDS` (cap this principal's tickets), `kvno=N`.
+//!   `maxlife=SECONDS` (cap this principal's tickets), `kvno=N`, `service`
+//!   and `user` (below).
+//! * Which principals the KDC issues tickets *for*: a principal of two or more
+//!   components (`host/server`, `krbtgt/REALM`) is a service, one of one
+//!   component (`alice`) a user. Tickets for a user are refused with
+//!   KDC_ERR_S_PRINCIPAL_UNKNOWN, exactly as for an unknown name: a ticket is
+//!   encrypted in its server's key, so a ticket for `bob` would let anyone
+//!   with a TGT guess bob's password offline. `service` makes a one-component
+//!   principal a service (give it a random `key`, not a password); `user`
+//!   keeps a multi-component one (`alice/admin`) from being one.
 //! * Without a `krbtgt/REALM` line the KDC makes a random TGS key at start
 //!   (TGTs then die with the process).
 
@@ -76,6 +85,8 @@ impl Entry {
 pub struct Database {
     realm: String,
     entries: HashMap<Principal, Entry>,
+    /// `service` (true) and `user` (false) marks overriding the default.
+    service_marks: HashMap<Principal, bool>,
 }
 
 impl Database {
@@ -84,6 +95,7 @@ impl Database {
         Database {
             realm: realm.to_string(),
             entries: HashMap::new(),
+            service_marks: HashMap::new(),
         }
     }
 
@@ -102,9 +114,12 @@ impl Database {
                 continue;
             }
             let fail = |m: String| format!("{source}:{line_no}: {m}");
-            let entry = parse_line(line, realm).map_err(fail)?;
+            let (entry, service) = parse_line(line, realm).map_err(fail)?;
             if db.entries.contains_key(&entry.principal) {
                 return Err(fail(format!("{} is defined twice", entry.principal)));
+            }
+            if let Some(service) = service {
+                db.service_marks.insert(entry.principal.clone(), service);
             }
             db.entries.insert(entry.principal.clone(), entry);
         }
@@ -144,6 +159,21 @@ impl Database {
     /// The entry of `principal`.
     pub fn lookup(&self, principal: &Principal) -> Option<&Entry> {
         self.entries.get(principal)
+    }
+
+    /// Whether tickets may be issued for `principal`: marked `service`, or of
+    /// two or more components and not marked `user`.
+    pub fn is_service(&self, principal: &Principal) -> bool {
+        self.service_marks
+            .get(principal)
+            .copied()
+            .unwrap_or(principal.components.len() >= 2)
+    }
+
+    /// Marks `principal` a service (`true`) or a user (`false`), overriding
+    /// the rule by component count.
+    pub fn set_service(&mut self, principal: &Principal, service: bool) {
+        self.service_marks.insert(principal.clone(), service);
     }
 
     /// Makes a random `krbtgt/REALM` key when the database has none.
@@ -206,7 +236,8 @@ fn password_keys(
         .collect()
 }
 
-fn parse_line(line: &str, realm: &str) -> Result<Entry, String> {
+/// One line: the entry and its `service` / `user` mark, if any.
+fn parse_line(line: &str, realm: &str) -> Result<(Entry, Option<bool>), String> {
     let (name, mut rest) = line
         .split_once(char::is_whitespace)
         .ok_or("expected PRINCIPAL password PASSWORD or PRINCIPAL key KVNO ETYPE HEX")?;
@@ -217,11 +248,17 @@ fn parse_line(line: &str, realm: &str) -> Result<Entry, String> {
     let mut requires_preauth = true;
     let mut max_life = None;
     let mut kvno = 1u32;
+    let mut service = None;
     loop {
         rest = rest.trim_start();
         let (word, after) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
         if word == "nopreauth" {
             requires_preauth = false;
+        } else if word == "service" || word == "user" {
+            if service.is_some() {
+                return Err(format!("{principal} has more than one of service and user"));
+            }
+            service = Some(word == "service");
         } else if let Some(v) = word.strip_prefix("maxlife=") {
             max_life = Some(
                 v.parse::<i64>()
@@ -269,12 +306,15 @@ fn parse_line(line: &str, realm: &str) -> Result<Entry, String> {
             rest.split_whitespace().next().unwrap_or("")
         ));
     };
-    Ok(Entry {
-        principal,
-        keys,
-        requires_preauth,
-        max_life,
-    })
+    Ok((
+        Entry {
+            principal,
+            keys,
+            requires_preauth,
+            max_life,
+        },
+        service,
+    ))
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
@@ -313,6 +353,16 @@ mod tests {
             .lookup(&Principal::parse("host/svc", "R").unwrap())
             .unwrap();
         assert_eq!(svc.key(Etype::Aes128CtsHmacSha196).unwrap().0, 3);
+        let marks = "alice password a
+web service password w
+alice/admin user password x
+                     host/svc password s
+";
+        let db = Database::parse(marks, "R", "db.txt").unwrap();
+        let is_service = |name: &str| db.is_service(&Principal::parse(name, "R").unwrap());
+        assert!(!is_service("alice") && is_service("web"));
+        assert!(!is_service("alice/admin") && is_service("host/svc"));
+        assert!(is_service("krbtgt/R"));
         for (bad, want) in [
             ("alice\n", "db.txt:1:"),
             ("\nalice passwd x\n", "db.txt:2:"),
@@ -320,6 +370,10 @@ mod tests {
             ("a@OTHER password x\n", "not in this KDC's realm"),
             ("a key 1 rc4-hmac 00\n", "not supported"),
             ("a key 1 18 zz\n", "not hex"),
+            (
+                "a service user password x\n",
+                "more than one of service and user",
+            ),
         ] {
             let err = Database::parse(bad, "R", "db.txt").unwrap_err();
             assert!(err.contains(want), "{err}");

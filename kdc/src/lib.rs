@@ -10,10 +10,15 @@
 //!   and lifetimes capped by the configuration and the principal;
 //! * TGS: the TGT in PA-TGS-REQ, the authenticator and its checksum over the
 //!   request body, the initiator's subkey honoured;
+//! * tickets only for services (two-component names, or marked `service`):
+//!   a ticket for a user would be an offline oracle for its password;
 //! * real KRB-ERRORs: C/S_PRINCIPAL_UNKNOWN, PREAUTH_FAILED, SKEW,
 //!   ETYPE_NOSUPP, TKT_EXPIRED, BAD_INTEGRITY, MODIFIED, WRONG_REALM...;
 //! * TCP (4-byte length prefix) and UDP on the same port, time-outs on every
-//!   read and write, bounded requests and connections, shutdown by a future.
+//!   read and write, bounded request sizes, requests per connection, idle
+//!   time and connections (in all and per peer address; a new connection
+//!   takes the slot of an idle one when all are taken), UDP answers
+//!   never larger than their request, shutdown by a future.
 //!
 //! Embed it with [`KdcHandle::start`] (its own thread and runtime; stops on
 //! drop) or [`Kdc::bind`] + [`Kdc::serve`] inside a tokio runtime; [`serve`]
@@ -53,12 +58,22 @@ pub struct KdcConfig {
     pub max_ticket_lifetime: Duration,
     /// The largest clock difference accepted (default 5 minutes).
     pub skew: Duration,
-    /// The time-out of every read and write (default 10 s).
+    /// The time-out of every read and write (default 10 s); a TCP request
+    /// must arrive whole within it once its first byte has.
     pub io_timeout: Duration,
+    /// How long a TCP connection may wait for its next request's first byte
+    /// (default 2 s), after connecting and after each reply.
+    pub idle_timeout: Duration,
+    /// Requests answered on one TCP connection before it is closed (default 8).
+    pub max_requests_per_connection: usize,
     /// The largest request accepted over TCP (default 64 KiB).
     pub max_request: usize,
-    /// Connections served at once (default 256).
+    /// TCP connections served at once (default 256). When all are taken, a
+    /// new connection takes the slot of an idle one, if any (one waiting for
+    /// a further request, or for its first for over 250 ms).
     pub max_connections: usize,
+    /// TCP connections served at once for one peer address (default 8).
+    pub max_connections_per_peer: usize,
     /// Also serve UDP on the same port (default true).
     pub udp: bool,
     /// Seconds added to this machine's clock (default 0): simulates a KDC
@@ -75,8 +90,11 @@ impl KdcConfig {
             max_ticket_lifetime: Duration::from_secs(36_000),
             skew: Duration::from_secs(300),
             io_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(2),
+            max_requests_per_connection: 8,
             max_request: 65_536,
             max_connections: 256,
+            max_connections_per_peer: 8,
             udp: true,
             clock_offset: 0,
         }
@@ -105,6 +123,17 @@ pub struct KdcState {
     pub as_requests: AtomicU64,
     /// TGS requests answered.
     pub tgs_requests: AtomicU64,
+    /// Requests whose handler panicked (answered KRB_ERR_GENERIC).
+    pub panics: AtomicU64,
+    /// TCP connections open now.
+    pub tcp_open: AtomicU64,
+    /// Idle TCP connections closed to make room for a new one.
+    pub tcp_evicted: AtomicU64,
+    /// TCP connections refused (the peer's limit, or every slot busy).
+    pub tcp_refused: AtomicU64,
+    /// UDP requests answered RESPONSE_TOO_BIG or not at all, because the
+    /// answer was larger than the request.
+    pub udp_too_big: AtomicU64,
 }
 
 impl KdcState {
@@ -127,6 +156,11 @@ impl KdcState {
             config,
             as_requests: AtomicU64::new(0),
             tgs_requests: AtomicU64::new(0),
+            panics: AtomicU64::new(0),
+            tcp_open: AtomicU64::new(0),
+            tcp_evicted: AtomicU64::new(0),
+            tcp_refused: AtomicU64::new(0),
+            udp_too_big: AtomicU64::new(0),
         })
     }
 
@@ -139,13 +173,9 @@ impl KdcState {
         Principal::krbtgt(&self.realm)
     }
 
-    /// KRB_ERR_RESPONSE_TOO_BIG (sent over UDP instead of a large reply).
+    /// KRB_ERR_RESPONSE_TOO_BIG (sent over UDP instead of a larger reply).
     pub fn too_big(&self) -> Vec<u8> {
-        Refusal::new(
-            krb_error::RESPONSE_TOO_BIG,
-            "response too big for UDP; use TCP",
-        )
-        .to_der(&self.tgs())
+        Refusal::new(krb_error::RESPONSE_TOO_BIG, "use TCP").to_der(&self.tgs())
     }
 
     /// KRB_ERR_FIELD_TOOLONG (a TCP request over the limit).
@@ -156,8 +186,30 @@ impl KdcState {
 
 /// Answers one request (an AS-REQ or TGS-REQ's DER) with a reply or a
 /// KRB-ERROR; `None` for input that is not a Kerberos message at all. Never
-/// panics on any input.
+/// panics on any input: every decode goes through
+/// [`sspi_package_kerberos::messages::decode`] (DER lengths checked before
+/// picky sees them), and should a handler panic all the same the request is
+/// answered KRB_ERR_GENERIC, counted in [`KdcState::panics`] and the KDC goes
+/// on serving.
 pub fn handle(state: &KdcState, request: &[u8]) -> Option<Vec<u8>> {
+    guarded(state, || answer(state, request))
+}
+
+/// Runs one request's handler; a panic becomes KRB_ERR_GENERIC ("internal
+/// error"). The state is only read by handlers (and counters are atomics),
+/// so nothing half-updated survives a panic.
+fn guarded(state: &KdcState, handler: impl FnOnce() -> Option<Vec<u8>>) -> Option<Vec<u8>> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(handler)) {
+        Ok(reply) => reply,
+        Err(_) => {
+            state.panics.fetch_add(1, Ordering::Relaxed);
+            tracing::error!("a request made the KDC panic; answered KRB_ERR_GENERIC");
+            Some(Refusal::new(krb_error::GENERIC, "internal error").to_der(&state.tgs()))
+        }
+    }
+}
+
+fn answer(state: &KdcState, request: &[u8]) -> Option<Vec<u8>> {
     let tag = sspi_package_kerberos::der::application_tag(request)?;
     let result = match tag {
         10 => {
@@ -193,6 +245,28 @@ pub fn handle(state: &KdcState, request: &[u8]) -> Option<Vec<u8>> {
             refusal.to_der(&service)
         }
     })
+}
+
+/// The database entry of `server` if tickets may be issued for it (see
+/// [`Database::is_service`]). A user principal is refused exactly like an
+/// unknown one (KDC_ERR_S_PRINCIPAL_UNKNOWN, same text): KDC_ERR_POLICY would
+/// confirm to anyone with a TGT that the user exists, and clients already
+/// read S_PRINCIPAL_UNKNOWN as "no such target" (SEC_E_TARGET_UNKNOWN).
+fn service_entry<'a>(
+    state: &'a KdcState,
+    server: &Principal,
+    client: &Principal,
+) -> Option<&'a database::Entry> {
+    let entry = state.database.lookup(server)?;
+    if !state.database.is_service(server) {
+        tracing::info!(
+            client = %client,
+            service = %server,
+            "a ticket for a user principal refused (not a service: mark it `service` in the database)"
+        );
+        return None;
+    }
+    Some(entry)
 }
 
 /// Binds `addr` and serves until `shutdown` completes (for a command line:
@@ -266,5 +340,23 @@ impl KdcHandle {
 impl Drop for KdcHandle {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_handler_is_answered_and_counted() {
+        let db = Database::parse("alice password pw\n", "R.TEST", "test").unwrap();
+        let state = KdcState::new(KdcConfig::new(db)).unwrap();
+        let reply = guarded(&state, || panic!("handler bug")).expect("an answer");
+        let error = sspi_package_kerberos::krb_error::KdcError::parse(&reply).expect("KRB-ERROR");
+        assert_eq!(error.code, krb_error::GENERIC);
+        assert_eq!(error.text.as_deref(), Some("internal error"));
+        assert_eq!(state.panics.load(Ordering::Relaxed), 1);
+        // The state is still usable.
+        assert!(handle(&state, &[0x6e, 0x00]).is_some());
     }
 }

@@ -8,9 +8,12 @@
 //! | `Listen` | REG_SZ | `127.0.0.1:8888` | TCP and UDP address |
 //! | `MaxTicketLifetime` | REG_DWORD s | 36000 | the longest ticket |
 //! | `SkewTime` | REG_DWORD minutes | 5 | the largest clock difference accepted |
-//! | `IoTimeout` | REG_DWORD ms | 10000 | every read and write |
-//! | `MaxConnections` | REG_DWORD | 256 | TCP connections served at once |
-//! | `Udp` | REG_DWORD 0/1 | 1 | also serve UDP |
+//! | `IoTimeout` | REG_DWORD ms | 10000 | every read and write; a TCP request must arrive whole within it of its first byte |
+//! | `IdleTimeout` | REG_DWORD ms | 2000 | how long a TCP connection may wait for a request (after connecting, after each reply) |
+//! | `MaxRequestsPerConnection` | REG_DWORD | 8 | requests answered on one TCP connection before it is closed |
+//! | `MaxConnections` | REG_DWORD | 256 | TCP connections served at once; when all are taken, a new one takes the slot of an idle one (`server::Table::victim`) |
+//! | `MaxConnectionsPerPeer` | REG_DWORD | 8 | TCP connections served at once for one peer IP address; more are closed at once |
+//! | `Udp` | REG_DWORD 0/1 | 1 | also serve UDP (answers never larger than the request) |
 
 use crate::{Database, KdcConfig};
 use sspi_core::{PackageParameters, SecurityResult};
@@ -75,7 +78,13 @@ impl KdcSettings {
         config.skew = Duration::from_secs(60 * u64::from(dword(params, "SkewTime", 5, 0, 1440)?));
         config.io_timeout =
             Duration::from_millis(u64::from(dword(params, "IoTimeout", 10_000, 1, 600_000)?));
+        config.idle_timeout =
+            Duration::from_millis(u64::from(dword(params, "IdleTimeout", 2_000, 1, 600_000)?));
+        config.max_requests_per_connection =
+            dword(params, "MaxRequestsPerConnection", 8, 1, 10_000)? as usize;
         config.max_connections = dword(params, "MaxConnections", 256, 1, 65_536)? as usize;
+        config.max_connections_per_peer =
+            dword(params, "MaxConnectionsPerPeer", 8, 1, 65_536)? as usize;
         config.udp = dword(params, "Udp", 1, 0, 1)? == 1;
         Ok(KdcSettings { listen, config })
     }
@@ -114,9 +123,27 @@ mod tests {
             ("Database", sz(db.to_str().unwrap())),
             ("Listen", sz("127.0.0.1:0")),
             ("SkewTime", ParameterValue::Dword(2)),
+            ("IdleTimeout", ParameterValue::Dword(1500)),
+            ("MaxRequestsPerConnection", ParameterValue::Dword(3)),
+            ("MaxConnectionsPerPeer", ParameterValue::Dword(4)),
         ]);
         let s = KdcSettings::from_parameters(&ok).unwrap();
         assert_eq!(s.config.skew, Duration::from_secs(120));
+        assert_eq!(s.config.idle_timeout, Duration::from_millis(1500));
+        assert_eq!(s.config.max_requests_per_connection, 3);
+        assert_eq!(s.config.max_connections_per_peer, 4);
+        let zero = params(vec![
+            ("Realm", sz("R")),
+            ("Database", sz(db.to_str().unwrap())),
+            ("MaxConnectionsPerPeer", ParameterValue::Dword(0)),
+        ]);
+        let e = KdcSettings::from_parameters(&zero).unwrap_err();
+        assert!(
+            e.message()
+                .contains("MaxConnectionsPerPeer must be between 1 and 65536"),
+            "{}",
+            e.message()
+        );
         assert_eq!(s.config.realm, "R");
         let bad = params(vec![
             ("Realm", sz("R")),

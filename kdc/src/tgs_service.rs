@@ -7,7 +7,7 @@ use picky_krb::messages::{ApReq, EncTgsRepPart, TgsRep, TgsReq};
 use sspi_package_kerberos::crypto::{Etype, Key};
 use sspi_package_kerberos::krb_error;
 use sspi_package_kerberos::messages::{
-    PA_TGS_REQ, etype_list, find_pa_data, flags_value, supported, ticket_flags,
+    self, PA_TGS_REQ, etype_list, find_pa_data, flags_value, supported, ticket_flags,
 };
 use sspi_package_kerberos::principal::{Principal, int_value, u32_value};
 use sspi_package_kerberos::time::from_kerberos_time;
@@ -22,7 +22,7 @@ const USAGE_TGS_REP_SUBKEY: i32 = 9;
 /// Answers a TGS-REQ; the `Err` is the KRB-ERROR to send and the service it names.
 pub fn handle(state: &KdcState, raw: &[u8]) -> Result<Vec<u8>, Refused> {
     let tgs = Principal::krbtgt(&state.realm);
-    let req: TgsReq = picky_asn1_der::from_bytes(raw)
+    let req: TgsReq = messages::decode(raw)
         .map_err(|e| Box::new((Refusal::malformed(format!("TGS-REQ: {e}")), tgs.clone())))?;
     let req = req.0;
     let body = &req.req_body.0;
@@ -45,7 +45,7 @@ pub fn handle(state: &KdcState, raw: &[u8]) -> Result<Vec<u8>, Refused> {
         .unwrap_or_default();
     let ap_bytes = find_pa_data(padata, PA_TGS_REQ)
         .ok_or_else(|| refuse(Refusal::malformed("TGS-REQ without PA-TGS-REQ")))?;
-    let ap: ApReq = picky_asn1_der::from_bytes(ap_bytes)
+    let ap: ApReq = messages::decode(ap_bytes)
         .map_err(|e| refuse(Refusal::malformed(format!("PA-TGS-REQ: {e}"))))?;
     let ap = ap.0;
 
@@ -81,8 +81,8 @@ pub fn handle(state: &KdcState, raw: &[u8]) -> Result<Vec<u8>, Refused> {
                 "the TGT does not decrypt",
             ))
         })?;
-    let part: EncTicketPart = picky_asn1_der::from_bytes(&plain)
-        .map_err(|e| refuse(Refusal::malformed(format!("TGT: {e}"))))?;
+    let part: EncTicketPart =
+        messages::decode(&plain).map_err(|e| refuse(Refusal::malformed(format!("TGT: {e}"))))?;
     let part = part.0;
     let client = Principal::from_asn1(&part.cname.0, &part.crealm.0);
     let refuse_client = |r: Refusal| Box::new((r.client(&client), server.clone()));
@@ -106,7 +106,7 @@ pub fn handle(state: &KdcState, raw: &[u8]) -> Result<Vec<u8>, Refused> {
                 "the authenticator does not decrypt",
             ))
         })?;
-    let auth: Authenticator = picky_asn1_der::from_bytes(&auth_plain)
+    let auth: Authenticator = messages::decode(&auth_plain)
         .map_err(|e| refuse_client(Refusal::malformed(format!("authenticator: {e}"))))?;
     let auth = auth.0;
     if Principal::from_asn1(&auth.cname.0, &auth.crealm.0) != client {
@@ -165,7 +165,7 @@ pub fn handle(state: &KdcState, raw: &[u8]) -> Result<Vec<u8>, Refused> {
     if body.sname.0.is_none() {
         return Err(refuse_client(Refusal::malformed("TGS-REQ without sname")));
     }
-    let Some(server_entry) = state.database.lookup(&server) else {
+    let Some(server_entry) = crate::service_entry(state, &server, &client) else {
         return Err(refuse_client(Refusal::new(
             krb_error::S_PRINCIPAL_UNKNOWN,
             format!("unknown service {server}"),

@@ -119,7 +119,7 @@ pub fn verify(ap_req: &ApReq, keys: &AcceptorKeys<'_>) -> Result<Accepted, Secur
             ),
         )
     })?;
-    let part: EncTicketPart = picky_asn1_der::from_bytes(&plain)
+    let part: EncTicketPart = crate::messages::decode(&plain)
         .map_err(|_| SecurityError::invalid_token("the ticket's encrypted part is malformed"))?;
     let part = part.0;
     let session_key = Key::from_asn1(&part.key.0)
@@ -135,7 +135,7 @@ pub fn verify(ap_req: &ApReq, keys: &AcceptorKeys<'_>) -> Result<Accepted, Secur
                 format!("the authenticator of {client} does not decrypt with the ticket's session key (KRB_AP_ERR_MODIFIED)"),
             )
         })?;
-    let authenticator: Authenticator = picky_asn1_der::from_bytes(&auth_plain)
+    let authenticator: Authenticator = crate::messages::decode(&auth_plain)
         .map_err(|_| SecurityError::invalid_token("the authenticator is malformed"))?;
     let auth = authenticator.0;
     let claimed = Principal::from_asn1(&auth.cname.0, &auth.crealm.0);

@@ -172,7 +172,7 @@ fn preauth_info(error: &KdcError, request: &AsRequest<'_>) -> Result<SaltInfo, S
         return Ok(fallback());
     };
     let methods: Asn1SequenceOf<PaData> =
-        picky_asn1_der::from_bytes(data).map_err(|e| malformed(format!("METHOD-DATA: {e}")))?;
+        crate::messages::decode(data).map_err(|e| malformed(format!("METHOD-DATA: {e}")))?;
     let Some(info) = messages::find_pa_data(&methods.0, PA_ETYPE_INFO2) else {
         return Ok(fallback());
     };
@@ -242,9 +242,9 @@ pub fn as_req(request: &AsRequest<'_>, nonce: u32, padata: Vec<PaData>) -> Resul
 
 /// Decodes a decrypted EncASRepPart, accepting the EncTGSRepPart tag some KDCs use.
 pub fn enc_kdc_rep_part(plain: &[u8]) -> Option<EncKdcRepPart> {
-    picky_asn1_der::from_bytes::<EncAsRepPart>(plain)
+    crate::messages::decode::<EncAsRepPart>(plain)
         .map(|p| p.0)
-        .or_else(|_| picky_asn1_der::from_bytes::<EncTgsRepPart>(plain).map(|p| p.0))
+        .or_else(|_| crate::messages::decode::<EncTgsRepPart>(plain).map(|p| p.0))
         .ok()
 }
 
@@ -255,7 +255,7 @@ fn read_as_rep(
     key: Option<ClientKey>,
 ) -> Result<(HeldTicket, ClientKey), SecurityError> {
     let rep: AsRep =
-        picky_asn1_der::from_bytes(reply).map_err(|e| malformed(format!("AS-REP: {e}")))?;
+        crate::messages::decode(reply).map_err(|e| malformed(format!("AS-REP: {e}")))?;
     let rep = rep.0;
     let enc_etype = crate::principal::int_value(&rep.enc_part.0.etype.0).unwrap_or(-1);
     let key = match key {

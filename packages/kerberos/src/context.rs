@@ -377,7 +377,7 @@ fn receive_ap_rep(wait: AwaitApRep, token: &[u8]) -> SecurityResult<Established>
                 format!("the AP-REP does not decrypt with the session key of {}: the server is not who it claims", wait.ticket.server),
             )
         })?;
-    let part: EncApRepPart = picky_asn1_der::from_bytes(&plain)
+    let part: EncApRepPart = crate::messages::decode(&plain)
         .map_err(|_| SecurityError::invalid_token("the AP-REP's encrypted part is malformed"))?;
     let part = part.0;
     let echoed = KrbTime {
@@ -408,7 +408,7 @@ fn accept_ap_req(
     token: &[u8],
 ) -> SecurityResult<(Established, Option<Vec<u8>>)> {
     let ap_req: ApReq = if token.first() == Some(&0x6e) {
-        picky_asn1_der::from_bytes(token)
+        crate::messages::decode(token)
             .map_err(|_| SecurityError::invalid_token("malformed AP-REQ"))?
     } else {
         match gss::unframe::<ApReq>(token, gss::TOK_AP_REQ).map_err(SecurityError::invalid_token)? {

@@ -80,7 +80,7 @@ pub fn unframe<T: DeserializeOwned>(
             id[0], id[1], token_id[0], token_id[1]
         ));
     }
-    let decoded = KrbMessage::<T>::decode_application_krb_message(token)
+    let decoded = crate::messages::decode_gss_token::<T>(token)
         .map_err(|e| format!("malformed Kerberos message in the GSS-API token: {e}"))?;
     let message = decoded.0;
     if message.krb5_oid != krb5 && message.krb5_oid != ms_krb5 {

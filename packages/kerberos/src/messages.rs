@@ -1,5 +1,8 @@
 //! Small builders and readers over picky-krb's message types, shared by the
-//! client, the acceptor and the KDC.
+//! client, the acceptor and the KDC, and the decoders every message from a
+//! peer goes through: [`decode`] (any DER message) and [`decode_gss_token`]
+//! (an RFC 4121 InitialContextToken). Both run [`crate::der::check`] first,
+//! so picky-asn1-der never sees a length it could overflow on or misread.
 
 use crate::crypto::{Etype, Key};
 use crate::principal::{Principal, int_value, integer};
@@ -11,6 +14,84 @@ use picky_asn1::wrapper::{
 use picky_krb::data_types::{
     EtypeInfo2, EtypeInfo2Entry, KerberosFlags, PaData, Ticket, TicketInner,
 };
+use picky_krb::gss_api::{ApplicationTag0, KrbMessage};
+use serde::de::DeserializeOwned;
+use std::fmt;
+
+/// Why bytes from a peer did not decode.
+#[derive(Debug)]
+pub enum DecodeError {
+    /// The DER itself is malformed: refused before picky saw it.
+    Der(crate::der::DerError),
+    /// The GSS-API framing is malformed.
+    Framing(&'static str),
+    /// Well-formed DER, but not the expected message.
+    Message(String),
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::Der(e) => e.fmt(f),
+            DecodeError::Framing(what) => write!(f, "malformed GSS-API token: {what}"),
+            DecodeError::Message(e) => f.write_str(e),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+impl From<crate::der::DerError> for DecodeError {
+    fn from(e: crate::der::DerError) -> DecodeError {
+        DecodeError::Der(e)
+    }
+}
+
+/// Decodes a `T` (AS-REQ, AP-REQ, an encrypted part...) from the DER element
+/// at the front of `bytes`, which may come from anyone: the whole element is
+/// checked by [`crate::der::check`] first and only its bytes reach picky.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
+    let element = crate::der::checked(bytes)?;
+    picky_asn1_der::from_bytes(element).map_err(|e| DecodeError::Message(e.to_string()))
+}
+
+/// Decodes an RFC 4121 InitialContextToken (`[APPLICATION 0] { mech OID,
+/// TOK_ID, message }`) carrying a `T`: the framing and the inner message are
+/// checked by [`crate::der`] first, as in [`decode`].
+pub fn decode_gss_token<T: DeserializeOwned>(
+    token: &[u8],
+) -> Result<ApplicationTag0<KrbMessage<T>>, DecodeError> {
+    let (outer, _) = crate::der::read(token).ok_or(DecodeError::Framing(
+        "the outer length is malformed or runs past the token",
+    ))?;
+    if outer.tag != 0x60 {
+        return Err(DecodeError::Framing(
+            "not an InitialContextToken (tag 0x60)",
+        ));
+    }
+    let header = outer.raw.len() - outer.content.len();
+    let oid_len =
+        crate::der::check(outer.content).map_err(|e| DecodeError::Der(shift(e, header)))?;
+    let inner_at = oid_len + 2;
+    let inner = outer
+        .content
+        .get(inner_at..)
+        .ok_or(DecodeError::Framing("truncated TOK_ID"))?;
+    let inner_len =
+        crate::der::check(inner).map_err(|e| DecodeError::Der(shift(e, header + inner_at)))?;
+    if inner_len != inner.len() {
+        return Err(DecodeError::Framing("bytes after the Kerberos message"));
+    }
+    KrbMessage::<T>::decode_application_krb_message(outer.raw)
+        .map_err(|e| DecodeError::Message(e.to_string()))
+}
+
+fn shift(e: crate::der::DerError, by: usize) -> crate::der::DerError {
+    crate::der::DerError {
+        offset: e.offset + by,
+        ..e
+    }
+}
 
 /// PA-TGS-REQ
 pub const PA_TGS_REQ: i64 = 1;
@@ -101,8 +182,7 @@ pub fn choose_etype_info2(
     allowed: &[Etype],
     default_salt: &[u8],
 ) -> Result<Option<SaltInfo>, String> {
-    let info: EtypeInfo2 =
-        picky_asn1_der::from_bytes(bytes).map_err(|e| format!("malformed ETYPE-INFO2: {e}"))?;
+    let info: EtypeInfo2 = decode(bytes).map_err(|e| format!("malformed ETYPE-INFO2: {e}"))?;
     for entry in info.0.iter() {
         let Some(etype) = int_value(&entry.etype.0).and_then(Etype::from_number) else {
             continue;

@@ -69,7 +69,7 @@ pub fn request_service_ticket(
         return Err(SecurityError::new(krb_error::status(error.code), message));
     }
     let rep: TgsRep =
-        picky_asn1_der::from_bytes(&reply).map_err(|e| malformed(format!("TGS-REP: {e}")))?;
+        crate::messages::decode(&reply).map_err(|e| malformed(format!("TGS-REP: {e}")))?;
     let rep = rep.0;
     let plain = tgt
         .session_key

@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     match gss::unframe::<ApRep>(data, gss::TOK_AP_REP) {
         Ok(gss::Received::Message(rep)) => {
             if let Ok(plain) = key.decrypt_data(12, &rep.0.enc_part.0) {
-                let _ = picky_asn1_der::from_bytes::<EncApRepPart>(&plain);
+                let _ = sspi_package_kerberos::messages::decode::<EncApRepPart>(&plain);
             }
         }
         Ok(gss::Received::Error(der)) => {

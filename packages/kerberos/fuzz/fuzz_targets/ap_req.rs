@@ -35,7 +35,7 @@ fn setup() -> &'static (Keytab, Principal, ReplayCache) {
 fuzz_target!(|data: &[u8]| {
     let (kt, service, replay) = setup();
     let req = if data.first() == Some(&0x6e) {
-        picky_asn1_der::from_bytes::<ApReq>(data).ok()
+        sspi_package_kerberos::messages::decode::<ApReq>(data).ok()
     } else {
         match gss::unframe::<ApReq>(data, gss::TOK_AP_REQ) {
             Ok(gss::Received::Message(m)) => Some(m),

@@ -14,6 +14,6 @@ fuzz_target!(|data: &[u8]| {
     let _ = messages::choose_etype_info2(data, &Etype::ALL, b"Rsalt");
     let _ = as_exchange::enc_kdc_rep_part(data);
     let _ = der::kdc_req_body(data);
-    let _ = picky_asn1_der::from_bytes::<picky_krb::messages::AsRep>(data);
-    let _ = picky_asn1_der::from_bytes::<picky_krb::messages::TgsRep>(data);
+    let _ = messages::decode::<picky_krb::messages::AsRep>(data);
+    let _ = messages::decode::<picky_krb::messages::TgsRep>(data);
 });
