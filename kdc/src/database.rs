@@ -80,6 +80,9 @@ impl Entry {
     }
 }
 
+/// The largest database file read (64 MiB).
+pub const MAX_DATABASE_SIZE: u64 = 64 << 20;
+
 /// The database of one realm.
 #[derive(Debug, Clone)]
 pub struct Database {
@@ -126,13 +129,16 @@ impl Database {
         Ok(db)
     }
 
-    /// Reads a database file.
+    /// Reads a database file: one no other user can write (`sspi_trust`), at
+    /// most [`MAX_DATABASE_SIZE`] bytes.
     pub fn load(path: &Path, realm: &str) -> Result<Database, String> {
-        let text = zeroize::Zeroizing::new(
-            std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read the KDC database {}: {e}", path.display()))?,
+        let bytes = zeroize::Zeroizing::new(
+            sspi_trust::read_file(path, "KDC database", MAX_DATABASE_SIZE)
+                .map_err(|e| e.to_string())?,
         );
-        Database::parse(&text, realm, &path.display().to_string())
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|e| format!("the KDC database {} is not UTF-8: {e}", path.display()))?;
+        Database::parse(text, realm, &path.display().to_string())
     }
 
     /// Adds a principal with a password (keys for every supported etype, kvno 1).
