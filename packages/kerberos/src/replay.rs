@@ -707,6 +707,40 @@ mod tests {
     }
 
     #[test]
+    fn concurrent_acceptors_admit_each_authenticator_exactly_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rcache");
+        ReplayCache::new(path.clone(), 4096).check().unwrap();
+        let started = Instant::now();
+        let admitted: usize = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..4)
+                .map(|_| {
+                    // Each thread its own cache object, as separate processes would.
+                    let cache = ReplayCache::new(path.clone(), 4096);
+                    scope.spawn(move || {
+                        (0..300u32)
+                            .filter(|&i| {
+                                let entry = e(&format!("c{}@R", i % 7), 1000, i);
+                                cache.admit(&entry, 1300, 1000).is_ok()
+                            })
+                            .count()
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().unwrap()).sum()
+        });
+        let took = started.elapsed();
+        eprintln!(
+            "replay cache: 1200 check-and-stores by 4 threads in {took:?} ({:.0}/s)",
+            1200.0 / took.as_secs_f64()
+        );
+        assert_eq!(
+            admitted, 300,
+            "every authenticator admitted once, by one thread"
+        );
+    }
+
+    #[test]
     fn a_bucket_of_distinct_clients_is_full() {
         let key = |c: u8| Keyed {
             bucket: 0,
