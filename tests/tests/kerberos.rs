@@ -897,3 +897,26 @@ fn a_ticket_with_the_invalid_flag_is_refused() {
         err.message()
     );
 }
+
+#[test]
+fn an_unsafe_replay_cache_file_makes_inbound_credentials_fail_naming_it() {
+    let realm = realm_with(|_| {}, &replay_file("linked.rcache", None));
+    let dir = realm.registry.dir.path();
+    std::fs::write(dir.join("elsewhere"), b"").unwrap();
+    std::os::unix::fs::symlink(dir.join("elsewhere"), dir.join("linked.rcache")).unwrap();
+    let host = realm.host();
+    let err = host
+        .acquire_credentials_handle("Kerberos", None, CredentialUse::INBOUND, None)
+        .expect_err("a symlinked replay cache");
+    assert_eq!(err.status(), SecurityStatus::SEC_E_NO_CREDENTIALS);
+    assert!(
+        err.message().contains("linked.rcache")
+            && err.message().contains("symbolic link")
+            && err.message().contains("ReplayCachePath"),
+        "{}",
+        err.message()
+    );
+    // Outbound credentials do not need it.
+    host.acquire_credentials_handle("Kerberos", None, CredentialUse::OUTBOUND, None)
+        .expect("a client is unaffected");
+}
