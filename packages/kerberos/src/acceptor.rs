@@ -1,7 +1,8 @@
 //! The acceptor's checks of an AP-REQ (RFC 4120 3.2.3): the ticket decrypts
 //! with the service key from the keytab, the authenticator with the ticket's
 //! session key, names match, the ticket is valid now, the authenticator is
-//! fresh (clock skew) and new (replay cache), then the GSS checksum's flags.
+//! fresh (clock skew) and new (replay cache), then the GSS checksum's flags
+//! and channel bindings; tickets with the `invalid` flag are refused.
 
 use crate::ap::USAGE_AP_REQ_AUTHENTICATOR;
 use crate::crypto::{Etype, Key};
