@@ -1,12 +1,19 @@
 #!/bin/sh
-# Installs the MIT Kerberos KDC, kadmin and client tools (Debian/Ubuntu) for
-# the interop test tests/tests/kerberos_mit.rs. Idempotent and non-interactive;
-# a no-op when the tools are already there.
+# Installs the MIT Kerberos KDC, kadmin and client tools (Debian/Ubuntu) and
+# the GSS-API peer (Debian's python3-gssapi over MIT libgssapi_krb5, run by
+# /usr/bin/python3) for the interop tests tests/tests/kerberos_mit.rs.
+# Idempotent and non-interactive; a no-op when everything is already there.
 set -eu
-if command -v krb5kdc >/dev/null 2>&1 && command -v kdb5_util >/dev/null 2>&1 \
-    && command -v kadmin.local >/dev/null 2>&1 && command -v kinit >/dev/null 2>&1 \
-    && command -v kvno >/dev/null 2>&1; then
-    echo "mit-krb5: already installed ($(command -v krb5kdc))"
+have_tools() {
+    command -v krb5kdc >/dev/null 2>&1 && command -v kdb5_util >/dev/null 2>&1 \
+        && command -v kadmin.local >/dev/null 2>&1 && command -v kinit >/dev/null 2>&1 \
+        && command -v kvno >/dev/null 2>&1
+}
+have_peer() {
+    [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import gssapi" >/dev/null 2>&1
+}
+if have_tools && have_peer; then
+    echo "mit-krb5: already installed ($(command -v krb5kdc), python3-gssapi)"
     exit 0
 fi
 SUDO=""
@@ -15,5 +22,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # The packages' debconf questions (default realm, servers) are answered empty;
 # the test writes its own krb5.conf and kdc.conf and never uses /etc/krb5.conf.
-$SUDO apt-get install -y -qq --no-install-recommends krb5-kdc krb5-admin-server krb5-user >/dev/null
-echo "mit-krb5: installed $(command -v krb5kdc)"
+$SUDO apt-get install -y -qq --no-install-recommends \
+    krb5-kdc krb5-admin-server krb5-user python3-gssapi >/dev/null
+have_tools && have_peer
+echo "mit-krb5: installed $(command -v krb5kdc) and python3-gssapi"

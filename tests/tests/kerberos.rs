@@ -566,3 +566,357 @@ fn the_acceptor_needs_its_keytab_and_refuses_garbage_tokens() {
     }
     let _ = SecBufferType::TOKEN;
 }
+
+/// A SEC_CHANNEL_BINDINGS with only application data, as after TLS.
+fn bindings(application_data: &[u8]) -> Vec<u8> {
+    sspi_package_kerberos::gss::sec_channel_bindings(application_data)
+}
+
+/// A whole mutual-auth handshake, each side given its channel bindings (or
+/// none): the server's error if it refuses.
+fn bound_handshake(
+    client: &CredentialsHandle,
+    server: &CredentialsHandle,
+    client_cb: Option<&[u8]>,
+    server_cb: Option<&[u8]>,
+) -> Result<(SecurityContextHandle, SecurityContextHandle), sspi_core::SecurityError> {
+    let (mut cctx, mut sctx) = (None, None);
+    let mut out = vec![0u8; 12_000];
+    let mut cb = client_cb.map(bindings).unwrap_or_default();
+    let mut input = Vec::new();
+    if client_cb.is_some() {
+        input.push(SecBuffer::new(SecBufferType::CHANNEL_BINDINGS, &mut cb));
+    }
+    let mut output = [SecBuffer::token(&mut out)];
+    let step = client.initialize_security_context(
+        &mut cctx,
+        Some(SERVICE),
+        ISC_REQ,
+        &mut input,
+        &mut output,
+    )?;
+    assert_eq!(step.status, SecurityStatus::SEC_I_CONTINUE_NEEDED);
+    let mut ap_req = output[0].as_slice().to_vec();
+
+    let mut out = vec![0u8; 12_000];
+    let mut cb = server_cb.map(bindings).unwrap_or_default();
+    let mut input = vec![SecBuffer::token(&mut ap_req)];
+    if server_cb.is_some() {
+        input.push(SecBuffer::new(SecBufferType::CHANNEL_BINDINGS, &mut cb));
+    }
+    let mut output = [SecBuffer::token(&mut out)];
+    server.accept_security_context(&mut sctx, ASC_REQ, &mut input, &mut output)?;
+    let mut ap_rep = output[0].as_slice().to_vec();
+
+    let mut out = vec![0u8; 12_000];
+    let mut input = [SecBuffer::token(&mut ap_rep)];
+    let mut output = [SecBuffer::token(&mut out)];
+    let step = client.initialize_security_context(
+        &mut cctx,
+        Some(SERVICE),
+        ISC_REQ,
+        &mut input,
+        &mut output,
+    )?;
+    assert_eq!(step.status, SecurityStatus::SEC_E_OK);
+    Ok((cctx.unwrap(), sctx.unwrap()))
+}
+
+#[test]
+fn channel_bindings_are_carried_and_checked() {
+    let realm = realm();
+    let host = realm.host();
+    let (client, server) = credentials(&host, None);
+    let a: &[u8] = b"tls-server-end-point:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let b: &[u8] = b"tls-server-end-point:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+    // The same bindings: accepted, and the context works.
+    let (mut c, mut s) =
+        bound_handshake(&client, &server, Some(a), Some(a)).expect("same bindings");
+    seal_open(&mut c, &mut s, b"bound");
+    // A server bound to B refuses a client bound to A.
+    let err = bound_handshake(&client, &server, Some(a), Some(b)).unwrap_err();
+    assert_eq!(
+        err.status(),
+        SecurityStatus::SEC_E_BAD_BINDINGS,
+        "{}",
+        err.message()
+    );
+    assert!(
+        err.message().contains("alice@SSPI-PLUG.TEST"),
+        "{}",
+        err.message()
+    );
+    // A client without bindings: accepted unless RequireChannelBindings.
+    bound_handshake(&client, &server, None, Some(b)).expect("no client bindings");
+    // A server without bindings accepts a bound client (as MIT and NTLM do).
+    bound_handshake(&client, &server, Some(a), None).expect("no server bindings");
+    // A malformed SEC_CHANNEL_BINDINGS is the application's mistake.
+    let mut cctx = None;
+    let mut short = vec![0u8; 12];
+    let mut out = vec![0u8; 12_000];
+    let err = client
+        .initialize_security_context(
+            &mut cctx,
+            Some(SERVICE),
+            ISC_REQ,
+            &mut [SecBuffer::new(SecBufferType::CHANNEL_BINDINGS, &mut short)],
+            &mut [SecBuffer::token(&mut out)],
+        )
+        .unwrap_err();
+    assert_eq!(err.status(), SecurityStatus::SEC_E_INVALID_PARAMETER);
+
+    let strict = realm_with(|_| {}, "\"RequireChannelBindings\"=dword:00000001\n");
+    let host = strict.host();
+    let (client, server) = credentials(&host, None);
+    let err = bound_handshake(&client, &server, None, Some(b)).unwrap_err();
+    assert_eq!(
+        err.status(),
+        SecurityStatus::SEC_E_BAD_BINDINGS,
+        "{}",
+        err.message()
+    );
+    assert!(
+        err.message().contains("RequireChannelBindings"),
+        "{}",
+        err.message()
+    );
+    bound_handshake(&client, &server, Some(b), Some(b)).expect("bound client");
+    // RequireChannelBindings only applies to a server that has bindings.
+    bound_handshake(&client, &server, None, None).expect("nobody bound");
+}
+
+/// A registry key addition: the replay cache in `name` beside the registry.
+fn replay_file(name: &str, size: Option<u32>) -> String {
+    let mut extra = format!("\"ReplayCachePath\"=\"{name}\"\n");
+    if let Some(size) = size {
+        extra.push_str(&format!("\"ReplayCacheSize\"=dword:{size:08x}\n"));
+    }
+    extra
+}
+
+#[test]
+fn a_restarted_acceptor_refuses_a_replay_it_accepted_before() {
+    let realm = realm_with(|_| {}, &replay_file("replay.rcache", None));
+    let (client, server) = credentials(&realm.host(), None);
+    let ap_req = first_leg(&client);
+    accept(&server, &ap_req).expect("first use");
+    drop(server);
+    // A new host loads the package anew: nothing is carried over in memory.
+    let host = realm.host();
+    let (_, server) = credentials(&host, None);
+    let err = accept(&server, &ap_req).expect_err("the replay after a restart");
+    assert_eq!(err.status(), SecurityStatus::SEC_E_LOGON_DENIED);
+    assert!(
+        err.message().contains("KRB_AP_ERR_REPEAT"),
+        "{}",
+        err.message()
+    );
+    // A fresh AP-REQ is accepted by the new instance.
+    accept(&server, &first_leg(&client)).expect("a new authenticator");
+    let file = realm.registry.dir.path().join("replay.rcache");
+    let meta = std::fs::metadata(&file).unwrap();
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(meta.mode() & 0o777, 0o600);
+}
+
+const CHILD_REGISTRY: &str = "SSPI_KRB_CHILD_REGISTRY";
+const CHILD_TOKEN: &str = "SSPI_KRB_CHILD_TOKEN";
+
+/// Not a test on its own: the other process of
+/// `a_replay_to_another_process_is_refused`, which runs this test binary
+/// again with this test selected and the registry and token files in the
+/// environment. It accepts the token and prints the outcome.
+#[test]
+#[ignore = "the child process of a_replay_to_another_process_is_refused"]
+fn replay_child_process() {
+    let registry = std::env::var_os(CHILD_REGISTRY).expect("run by the parent test");
+    let token = std::fs::read(std::env::var_os(CHILD_TOKEN).expect("token file")).unwrap();
+    let host = sspi_plugin_host::SecurityHost::from_registry_files(&[registry]).unwrap();
+    let server = host
+        .acquire_credentials_handle("Kerberos", None, CredentialUse::INBOUND, None)
+        .unwrap();
+    match accept(&server, &token) {
+        Ok(()) => println!("\nCHILD-OUTCOME accepted pid {}", std::process::id()),
+        Err(e) => println!("\nCHILD-OUTCOME {:?}: {}", e.status(), e.message()),
+    }
+}
+
+fn in_child(realm: &fixture::Realm, token: &[u8]) -> String {
+    let token_file = realm.registry.dir.path().join("token");
+    std::fs::write(&token_file, token).unwrap();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "replay_child_process",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_REGISTRY, &realm.registry.path)
+        .env(CHILD_TOKEN, &token_file)
+        .output()
+        .expect("run the child process");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "child failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+        .lines()
+        .find_map(|l| l.split_once("CHILD-OUTCOME ").map(|(_, outcome)| outcome))
+        .unwrap_or_else(|| panic!("no outcome from the child: {stdout}"))
+        .to_string()
+}
+
+#[test]
+fn a_replay_to_another_process_is_refused() {
+    let realm = realm_with(|_| {}, &replay_file("shared.rcache", None));
+    let (client, server) = credentials(&realm.host(), None);
+    // The child accepts first; the replay to this process is refused.
+    let ap_req = first_leg(&client);
+    let outcome = in_child(&realm, &ap_req);
+    assert!(outcome.starts_with("accepted pid "), "{outcome}");
+    assert_ne!(outcome, format!("accepted pid {}", std::process::id()));
+    let err = accept(&server, &ap_req).expect_err("replayed to this process");
+    assert_eq!(err.status(), SecurityStatus::SEC_E_LOGON_DENIED);
+    assert!(
+        err.message().contains("KRB_AP_ERR_REPEAT"),
+        "{}",
+        err.message()
+    );
+    // And the other way round.
+    let ap_req = first_leg(&client);
+    accept(&server, &ap_req).expect("this process first");
+    let outcome = in_child(&realm, &ap_req);
+    assert!(
+        outcome.starts_with("SEC_E_LOGON_DENIED") && outcome.contains("KRB_AP_ERR_REPEAT"),
+        "{outcome}"
+    );
+}
+
+#[test]
+fn a_flooding_client_does_not_lock_others_out_and_the_cache_stays_bounded() {
+    // 32 entries: two buckets of 16, a file of 64 + 2 * 512 bytes.
+    let realm = realm_with(|_| {}, &replay_file("flood.rcache", Some(32)));
+    let host = realm.host();
+    let (alice, server) = credentials(&host, None);
+    let file = realm.registry.dir.path().join("flood.rcache");
+    let first = first_leg(&alice);
+    accept(&server, &first).expect("alice's first");
+    let started = Instant::now();
+    let flood = 400;
+    for i in 0..flood {
+        let ap_req = first_leg(&alice);
+        accept(&server, &ap_req).unwrap_or_else(|e| panic!("alice's AP-REQ {i}: {}", e.message()));
+        assert_eq!(std::fs::metadata(&file).unwrap().len(), 64 + 2 * 512);
+    }
+    let took = started.elapsed();
+    eprintln!(
+        "flood: {flood} AP-REQs from one client in {took:?} ({:.0}/s), cache file {} bytes",
+        f64::from(flood) / took.as_secs_f64(),
+        std::fs::metadata(&file).unwrap().len()
+    );
+    // Another client still authenticates, with the whole handshake.
+    let (bob, _) = credentials(&host, Some(AuthIdentity::new("bob", REALM, "bob-password")));
+    let done = loopback::handshake(&bob, &server, Some(SERVICE), ISC_REQ, ASC_REQ)
+        .expect("bob during the flood");
+    assert_eq!(done.server.names().unwrap(), format!("bob@{REALM}"));
+    // What alice's flood pushed out is still refused.
+    let err = accept(&server, &first).expect_err("alice's first, replayed");
+    assert!(
+        err.status() == SecurityStatus::SEC_E_LOGON_DENIED
+            || err.status() == SecurityStatus::SEC_E_INSUFFICIENT_MEMORY,
+        "{:?} {}",
+        err.status(),
+        err.message()
+    );
+    assert_eq!(std::fs::metadata(&file).unwrap().len(), 64 + 2 * 512);
+}
+
+#[test]
+fn a_ticket_with_the_invalid_flag_is_refused() {
+    use sspi_package_kerberos::ap::{self, AuthenticatorSpec};
+    use sspi_package_kerberos::crypto::{Etype, Key};
+    use sspi_package_kerberos::messages::{AP_OPTION_MUTUAL_REQUIRED, ticket_flags};
+    use sspi_package_kerberos::principal::Principal;
+    use sspi_package_kerberos::time::KrbTime;
+
+    let realm = realm();
+    let (_, server) = credentials(&realm.host(), None);
+    // A ticket minted with the service key of the test database, as the KDC would.
+    let db = fixture::database();
+    let service = Principal::parse(SERVICE, REALM).unwrap();
+    let alice = Principal::user("alice", REALM);
+    let (kvno, service_key) = db
+        .lookup(&service)
+        .unwrap()
+        .key(Etype::Aes256CtsHmacSha196)
+        .unwrap();
+    let mint = |flags: u32| {
+        let session_key = Key::random(Etype::Aes256CtsHmacSha196).unwrap();
+        let now = KrbTime::now().secs;
+        let ticket = sspi_kdc::issue::ticket(
+            &service,
+            (kvno, service_key),
+            &sspi_kdc::issue::TicketContents {
+                flags,
+                session_key: &session_key,
+                client: &alice,
+                times: (now, now, now + 3600),
+            },
+        )
+        .unwrap();
+        let spec = AuthenticatorSpec {
+            client: &alice,
+            checksum: Some((
+                sspi_package_kerberos::gss::CHECKSUM_8003,
+                sspi_package_kerberos::gss::checksum_8003(0x3e, [0; 16]),
+            )),
+            subkey: None,
+            seq: Some(1),
+            time: KrbTime::now(),
+        };
+        let req = ap::ap_req(&ticket, &session_key, 11, AP_OPTION_MUTUAL_REQUIRED, &spec).unwrap();
+        sspi_package_kerberos::gss::frame(sspi_package_kerberos::gss::TOK_AP_REQ, req).unwrap()
+    };
+    // The same minting without the flag is accepted: the flag is what is refused.
+    accept(&server, &mint(ticket_flags::PRE_AUTHENT)).expect("a valid minted ticket");
+    let invalid = sspi_package_kerberos::acceptor::TICKET_FLAG_INVALID;
+    assert_eq!(invalid, 0x0100_0000);
+    let err = accept(&server, &mint(ticket_flags::PRE_AUTHENT | invalid)).unwrap_err();
+    assert_eq!(
+        err.status(),
+        SecurityStatus::SEC_E_LOGON_DENIED,
+        "{}",
+        err.message()
+    );
+    assert!(
+        err.message().contains("KRB_AP_ERR_TKT_NYV") && err.message().contains("invalid flag"),
+        "{}",
+        err.message()
+    );
+}
+
+#[test]
+fn an_unsafe_replay_cache_file_makes_inbound_credentials_fail_naming_it() {
+    let realm = realm_with(|_| {}, &replay_file("linked.rcache", None));
+    let dir = realm.registry.dir.path();
+    std::fs::write(dir.join("elsewhere"), b"").unwrap();
+    std::os::unix::fs::symlink(dir.join("elsewhere"), dir.join("linked.rcache")).unwrap();
+    let host = realm.host();
+    let err = host
+        .acquire_credentials_handle("Kerberos", None, CredentialUse::INBOUND, None)
+        .expect_err("a symlinked replay cache");
+    assert_eq!(err.status(), SecurityStatus::SEC_E_NO_CREDENTIALS);
+    assert!(
+        err.message().contains("linked.rcache")
+            && err.message().contains("symbolic link")
+            && err.message().contains("ReplayCachePath"),
+        "{}",
+        err.message()
+    );
+    // Outbound credentials do not need it.
+    host.acquire_credentials_handle("Kerberos", None, CredentialUse::OUTBOUND, None)
+        .expect("a client is unaffected");
+}

@@ -1,7 +1,8 @@
 //! The acceptor's checks of an AP-REQ (RFC 4120 3.2.3): the ticket decrypts
 //! with the service key from the keytab, the authenticator with the ticket's
 //! session key, names match, the ticket is valid now, the authenticator is
-//! fresh (clock skew) and new (replay cache), then the GSS checksum's flags.
+//! fresh (clock skew) and new (replay cache), then the GSS checksum's flags
+//! and channel bindings; tickets with the `invalid` flag are refused.
 
 use crate::ap::USAGE_AP_REQ_AUTHENTICATOR;
 use crate::crypto::{Etype, Key};
@@ -16,6 +17,10 @@ use sspi_core::{SecurityError, SecurityStatus};
 
 /// Key usage of a ticket's encrypted part.
 pub const USAGE_TICKET: i32 = 2;
+
+/// The ticket flag `invalid` (RFC 4120 5.3, bit 7): a postdated ticket the
+/// KDC has not validated yet. Application servers must refuse it.
+pub const TICKET_FLAG_INVALID: u32 = 1 << (31 - 7);
 
 /// What an accepted AP-REQ established.
 #[derive(Debug)]
@@ -55,6 +60,38 @@ pub struct AcceptorKeys<'a> {
     pub skew: i64,
     /// The replay cache.
     pub replay: &'a ReplayCache,
+    /// The MD5 of the channel bindings the application gave the acceptor
+    /// (SECBUFFER_CHANNEL_BINDINGS), if it gave any.
+    pub channel_bindings: Option<[u8; 16]>,
+    /// `RequireChannelBindings`: with bindings, also refuse initiators that send none.
+    pub require_channel_bindings: bool,
+}
+
+/// Checks the initiator's channel-binding hash (the 0x8003 checksum's Bnd,
+/// zeros or absent when it sent none) against the acceptor's, as NTLM does:
+/// an acceptor without bindings accepts any; one with bindings refuses
+/// different ones, and none at all only with `RequireChannelBindings`.
+pub fn check_channel_bindings(
+    sent: Option<&[u8; 16]>,
+    keys: &AcceptorKeys<'_>,
+    client: &Principal,
+) -> Result<(), SecurityError> {
+    let Some(expected) = keys.channel_bindings.as_ref() else {
+        return Ok(());
+    };
+    let sent = sent.filter(|b| **b != [0u8; 16]);
+    match sent {
+        Some(sent) if crate::crypto::constant_time_eq(sent, expected) => Ok(()),
+        Some(_) => Err(refuse(
+            SecurityStatus::SEC_E_BAD_BINDINGS,
+            format!("the channel bindings of {client} do not match this server's"),
+        )),
+        None if keys.require_channel_bindings => Err(refuse(
+            SecurityStatus::SEC_E_BAD_BINDINGS,
+            format!("{client} sent no channel bindings and RequireChannelBindings is set"),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Checks an AP-REQ.
@@ -125,6 +162,15 @@ pub fn verify(ap_req: &ApReq, keys: &AcceptorKeys<'_>) -> Result<Accepted, Secur
     let session_key = Key::from_asn1(&part.key.0)
         .map_err(|e| SecurityError::invalid_token(format!("the ticket's session key: {e}")))?;
     let client = Principal::from_asn1(&part.cname.0, &part.crealm.0);
+    if crate::messages::flags_value(&part.flags.0) & TICKET_FLAG_INVALID != 0 {
+        return Err(refuse(
+            SecurityStatus::SEC_E_LOGON_DENIED,
+            format!(
+                "the ticket of {client} for {server} has the invalid flag: the KDC has not \
+                 validated it yet (KRB_AP_ERR_TKT_NYV)"
+            ),
+        ));
+    }
 
     let auth_enc = &req.authenticator.0;
     let auth_plain = session_key
@@ -192,11 +238,13 @@ pub fn verify(ap_req: &ApReq, keys: &AcceptorKeys<'_>) -> Result<Accepted, Secur
     }
     let mut mutual = options & crate::messages::AP_OPTION_MUTUAL_REQUIRED != 0;
     let mut gss_flags = if mutual { gss::GSS_MUTUAL } else { 0 };
+    let mut bindings = None;
     if let Some(cksum) = auth.cksum.0.as_ref() {
         let kind = int_value(&cksum.0.cksumtype.0).unwrap_or(-1);
         if kind == gss::CHECKSUM_8003 {
-            let (flags, _bindings) =
+            let (flags, sent) =
                 gss::parse_8003(&cksum.0.checksum.0.0).map_err(SecurityError::invalid_token)?;
+            bindings = Some(sent);
             if flags & gss::GSS_DELEG != 0 {
                 tracing::debug!(
                     "the initiator asked for delegation; it is not supported and ignored"
@@ -206,6 +254,7 @@ pub fn verify(ap_req: &ApReq, keys: &AcceptorKeys<'_>) -> Result<Accepted, Secur
             mutual |= flags & gss::GSS_MUTUAL != 0;
         }
     }
+    check_channel_bindings(bindings.as_ref(), keys, &client)?;
     let initiator_subkey =
         match auth.subkey.0.as_ref() {
             Some(k) => Some(Key::from_asn1(&k.0).map_err(|e| {
@@ -227,7 +276,11 @@ pub fn verify(ap_req: &ApReq, keys: &AcceptorKeys<'_>) -> Result<Accepted, Secur
         ctime: time.secs,
         cusec: time.usec,
     };
-    match keys.replay.admit(entry, time.secs + keys.skew, now.secs) {
+    // Kept past the skew window by one second: cusec rounds up.
+    match keys
+        .replay
+        .admit(&entry, time.secs + keys.skew + 1, now.secs)
+    {
         Ok(()) => {}
         Err(ReplayError::Replay) => {
             return Err(refuse(
@@ -235,11 +288,27 @@ pub fn verify(ap_req: &ApReq, keys: &AcceptorKeys<'_>) -> Result<Accepted, Secur
                 format!("replayed authenticator from {client} for {server} (KRB_AP_ERR_REPEAT)"),
             ));
         }
+        Err(ReplayError::Forgotten) => {
+            return Err(refuse(
+                SecurityStatus::SEC_E_INSUFFICIENT_MEMORY,
+                format!(
+                    "{client} sent more authenticators than the replay cache keeps for it within \
+                     the skew window, and this one is no newer than those it had to forget; \
+                     a new context with a fresh authenticator is accepted (or raise ReplayCacheSize)"
+                ),
+            ));
+        }
         Err(ReplayError::Full) => {
             return Err(refuse(
                 SecurityStatus::SEC_E_INSUFFICIENT_MEMORY,
-                "the replay cache is full of live entries; raise ReplayCacheSize".to_string(),
+                format!(
+                    "the replay cache ({}) has no room left for {client}: raise ReplayCacheSize",
+                    keys.replay.path().display()
+                ),
             ));
+        }
+        Err(ReplayError::Io(message)) => {
+            return Err(SecurityError::internal(message));
         }
     }
     Ok(Accepted {

@@ -31,8 +31,16 @@ pub struct KerberosConfig {
     /// `DefaultTarget` (REG_SZ, e.g. `host/server.example.com`): the target when
     /// InitializeSecurityContext names none (else `ServicePrincipal`).
     pub default_target: Option<Principal>,
-    /// `ReplayCacheSize` (REG_DWORD, default 100000): authenticators remembered at most.
+    /// `ReplayCacheSize` (REG_DWORD, default 100000): authenticators the
+    /// replay cache file holds (used when the file is created).
     pub replay_cache_size: usize,
+    /// `ReplayCachePath` (REG_SZ path, relative to the .reg file; default
+    /// `/var/tmp/sspi-kerberos-<euid>.rcache`): the replay cache file shared
+    /// by the acceptors of this host.
+    pub replay_cache_path: PathBuf,
+    /// `RequireChannelBindings` (REG_DWORD 0 or 1, default 0): an acceptor
+    /// given channel bindings also refuses initiators that send none.
+    pub require_channel_bindings: bool,
     /// `DefaultUser` (REG_SZ `user` or `user@REALM`): the client identity when the application gives none.
     pub default_user: Option<Principal>,
     /// `DefaultPassword` (REG_SZ): the default user's password (demo only).
@@ -177,6 +185,29 @@ impl KerberosConfig {
             None => None,
         };
         let default_password = params.string("DefaultPassword")?.map(SecretBytes::from);
+        let replay_cache_path = match params.path("ReplayCachePath")? {
+            Some(path) if path.as_os_str().is_empty() || path.is_dir() => {
+                return Err(params.error(
+                    "ReplayCachePath",
+                    format_args!(
+                        "ReplayCachePath {} must name a file, not a directory",
+                        path.display()
+                    ),
+                ));
+            }
+            Some(path) => path,
+            None => crate::replay::ReplayCache::default_path(),
+        };
+        let require_channel_bindings = match params.dword("RequireChannelBindings")?.unwrap_or(0) {
+            0 => false,
+            1 => true,
+            other => {
+                return Err(params.error(
+                    "RequireChannelBindings",
+                    format_args!("RequireChannelBindings must be 0 or 1, not {other}"),
+                ));
+            }
+        };
 
         let mut users = HashMap::new();
         for name in params.subkeys_of("Users") {
@@ -214,6 +245,8 @@ impl KerberosConfig {
             service_principal,
             default_target,
             replay_cache_size: replay as usize,
+            replay_cache_path,
+            require_channel_bindings,
             default_user,
             default_password,
             users,
@@ -282,4 +315,83 @@ fn check_address(text: &str) -> Result<(), String> {
         return Err(format!("KDC address {text:?} has an invalid port {port:?}"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sspi_core::Parameter;
+
+    fn params(values: &[(&str, &str, &str)]) -> PackageParameters {
+        PackageParameters {
+            key_path: "HKEY_LOCAL_MACHINE\\Comm\\SecurityProviders\\Kerberos".into(),
+            entries: values
+                .iter()
+                .map(|(key, name, value)| Parameter {
+                    key: (*key).into(),
+                    name: (*name).into(),
+                    value: ParameterValue::Sz((*value).into()),
+                    origin: "test.reg:1:1".into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn registry_passwords_are_held_as_secrets_and_never_printed() {
+        let config = KerberosConfig::from_parameters(&params(&[
+            ("", "DefaultRealm", "R.TEST"),
+            ("", "DefaultUser", "alice"),
+            ("", "DefaultPassword", "alice-secret-pw"),
+            ("Users\\bob", "Password", "bob-secret-pw"),
+        ]))
+        .unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("alice-secret-pw") && !shown.contains("bob-secret-pw"));
+        assert!(shown.contains("redacted"), "{shown}");
+        // SecretBytes zeroes its bytes on drop (sspi-core); the type is the guarantee.
+        let alice: Option<&SecretBytes> =
+            config.password_of(&Principal::parse("alice", "R.TEST").unwrap());
+        assert_eq!(alice.unwrap().expose(), b"alice-secret-pw");
+        let bob = config.password_of(&Principal::parse("bob", "R.TEST").unwrap());
+        assert_eq!(bob.unwrap().expose(), b"bob-secret-pw");
+    }
+
+    #[test]
+    fn replay_cache_path_and_channel_binding_values() {
+        let config = KerberosConfig::from_parameters(&params(&[(
+            "",
+            "ReplayCachePath",
+            "/var/tmp/x.rcache",
+        )]))
+        .unwrap();
+        assert_eq!(config.replay_cache_path, PathBuf::from("/var/tmp/x.rcache"));
+        assert!(!config.require_channel_bindings);
+        let config = KerberosConfig::from_parameters(&params(&[])).unwrap();
+        assert_eq!(
+            config.replay_cache_path,
+            crate::replay::ReplayCache::default_path()
+        );
+        let err =
+            KerberosConfig::from_parameters(&params(&[("", "ReplayCachePath", "/")])).unwrap_err();
+        assert!(
+            err.message().contains("must name a file"),
+            "{}",
+            err.message()
+        );
+        let mut p = params(&[]);
+        p.entries.push(Parameter {
+            key: "".into(),
+            name: "RequireChannelBindings".into(),
+            value: ParameterValue::Dword(2),
+            origin: "test.reg:3:1".into(),
+        });
+        let err = KerberosConfig::from_parameters(&p).unwrap_err();
+        assert!(
+            err.message()
+                .contains("RequireChannelBindings must be 0 or 1"),
+            "{}",
+            err.message()
+        );
+    }
 }

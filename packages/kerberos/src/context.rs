@@ -137,7 +137,10 @@ impl KerberosContext {
     ) -> SecurityResult<HandshakeStep> {
         let state = std::mem::replace(&mut self.state, State::Failed);
         let (next, token, status) = match state {
-            State::ClientStart(start) => send_ap_req(&self.shared, start)?,
+            State::ClientStart(start) => {
+                let bindings = channel_bindings(input)?;
+                send_ap_req(&self.shared, start, bindings)?
+            }
             State::AwaitApRep(wait) => {
                 let received = input_token(input)?;
                 let established = receive_ap_rep(*wait, received)?;
@@ -200,8 +203,9 @@ impl KerberosContext {
                 ));
             }
         };
+        let bindings = channel_bindings(input)?;
         let received = input_token(input)?;
-        let (established, token) = accept_ap_req(&self.shared, &start.server, received)?;
+        let (established, token) = accept_ap_req(&self.shared, &start.server, received, bindings)?;
         write_output(output, token.as_deref())?;
         self.state = State::Established(Box::new(established));
         Ok(HandshakeStep {
@@ -230,6 +234,15 @@ fn input_token<'b>(input: &'b [SecBuffer<'_>]) -> SecurityResult<&'b [u8]> {
         })
 }
 
+/// The MD5 of the application's SECBUFFER_CHANNEL_BINDINGS, if it gave one.
+fn channel_bindings(input: &[SecBuffer<'_>]) -> SecurityResult<Option<[u8; 16]>> {
+    input
+        .find(SecBufferType::CHANNEL_BINDINGS)
+        .map(|b| gss::channel_bindings_hash(b.as_slice()))
+        .transpose()
+        .map_err(|m| SecurityError::new(SecurityStatus::SEC_E_INVALID_PARAMETER, m))
+}
+
 fn write_output(output: &mut [SecBuffer<'_>], token: Option<&[u8]>) -> SecurityResult<()> {
     let out = output.output_token_mut()?;
     let token = token.unwrap_or_default();
@@ -256,6 +269,7 @@ fn internal(e: impl std::fmt::Display) -> SecurityError {
 fn send_ap_req(
     shared: &Shared,
     start: ClientStart,
+    bindings: Option<[u8; 16]>,
 ) -> SecurityResult<(State, Option<Vec<u8>>, SecurityStatus)> {
     let config = &shared.config;
     let ticket = start.client.service_ticket(config, &start.service)?;
@@ -264,7 +278,7 @@ fn send_ap_req(
     let subkey = Key::random(ticket.session_key.etype()).map_err(internal)?;
     let sequence = random_u32().map_err(internal)? & 0x3fff_ffff;
     let time = KrbTime::now();
-    let checksum = gss::checksum_8003(gss::flags_from_isc(req), [0; 16]);
+    let checksum = gss::checksum_8003(gss::flags_from_isc(req), bindings.unwrap_or([0; 16]));
     let spec = AuthenticatorSpec {
         client: &ticket.client,
         checksum: Some((gss::CHECKSUM_8003, checksum)),
@@ -406,6 +420,7 @@ fn accept_ap_req(
     shared: &Shared,
     server: &ServerState,
     token: &[u8],
+    bindings: Option<[u8; 16]>,
 ) -> SecurityResult<(Established, Option<Vec<u8>>)> {
     let ap_req: ApReq = if token.first() == Some(&0x6e) {
         crate::messages::decode(token)
@@ -425,6 +440,8 @@ fn accept_ap_req(
         service: server.service.as_ref(),
         skew: shared.config.skew_secs(),
         replay: &shared.replay,
+        channel_bindings: bindings,
+        require_channel_bindings: shared.config.require_channel_bindings,
     };
     let accepted: Accepted = acceptor::verify(&ap_req, &keys)?;
     tracing::debug!(client = %accepted.client, service = %accepted.server, "accepted an AP-REQ");

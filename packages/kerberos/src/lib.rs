@@ -10,7 +10,9 @@
 //!   are cached in the credentials. KDC traffic happens inside
 //!   InitializeSecurityContext, over TCP, with time-outs and retries;
 //! * server: the AP-REQ checked with a key from an MIT keytab, clock skew,
-//!   ticket times and a replay cache, then the AP-REP;
+//!   ticket times and flags, channel bindings (SECBUFFER_CHANNEL_BINDINGS,
+//!   carried in the 0x8003 checksum both ways) and a replay cache file shared
+//!   by the host's acceptors, then the AP-REP;
 //! * MakeSignature / VerifySignature as MIC tokens, EncryptMessage /
 //!   DecryptMessage as sealed wrap tokens, in place, without allocation;
 //! * aes256-cts-hmac-sha1-96 and aes128-cts-hmac-sha1-96.

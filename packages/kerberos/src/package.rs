@@ -62,7 +62,7 @@ impl PackageFactory for KerberosPackageFactory {
 pub struct Shared {
     /// The configuration.
     pub config: KerberosConfig,
-    /// The acceptors' replay cache.
+    /// The acceptors' replay cache (a file shared with the host's other acceptors).
     pub replay: ReplayCache,
 }
 
@@ -74,7 +74,7 @@ pub struct KerberosPackage {
 impl KerberosPackage {
     /// The package with `config`.
     pub fn new(config: KerberosConfig) -> Self {
-        let replay = ReplayCache::new(config.replay_cache_size);
+        let replay = ReplayCache::new(config.replay_cache_path.clone(), config.replay_cache_size);
         Self {
             shared: Arc::new(Shared { config, replay }),
         }
@@ -140,6 +140,15 @@ impl KerberosPackage {
                 ),
             ));
         }
+        // A replay cache that cannot be used is reported now, not at the first AP-REQ.
+        self.shared.replay.check().map_err(|e| {
+            SecurityError::new(
+                SecurityStatus::SEC_E_NO_CREDENTIALS,
+                format!(
+                    "inbound Kerberos credentials need a usable replay cache (ReplayCachePath): {e}"
+                ),
+            )
+        })?;
         Ok(ServerState {
             keytab,
             service: config.service_principal.clone(),

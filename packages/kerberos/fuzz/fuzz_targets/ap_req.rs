@@ -28,7 +28,8 @@ fn setup() -> &'static (Keytab, Principal, ReplayCache) {
             &Key::new(Etype::Aes128CtsHmacSha196, vec![3; 16]).unwrap(),
             0,
         );
-        (kt, service, ReplayCache::new(1000))
+        let file = std::env::temp_dir().join(format!("sspi-fuzz-{}.rcache", std::process::id()));
+        (kt, service, ReplayCache::new(file, 1000))
     })
 }
 
@@ -48,6 +49,8 @@ fuzz_target!(|data: &[u8]| {
             service: Some(service),
             skew: 300,
             replay,
+            channel_bindings: None,
+            require_channel_bindings: false,
         };
         let _ = acceptor::verify(&req, &keys);
     }
