@@ -213,19 +213,12 @@ impl Keytab {
         })
     }
 
-    /// Reads a keytab file; errors name the file.
+    /// Reads a keytab file; errors name the file. The file must be one no
+    /// other user can write (`sspi_trust`), at most [`MAX_KEYTAB_LEN`] bytes.
     pub fn load(path: &Path) -> Result<Keytab, String> {
-        use std::io::Read;
-        let file = std::fs::File::open(path)
-            .map_err(|e| format!("cannot open keytab {}: {e}", path.display()))?;
-        let mut data = Vec::new();
-        file.take(MAX_KEYTAB_LEN + 1)
-            .read_to_end(&mut data)
-            .map_err(|e| format!("cannot read keytab {}: {e}", path.display()))?;
-        let data = Zeroizing::new(data);
-        if data.len() as u64 > MAX_KEYTAB_LEN {
-            return Err(format!("keytab {} is larger than 16 MiB", path.display()));
-        }
+        let data = Zeroizing::new(
+            sspi_trust::read_file(path, "keytab", MAX_KEYTAB_LEN).map_err(|e| e.to_string())?,
+        );
         Keytab::parse(&data).map_err(|e| format!("keytab {}: {e}", path.display()))
     }
 

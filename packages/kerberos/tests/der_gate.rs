@@ -103,12 +103,15 @@ fn an_encrypted_part_is_checked_too() {
         time: KrbTime::now(),
     };
     let req = ap::ap_req(&ticket, &session, 11, 0, &spec).unwrap();
-    let replay = ReplayCache::new(10);
+    let dir = tempfile::tempdir().unwrap();
+    let replay = ReplayCache::new(dir.path().join("rcache"), 10);
     let keys = AcceptorKeys {
         keytab: &keytab,
         service: Some(&service),
         skew: 300,
         replay: &replay,
+        channel_bindings: None,
+        require_channel_bindings: false,
     };
     let err = acceptor::verify(&req, &keys).unwrap_err();
     assert!(err.message().contains("malformed"), "{}", err.message());
