@@ -16,6 +16,7 @@
 
 pub mod adapter;
 mod buffer;
+mod channel_bindings;
 mod error;
 mod export;
 pub mod ffi;
@@ -27,6 +28,7 @@ mod params;
 mod status;
 
 pub use buffer::{SecBuffer, SecBufferType, SecBuffers};
+pub use channel_bindings::{channel_bindings_hash, sec_channel_bindings};
 pub use error::{SecurityError, SecurityResult};
 pub use flags::{AscReq, AscRet, CredentialUse, IscReq, IscRet, PackageCapabilities};
 pub use identity::{AuthIdentity, CredentialsRequest, SecretBytes};

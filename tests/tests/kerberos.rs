@@ -569,7 +569,7 @@ fn the_acceptor_needs_its_keytab_and_refuses_garbage_tokens() {
 
 /// A SEC_CHANNEL_BINDINGS with only application data, as after TLS.
 fn bindings(application_data: &[u8]) -> Vec<u8> {
-    sspi_package_kerberos::gss::sec_channel_bindings(application_data)
+    sspi_core::sec_channel_bindings(application_data)
 }
 
 /// A whole mutual-auth handshake, each side given its channel bindings (or

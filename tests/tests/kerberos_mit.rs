@@ -436,7 +436,7 @@ fn kinit_alice(mit: &MitRealm) {
 }
 
 fn bindings(text: &str) -> Vec<u8> {
-    sspi_package_kerberos::gss::sec_channel_bindings(text.as_bytes())
+    sspi_core::sec_channel_bindings(text.as_bytes())
 }
 
 /// Verifies a MIC token the peer made over "signed by MIT".

@@ -711,14 +711,6 @@ fn exchange(ours: &mut SecurityContextHandle, theirs: &mut Peer) {
     );
 }
 
-fn sec_channel_bindings(data: &[u8]) -> Vec<u8> {
-    let mut out = vec![0u8; 32];
-    out[24..28].copy_from_slice(&(data.len() as u32).to_le_bytes());
-    out[28..32].copy_from_slice(&32u32.to_le_bytes());
-    out.extend_from_slice(data);
-    out
-}
-
 /// Our client (the plugin, through the host) against the sspi crate's server.
 fn our_client_their_server(
     client_cb: Option<&[u8]>,
@@ -803,8 +795,8 @@ fn interop_the_sspi_crate_client_against_our_server() {
 
 #[test]
 fn interop_channel_bindings_both_ways() {
-    let a = sec_channel_bindings(b"tls-server-end-point:\x01\x02\x03");
-    let b = sec_channel_bindings(b"tls-server-end-point:\x09\x09\x09");
+    let a = sspi_core::sec_channel_bindings(b"tls-server-end-point:\x01\x02\x03");
+    let b = sspi_core::sec_channel_bindings(b"tls-server-end-point:\x09\x09\x09");
     let (mut ours, mut theirs) = our_client_their_server(Some(&a), Some(&a)).unwrap();
     exchange(&mut ours, &mut theirs);
     let err = our_client_their_server(Some(&a), Some(&b)).err().unwrap();

@@ -238,9 +238,8 @@ fn input_token<'b>(input: &'b [SecBuffer<'_>]) -> SecurityResult<&'b [u8]> {
 fn channel_bindings(input: &[SecBuffer<'_>]) -> SecurityResult<Option<[u8; 16]>> {
     input
         .find(SecBufferType::CHANNEL_BINDINGS)
-        .map(|b| gss::channel_bindings_hash(b.as_slice()))
+        .map(|b| sspi_core::channel_bindings_hash(b.as_slice()))
         .transpose()
-        .map_err(|m| SecurityError::new(SecurityStatus::SEC_E_INVALID_PARAMETER, m))
 }
 
 fn write_output(output: &mut [SecBuffer<'_>], token: Option<&[u8]>) -> SecurityResult<()> {

@@ -120,7 +120,7 @@ impl NtlmContext {
         }
         let out = output.output_token_mut()?;
         let channel_bindings = match input.find(SecBufferType::CHANNEL_BINDINGS) {
-            Some(buffer) => Some(crypto::channel_bindings_hash(buffer.as_slice())?),
+            Some(buffer) => Some(sspi_core::channel_bindings_hash(buffer.as_slice())?),
             None => None,
         };
         let received = input.find(SecBufferType::TOKEN).map(SecBuffer::as_slice);

@@ -198,66 +198,6 @@ pub fn mic(
     mac
 }
 
-/// MD5 of a `gss_channel_bindings_struct` built from a SEC_CHANNEL_BINDINGS
-/// buffer (the value of MsvAvChannelBindings).
-///
-/// SEC_CHANNEL_BINDINGS is eight u32 fields: initiator address type, length,
-/// offset; acceptor address type, length, offset; application data length,
-/// offset (offsets from the start of the buffer). The hash covers, in order,
-/// each address type (u32 LE), each length (u32 LE) and the bytes.
-pub fn channel_bindings_hash(sec_channel_bindings: &[u8]) -> SecurityResult<[u8; 16]> {
-    let bad = |what: &str| {
-        SecurityError::new(
-            sspi_core::SecurityStatus::SEC_E_INVALID_PARAMETER,
-            format!(
-                "the SECBUFFER_CHANNEL_BINDINGS buffer is not a valid SEC_CHANNEL_BINDINGS: {what}"
-            ),
-        )
-    };
-    let word = |index: usize| -> SecurityResult<u32> {
-        sec_channel_bindings
-            .get(index * 4..index * 4 + 4)
-            .and_then(|b| b.try_into().ok())
-            .map(u32::from_le_bytes)
-            .ok_or_else(|| bad("shorter than its 32-byte header"))
-    };
-    let part = |length: u32, offset: u32, what: &str| -> SecurityResult<&[u8]> {
-        if length == 0 {
-            return Ok(&[]);
-        }
-        let start = offset as usize;
-        start
-            .checked_add(length as usize)
-            .and_then(|end| sec_channel_bindings.get(start..end))
-            .ok_or_else(|| bad(what))
-    };
-    let initiator = part(
-        word(1)?,
-        word(2)?,
-        "the initiator address lies outside the buffer",
-    )?;
-    let acceptor = part(
-        word(4)?,
-        word(5)?,
-        "the acceptor address lies outside the buffer",
-    )?;
-    let application = part(
-        word(6)?,
-        word(7)?,
-        "the application data lies outside the buffer",
-    )?;
-    Ok(md5_parts(&[
-        &word(0)?.to_le_bytes(),
-        &word(1)?.to_le_bytes(),
-        initiator,
-        &word(3)?.to_le_bytes(),
-        &word(4)?.to_le_bytes(),
-        acceptor,
-        &word(6)?.to_le_bytes(),
-        application,
-    ]))
-}
-
 /// Fills `out` with random bytes from the operating system.
 pub fn random(out: &mut [u8]) -> SecurityResult<()> {
     SystemRandom::new()
