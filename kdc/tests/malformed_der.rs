@@ -4,15 +4,15 @@
 //! picky sees it: answered KRB_ERR_GENERIC naming the bad byte, not caught as
 //! a panic. Over the network, see `network.rs`.
 
+mod common;
+
 use picky_asn1::wrapper::{ExplicitContextTag0, ExplicitContextTag2, OctetStringAsn1, Optional};
 use picky_krb::data_types::EncryptedData;
 use sspi_kdc::{Database, KdcConfig, KdcState, handle};
-use sspi_package_kerberos::as_exchange::{AsRequest, as_req};
 use sspi_package_kerberos::crypto::Etype;
 use sspi_package_kerberos::krb_error::{self, KdcError};
 use sspi_package_kerberos::messages::{PA_ENC_TIMESTAMP, pa_data};
 use sspi_package_kerberos::principal::{Principal, integer};
-use sspi_package_kerberos::transport::KdcTarget;
 use std::sync::atomic::Ordering;
 
 const REALM: &str = "R.TEST";
@@ -79,23 +79,11 @@ fn an_encrypted_timestamp_is_checked_too() {
         kvno: Optional::from(None),
         cipher: ExplicitContextTag2::from(OctetStringAsn1::from(cipher)),
     };
-    let kdc = KdcTarget {
-        realm: REALM,
-        addresses: &[],
-        timeout: std::time::Duration::from_secs(1),
-        retries: 0,
-    };
-    let etypes = Etype::ALL;
-    let request = AsRequest {
-        client: &client,
-        password: b"pw",
-        etypes: &etypes,
-        lifetime: 3600,
-        kdc: &kdc,
-        known_key: None,
-    };
     let padata = pa_data(PA_ENC_TIMESTAMP, picky_asn1_der::to_vec(&data).unwrap());
-    let error = refusal(&state, &as_req(&request, 7, vec![padata]).unwrap());
+    let error = refusal(
+        &state,
+        &common::as_req_bytes(&client, b"pw", 7, vec![padata]),
+    );
     assert_eq!(error.code, krb_error::GENERIC);
     let text = error.text.unwrap_or_default();
     assert!(text.contains("PA-ENC-TS-ENC: invalid DER"), "{text}");

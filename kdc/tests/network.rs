@@ -3,8 +3,10 @@
 //! without authenticating cannot take from a good client (abusers bind
 //! 127.0.0.2.. to play many peers).
 
+mod common;
+
 use sspi_kdc::{Database, KdcConfig, KdcHandle};
-use sspi_package_kerberos::as_exchange::{self, AsRequest, as_req, encrypted_timestamp};
+use sspi_package_kerberos::as_exchange::{self, AsRequest, encrypted_timestamp};
 use sspi_package_kerberos::crypto::Etype;
 use sspi_package_kerberos::krb_error::{self, KdcError};
 use sspi_package_kerberos::principal::Principal;
@@ -29,27 +31,12 @@ fn kdc(tune: impl FnOnce(&mut KdcConfig)) -> KdcHandle {
 /// alice's AS-REQ, without and with PA-ENC-TIMESTAMP.
 fn as_requests() -> (Vec<u8>, Vec<u8>) {
     let client = Principal::user("alice", REALM);
-    let kdc = KdcTarget {
-        realm: REALM,
-        addresses: &[],
-        timeout: Duration::from_secs(1),
-        retries: 0,
-    };
-    let etypes = Etype::ALL;
-    let request = AsRequest {
-        client: &client,
-        password: b"pw",
-        etypes: &etypes,
-        lifetime: 3600,
-        kdc: &kdc,
-        known_key: None,
-    };
     let key = Etype::Aes256CtsHmacSha196
         .string_to_key(b"pw", &client.salt(), None)
         .unwrap();
     (
-        as_req(&request, 1, vec![]).unwrap(),
-        as_req(&request, 2, vec![encrypted_timestamp(&key).unwrap()]).unwrap(),
+        common::as_req_bytes(&client, b"pw", 1, vec![]),
+        common::as_req_bytes(&client, b"pw", 2, vec![encrypted_timestamp(&key).unwrap()]),
     )
 }
 
@@ -182,23 +169,8 @@ fn udp_answers_are_never_larger_than_the_request() {
         // whose AS-REQ carries a large (ignored) PA-DATA.
         let unknown = {
             let client = Principal::user("nobody", REALM);
-            let kdc = KdcTarget {
-                realm: REALM,
-                addresses: &[],
-                timeout: Duration::from_secs(1),
-                retries: 0,
-            };
-            let etypes = Etype::ALL;
-            let request = AsRequest {
-                client: &client,
-                password: b"x",
-                etypes: &etypes,
-                lifetime: 3600,
-                kdc: &kdc,
-                known_key: None,
-            };
             let padding = sspi_package_kerberos::messages::pa_data(149, vec![0; 300]);
-            as_req(&request, 3, vec![padding]).unwrap()
+            common::as_req_bytes(&client, b"x", 3, vec![padding])
         };
         let reply = udp_ask(&sock, addr, &unknown).await.expect("an answer");
         assert!(reply.len() <= unknown.len());

@@ -1,17 +1,16 @@
 //! The KDC's request handler in process: a full AS + TGS exchange, then
 //! random and mutated requests, which never panic and always get an answer.
 
+mod common;
+
 use proptest::prelude::*;
 use sspi_kdc::{Database, KdcConfig, KdcState, handle};
-use sspi_package_kerberos::as_exchange::{
-    AsRequest, as_req, enc_kdc_rep_part, encrypted_timestamp,
-};
+use sspi_package_kerberos::as_exchange::{enc_kdc_rep_part, encrypted_timestamp};
 use sspi_package_kerberos::crypto::Etype;
 use sspi_package_kerberos::krb_error::{self, KdcError};
 use sspi_package_kerberos::principal::Principal;
 use sspi_package_kerberos::tgs_exchange::tgs_req;
 use sspi_package_kerberos::ticket::HeldTicket;
-use sspi_package_kerberos::transport::KdcTarget;
 use std::sync::OnceLock;
 
 const REALM: &str = "R.TEST";
@@ -39,22 +38,7 @@ fn requests() -> &'static Requests {
     static REQ: OnceLock<Requests> = OnceLock::new();
     REQ.get_or_init(|| {
         let client = Principal::user("alice", REALM);
-        let kdc = KdcTarget {
-            realm: REALM,
-            addresses: &[],
-            timeout: std::time::Duration::from_secs(1),
-            retries: 0,
-        };
-        let etypes = Etype::ALL;
-        let request = AsRequest {
-            client: &client,
-            password: b"pw",
-            etypes: &etypes,
-            lifetime: 3600,
-            kdc: &kdc,
-            known_key: None,
-        };
-        let as_plain = as_req(&request, 1, vec![]).unwrap();
+        let as_plain = common::as_req_bytes(&client, b"pw", 1, vec![]);
         let reply = handle(state(), &as_plain).unwrap();
         assert_eq!(
             KdcError::parse(&reply).unwrap().code,
@@ -63,14 +47,15 @@ fn requests() -> &'static Requests {
         let key = Etype::Aes256CtsHmacSha196
             .string_to_key(b"pw", &client.salt(), None)
             .unwrap();
-        let as_preauth = as_req(&request, 2, vec![encrypted_timestamp(&key).unwrap()]).unwrap();
+        let as_preauth =
+            common::as_req_bytes(&client, b"pw", 2, vec![encrypted_timestamp(&key).unwrap()]);
         let reply = handle(state(), &as_preauth).unwrap();
         let rep: picky_krb::messages::AsRep = picky_asn1_der::from_bytes(&reply).expect("AS-REP");
         let plain = key.decrypt_data(3, &rep.0.enc_part.0).unwrap();
         let part = enc_kdc_rep_part(&plain).unwrap();
         let tgt = HeldTicket::from_reply(client.clone(), rep.0.ticket.0.clone(), &part).unwrap();
         let service = Principal::parse("host/svc", REALM).unwrap();
-        let tgs = tgs_req(&tgt, &service, &etypes, 3600, 3).unwrap();
+        let tgs = tgs_req(&tgt, &service, &Etype::ALL, 3600, 3).unwrap();
         let reply = handle(state(), &tgs).unwrap();
         assert!(picky_asn1_der::from_bytes::<picky_krb::messages::TgsRep>(&reply).is_ok());
         if let Some(dir) = std::env::var_os("SSPI_KRB_SEEDS") {

@@ -3,19 +3,18 @@
 //! Now a user principal is refused as an unknown one, over TGS and AS alike,
 //! unless the database marks it `service`.
 
+mod common;
+
 use picky_asn1::wrapper::ExplicitContextTag3;
 use picky_krb::messages::AsReq;
 use sspi_kdc::{Database, KdcConfig, KdcState, handle};
-use sspi_package_kerberos::as_exchange::{
-    AsRequest, as_req, enc_kdc_rep_part, encrypted_timestamp,
-};
+use sspi_package_kerberos::as_exchange::{enc_kdc_rep_part, encrypted_timestamp};
 use sspi_package_kerberos::crypto::Etype;
 use sspi_package_kerberos::krb_error::{self, KdcError};
 use sspi_package_kerberos::messages;
 use sspi_package_kerberos::principal::Principal;
 use sspi_package_kerberos::tgs_exchange::tgs_req;
 use sspi_package_kerberos::ticket::HeldTicket;
-use sspi_package_kerberos::transport::KdcTarget;
 
 const REALM: &str = "R.TEST";
 const DATABASE: &str = "\
@@ -36,23 +35,8 @@ fn state() -> KdcState {
 /// alice's pre-authenticated AS-REQ, for `sname` (the TGS when `None`).
 fn alice_as_req(sname: Option<&Principal>) -> Vec<u8> {
     let client = Principal::user("alice", REALM);
-    let kdc = KdcTarget {
-        realm: REALM,
-        addresses: &[],
-        timeout: std::time::Duration::from_secs(1),
-        retries: 0,
-    };
-    let etypes = Etype::ALL;
-    let request = AsRequest {
-        client: &client,
-        password: b"pw",
-        etypes: &etypes,
-        lifetime: 3600,
-        kdc: &kdc,
-        known_key: None,
-    };
     let key = alice_key();
-    let bytes = as_req(&request, 1, vec![encrypted_timestamp(&key).unwrap()]).unwrap();
+    let bytes = common::as_req_bytes(&client, b"pw", 1, vec![encrypted_timestamp(&key).unwrap()]);
     let Some(sname) = sname else { return bytes };
     let mut req: AsReq = messages::decode(&bytes).unwrap();
     req.0.req_body.0.sname.0 = Some(ExplicitContextTag3::from(sname.to_asn1().unwrap()));
