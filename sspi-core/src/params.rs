@@ -148,6 +148,19 @@ impl PackageParameters {
         })
     }
 
+    /// A REG_DWORD switch: 0 is `false`, 1 is `true`, absent is `default`;
+    /// any other number or type is an error naming the value.
+    pub fn flag(&self, name: &str, default: bool) -> SecurityResult<bool> {
+        match self.dword(name)? {
+            None => Ok(default),
+            Some(0) => Ok(false),
+            Some(1) => Ok(true),
+            Some(other) => {
+                Err(self.error(name, format_args!("{name} must be 0 or 1, not {other}")))
+            }
+        }
+    }
+
     /// A REG_SZ or REG_EXPAND_SZ value, or `None` when absent.
     pub fn string(&self, name: &str) -> SecurityResult<Option<&str>> {
         self.typed(name, "REG_SZ", |v| match v {
@@ -289,6 +302,19 @@ mod tests {
             ]
             .into(),
         }
+    }
+
+    #[test]
+    fn flags_are_zero_or_one() {
+        let p = params();
+        assert!(!p.flag("Missing", false).unwrap());
+        assert!(p.flag("Missing", true).unwrap());
+        let err = p.flag("Legs", false).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "conf/sspi.reg:3:5: Legs must be 0 or 1, not 4 (key HKEY_LOCAL_MACHINE\\Comm\\SecurityProviders\\Test, value \"Legs\")"
+        );
+        assert!(p.flag("Name", false).is_err(), "a REG_SZ is not a switch");
     }
 
     #[test]

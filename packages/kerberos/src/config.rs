@@ -198,16 +198,7 @@ impl KerberosConfig {
             Some(path) => path,
             None => crate::replay::ReplayCache::default_path(),
         };
-        let require_channel_bindings = match params.dword("RequireChannelBindings")?.unwrap_or(0) {
-            0 => false,
-            1 => true,
-            other => {
-                return Err(params.error(
-                    "RequireChannelBindings",
-                    format_args!("RequireChannelBindings must be 0 or 1, not {other}"),
-                ));
-            }
-        };
+        let require_channel_bindings = params.flag("RequireChannelBindings", false)?;
 
         let mut users = HashMap::new();
         for name in params.subkeys_of("Users") {

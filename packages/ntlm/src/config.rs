@@ -188,16 +188,7 @@ impl NtlmConfig {
         };
         let max_clock_skew = seconds("MaxClockSkew", 300, 1)?;
         let context_lifetime = seconds("ContextLifetime", 36_000, 1)?;
-        let require_channel_bindings = match params.dword("RequireChannelBindings")?.unwrap_or(0) {
-            0 => false,
-            1 => true,
-            other => {
-                return Err(params.error(
-                    "RequireChannelBindings",
-                    format_args!("RequireChannelBindings must be 0 or 1, not {other}"),
-                ));
-            }
-        };
+        let require_channel_bindings = params.flag("RequireChannelBindings", false)?;
         let default_user = params.string("DefaultUser")?.map(str::to_string);
         let service_principal_names: Vec<String> = params
             .strings("ServicePrincipalNames")?

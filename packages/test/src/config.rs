@@ -68,16 +68,7 @@ impl TestConfig {
                 format_args!("Legs must be between {MIN_LEGS} and {MAX_LEGS}, not {legs}"),
             ));
         }
-        let complete_auth_token = match params.dword("CompleteAuthToken")?.unwrap_or(0) {
-            0 => false,
-            1 => true,
-            other => {
-                return Err(params.error(
-                    "CompleteAuthToken",
-                    format_args!("CompleteAuthToken must be 0 or 1, not {other}"),
-                ));
-            }
-        };
+        let complete_auth_token = params.flag("CompleteAuthToken", false)?;
         let lifetime = params.dword("ContextLifetime")?.unwrap_or(36_000);
         if lifetime == 0 {
             return Err(params.error(
