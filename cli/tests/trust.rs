@@ -13,14 +13,24 @@ fn plugin_dir() -> PathBuf {
         .to_owned()
 }
 
-fn sspi_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sspi"))
+/// `sspi ARGS` in `dir`, with none of the environment variables that steer
+/// what it trusts inherited from the developer's shell; `marker` is where the
+/// constructor-marker fixture records that it ran.
+fn sspi(dir: &Path, args: &[&str], marker: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sspi"));
+    command
         .args(args)
         .env_remove("SSPI_REGISTRY")
         .env_remove("SSPI_PLUGIN_PATH")
         .env_remove("SSPI_FILE_CHECKS")
         .env_remove("RUST_LOG")
-        .current_dir(dir)
+        .env(MARKER_ENV, marker)
+        .current_dir(dir);
+    command
+}
+
+fn sspi_in(dir: &Path, args: &[&str]) -> Output {
+    sspi(dir, args, &dir.join("constructor-ran"))
         .output()
         .expect("sspi runs")
 }
@@ -59,11 +69,7 @@ fn the_default_registry_is_the_programs_not_the_working_directorys() {
         registry(&library.display().to_string(), ""),
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_sspi"))
-        .arg("packages")
-        .env_remove("SSPI_REGISTRY")
-        .env(MARKER_ENV, &marker)
-        .current_dir(attacker.path())
+    let out = sspi(attacker.path(), &["packages"], &marker)
         .output()
         .unwrap();
     let stdout = text(&out.stdout);
@@ -87,12 +93,8 @@ fn an_empty_plugin_path_element_does_not_search_the_working_directory() {
     // A file in the working directory with the Test plugin's name.
     let (library, marker) = hostile_library(attacker.path());
     std::fs::rename(&library, attacker.path().join("libsspi_test.so")).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_sspi"))
-        .arg("packages")
-        .env_remove("SSPI_REGISTRY")
+    let out = sspi(attacker.path(), &["packages"], &marker)
         .env("SSPI_PLUGIN_PATH", "/nonexistent-sspi-plugins:")
-        .env(MARKER_ENV, &marker)
-        .current_dir(attacker.path())
         .output()
         .unwrap();
     let stdout = text(&out.stdout);
@@ -114,11 +116,13 @@ fn a_library_others_may_write_is_refused_before_it_runs() {
     std::fs::set_permissions(&library, std::fs::Permissions::from_mode(0o666)).unwrap();
     let reg = dir.path().join("sspi.reg");
     std::fs::write(&reg, registry("libhostile.so", "\"LibraryPath\"=\".\"\n")).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_sspi"))
-        .args(["--registry", reg.to_str().unwrap(), "packages"])
-        .env(MARKER_ENV, &marker)
-        .output()
-        .unwrap();
+    let out = sspi(
+        dir.path(),
+        &["--registry", reg.to_str().unwrap(), "packages"],
+        &marker,
+    )
+    .output()
+    .unwrap();
     let stdout = text(&out.stdout);
     assert!(
         !marker.exists(),
@@ -134,12 +138,14 @@ fn a_library_others_may_write_is_refused_before_it_runs() {
     );
 
     // The development switch turns the refusal into a warning: then it loads (and runs).
-    let out = Command::new(env!("CARGO_BIN_EXE_sspi"))
-        .args(["--registry", reg.to_str().unwrap(), "packages"])
-        .env(MARKER_ENV, &marker)
-        .env("SSPI_FILE_CHECKS", "warn")
-        .output()
-        .unwrap();
+    let out = sspi(
+        dir.path(),
+        &["--registry", reg.to_str().unwrap(), "packages"],
+        &marker,
+    )
+    .env("SSPI_FILE_CHECKS", "warn")
+    .output()
+    .unwrap();
     assert!(marker.exists(), "{}", text(&out.stdout));
     assert!(
         text(&out.stderr).contains("allowed by SSPI_FILE_CHECKS"),
@@ -164,11 +170,13 @@ fn a_library_whose_digest_differs_from_its_pin_is_refused_before_it_runs() {
         ),
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_sspi"))
-        .args(["--registry", reg.to_str().unwrap(), "packages"])
-        .env(MARKER_ENV, &marker)
-        .output()
-        .unwrap();
+    let out = sspi(
+        dir.path(),
+        &["--registry", reg.to_str().unwrap(), "packages"],
+        &marker,
+    )
+    .output()
+    .unwrap();
     let stdout = text(&out.stdout);
     assert!(
         !marker.exists(),
@@ -234,13 +242,15 @@ fn registry_check_runs_no_library_in_the_checking_process() {
     let (_library, marker) = hostile_library(dir.path());
     let reg = dir.path().join("sspi.reg");
     std::fs::write(&reg, registry("libhostile.so", "\"LibraryPath\"=\".\"\n")).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_sspi"))
-        .args(["registry", "check", reg.to_str().unwrap()])
-        .env(MARKER_ENV, &marker)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = sspi(
+        dir.path(),
+        &["registry", "check", reg.to_str().unwrap()],
+        &marker,
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
     let checker = child.id();
     let out = child.wait_with_output().unwrap();
     let stderr = text(&out.stderr);
@@ -267,11 +277,13 @@ fn registry_check_runs_no_library_in_the_checking_process() {
         std::fs::Permissions::from_mode(0o664),
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_sspi"))
-        .args(["registry", "check", reg.to_str().unwrap()])
-        .env(MARKER_ENV, &marker)
-        .output()
-        .unwrap();
+    let out = sspi(
+        dir.path(),
+        &["registry", "check", reg.to_str().unwrap()],
+        &marker,
+    )
+    .output()
+    .unwrap();
     assert!(
         text(&out.stderr).contains("is writable by group (mode 0664)"),
         "{}",
