@@ -1,11 +1,12 @@
 //! Credential and context handles: each holds its package's object, so every
 //! call goes straight to the package that created it, with no lookup.
 
-use abi_stable::std_types::{RResult, RSliceMut, RStr};
+use abi_stable::std_types::{ROption, RResult, RSlice, RSliceMut, RStr};
 use sspi_core::ffi::{ContextBox, CredentialsBox};
 use sspi_core::{
-    AscReq, ContextSizes, CredentialUse, HandshakeStep, IscReq, Lifespan, PackageInfo, SecBuffer,
-    SecretBytes, SecurityError, SecurityStatus,
+    AscReq, AscStep, ContextFlags, ContextSizes, CredentialUse, HandshakeStep, IscReq, IscStep,
+    Lifespan, MessageError, PackageInfo, Qop, SecBuffer, SecBufferRef, SecretBytes, SecurityError,
+    SecurityStatus,
 };
 use std::fmt;
 use std::sync::Arc;
@@ -72,30 +73,31 @@ impl CredentialsHandle {
     /// InitializeSecurityContext: one client leg.
     ///
     /// Pass `None` in `context` on the first call; the context is created and
-    /// stored there if the leg succeeds. `input` holds the server's token
-    /// (empty on the first leg); `output` needs a TOKEN buffer of `cbMaxToken`
-    /// bytes and is shrunk to the token to send.
+    /// stored there if the leg succeeds (or fails with SEC_E_BUFFER_TOO_SMALL,
+    /// which is retried on it). `input` holds the server's token (nothing on
+    /// the first leg) and any channel bindings, read in place; `output` needs
+    /// a TOKEN buffer of `cbMaxToken` bytes and is shrunk to the token to send.
     pub fn initialize_security_context(
         &self,
         context: &mut Option<SecurityContextHandle>,
         target: Option<&str>,
         req: IscReq,
-        input: &mut [SecBuffer<'_>],
+        input: &[SecBufferRef<'_>],
         output: &mut [SecBuffer<'_>],
-    ) -> Result<HandshakeStep, SecurityError> {
+    ) -> Result<IscStep, SecurityError> {
         self.leg(
             "InitializeSecurityContext",
             context,
             |credentials| {
-                credentials.new_client_context(
-                    RStr::from_str(target.unwrap_or("")),
-                    target.is_some(),
-                    req,
-                )
+                let target = match target {
+                    Some(target) => ROption::RSome(RStr::from_str(target)),
+                    None => ROption::RNone,
+                };
+                credentials.new_client_context(target, req)
             },
             |inner| {
                 inner.initialize_security_context(
-                    RSliceMut::from_mut_slice(input),
+                    RSlice::from_slice(input),
                     RSliceMut::from_mut_slice(output),
                 )
             },
@@ -107,16 +109,16 @@ impl CredentialsHandle {
         &self,
         context: &mut Option<SecurityContextHandle>,
         req: AscReq,
-        input: &mut [SecBuffer<'_>],
+        input: &[SecBufferRef<'_>],
         output: &mut [SecBuffer<'_>],
-    ) -> Result<HandshakeStep, SecurityError> {
+    ) -> Result<AscStep, SecurityError> {
         self.leg(
             "AcceptSecurityContext",
             context,
             |credentials| credentials.new_server_context(req),
             |inner| {
                 inner.accept_security_context(
-                    RSliceMut::from_mut_slice(input),
+                    RSlice::from_slice(input),
                     RSliceMut::from_mut_slice(output),
                 )
             },
@@ -124,14 +126,15 @@ impl CredentialsHandle {
     }
 
     /// One handshake leg: on an existing context, or on a new one that is kept
-    /// only if the leg succeeds (SSPI creates no context when the first call fails).
-    fn leg(
+    /// only if the leg succeeds (SSPI creates no context when the first call
+    /// fails) or asks for a larger output buffer (the retry needs the context).
+    fn leg<A: Copy>(
         &self,
         call: &str,
         context: &mut Option<SecurityContextHandle>,
         create: impl FnOnce(&CredentialsBox) -> RResult<ContextBox, SecurityError>,
-        step: impl FnOnce(&mut ContextBox) -> RResult<HandshakeStep, SecurityError>,
-    ) -> Result<HandshakeStep, SecurityError> {
+        step: impl FnOnce(&mut ContextBox) -> RResult<HandshakeStep<A>, SecurityError>,
+    ) -> Result<HandshakeStep<A>, SecurityError> {
         let result = match context {
             Some(existing) => checked(&self.meta, call, step(&mut existing.inner)),
             None => checked(&self.meta, call, create(&self.inner)).and_then(|inner| {
@@ -140,7 +143,8 @@ impl CredentialsHandle {
                     meta: Arc::clone(&self.meta),
                 };
                 let result = checked(&self.meta, call, step(&mut created.inner));
-                if result.is_ok() {
+                let retryable = matches!(&result, Err(e) if e.status() == SecurityStatus::SEC_E_BUFFER_TOO_SMALL);
+                if result.is_ok() || retryable {
                     *context = Some(created);
                 }
                 result
@@ -189,8 +193,8 @@ pub enum ContextAttributeValue {
     SessionKey(SecretBytes),
     /// SecPkgContext_PackageInfo
     PackageInfo(PackageInfo),
-    /// SecPkgContext_Flags (ISC_RET or ASC_RET bits)
-    Flags(u32),
+    /// SecPkgContext_Flags (ISC_RET bits of a client, ASC_RET bits of a server)
+    Flags(ContextFlags),
 }
 
 /// A security context handle (`CtxtHandle`). DeleteSecurityContext is `drop`.
@@ -280,7 +284,7 @@ impl SecurityContextHandle {
     }
 
     /// QueryContextAttributes(SECPKG_ATTR_FLAGS).
-    pub fn flags(&self) -> Result<u32, SecurityError> {
+    pub fn flags(&self) -> Result<ContextFlags, SecurityError> {
         checked(
             &self.meta,
             "QueryContextAttributes(FLAGS)",
@@ -293,63 +297,54 @@ impl SecurityContextHandle {
         &self.meta.info
     }
 
-    /// MakeSignature: in place, allocation-free.
+    /// MakeSignature: in place, allocation-free; returns the QOP applied.
     #[inline]
     pub fn make_signature(
         &mut self,
-        qop: u32,
+        qop: Qop,
         message: &mut [SecBuffer<'_>],
         sequence: u32,
-    ) -> Result<(), SecurityStatus> {
-        status_result(
-            self.inner
-                .make_signature(qop, RSliceMut::from_mut_slice(message), sequence),
-        )
+    ) -> Result<Qop, MessageError> {
+        self.inner
+            .make_signature(qop, RSliceMut::from_mut_slice(message), sequence)
+            .into_result()
     }
 
-    /// VerifySignature: in place, allocation-free; returns the QOP.
+    /// VerifySignature: in place, allocation-free; returns the QOP found.
     #[inline]
     pub fn verify_signature(
         &mut self,
         message: &mut [SecBuffer<'_>],
         sequence: u32,
-    ) -> Result<u32, SecurityStatus> {
+    ) -> Result<Qop, MessageError> {
         self.inner
             .verify_signature(RSliceMut::from_mut_slice(message), sequence)
             .into_result()
     }
 
-    /// EncryptMessage: in place, allocation-free.
+    /// EncryptMessage: in place, allocation-free; returns the QOP applied.
     #[inline]
     pub fn encrypt_message(
         &mut self,
-        qop: u32,
+        qop: Qop,
         message: &mut [SecBuffer<'_>],
         sequence: u32,
-    ) -> Result<(), SecurityStatus> {
-        status_result(
-            self.inner
-                .encrypt_message(qop, RSliceMut::from_mut_slice(message), sequence),
-        )
+    ) -> Result<Qop, MessageError> {
+        self.inner
+            .encrypt_message(qop, RSliceMut::from_mut_slice(message), sequence)
+            .into_result()
     }
 
-    /// DecryptMessage: in place, allocation-free; returns the QOP.
+    /// DecryptMessage: in place, allocation-free; returns the QOP found
+    /// ([`Qop::WRAP_NO_ENCRYPT`] for a message that was only signed).
     #[inline]
     pub fn decrypt_message(
         &mut self,
         message: &mut [SecBuffer<'_>],
         sequence: u32,
-    ) -> Result<u32, SecurityStatus> {
+    ) -> Result<Qop, MessageError> {
         self.inner
             .decrypt_message(RSliceMut::from_mut_slice(message), sequence)
             .into_result()
-    }
-}
-
-fn status_result(status: SecurityStatus) -> Result<(), SecurityStatus> {
-    if status.is_success() {
-        Ok(())
-    } else {
-        Err(status)
     }
 }

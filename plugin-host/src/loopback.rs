@@ -2,18 +2,20 @@
 //! handshake`, the tests and the benchmarks drive.
 
 use crate::{CredentialsHandle, SecurityContextHandle};
-use sspi_core::{AscReq, HandshakeStep, IscReq, SecBuffer, SecurityError, SecurityStatus};
+use sspi_core::{
+    AscReq, AscStep, IscReq, IscStep, SecBuffer, SecBufferRef, SecurityError, SecurityStatus,
+};
 
-/// Who produced a leg's token.
+/// Which way a leg's token travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
+pub enum TokenFlow {
     /// InitializeSecurityContext.
     ClientToServer,
     /// AcceptSecurityContext.
     ServerToClient,
 }
 
-impl std::fmt::Display for Direction {
+impl std::fmt::Display for TokenFlow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Self::ClientToServer => "client -> server",
@@ -26,7 +28,7 @@ impl std::fmt::Display for Direction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Leg {
     /// Which side was called.
-    pub direction: Direction,
+    pub flow: TokenFlow,
     /// The size of the token it produced (0 when none).
     pub token_len: usize,
     /// The status it returned.
@@ -37,7 +39,7 @@ pub struct Leg {
 
 /// A finished in-process handshake.
 #[derive(Debug)]
-pub struct Established {
+pub struct CompletedHandshake {
     /// The client's context.
     pub client: SecurityContextHandle,
     /// The server's context.
@@ -45,9 +47,9 @@ pub struct Established {
     /// Every call, in order.
     pub legs: Vec<Leg>,
     /// The client's last step (ISC_RET flags, expiry).
-    pub client_step: HandshakeStep,
+    pub client_step: IscStep,
     /// The server's last step (ASC_RET flags, expiry).
-    pub server_step: HandshakeStep,
+    pub server_step: AscStep,
 }
 
 /// The most calls a handshake may take before it is declared stuck.
@@ -61,7 +63,7 @@ pub fn handshake(
     target: Option<&str>,
     isc_req: IscReq,
     asc_req: AscReq,
-) -> Result<Established, SecurityError> {
+) -> Result<CompletedHandshake, SecurityError> {
     let max_token = client_credentials
         .package_info()
         .max_token
@@ -71,19 +73,19 @@ pub fn handshake(
     let mut legs = Vec::new();
     let mut to_server: Vec<u8> = Vec::new();
     let mut to_client: Vec<u8> = Vec::new();
-    let mut client_step: Option<HandshakeStep> = None;
-    let mut server_step: Option<HandshakeStep> = None;
+    let mut client_step: Option<IscStep> = None;
+    let mut server_step: Option<AscStep> = None;
     let mut out = vec![0u8; max_token];
 
-    let client_done = |s: &Option<HandshakeStep>| s.is_some_and(|s| !s.needs_continue());
+    let client_done = |s: &Option<IscStep>| s.is_some_and(|s| !s.needs_continue());
     for _ in 0..MAX_CALLS {
         // Client leg: first call, or whenever the server sent something.
         if client_step.is_none() || (!client_done(&client_step) && !to_client.is_empty()) {
-            let mut input = [SecBuffer::token(&mut to_client)];
-            let input: &mut [SecBuffer<'_>] = if client_step.is_none() {
-                &mut []
+            let input = [SecBufferRef::token(&to_client)];
+            let input: &[SecBufferRef<'_>] = if client_step.is_none() {
+                &[]
             } else {
-                &mut input
+                &input
             };
             let mut output = [SecBuffer::token(&mut out)];
             let step = client_credentials.initialize_security_context(
@@ -93,10 +95,10 @@ pub fn handshake(
                 input,
                 &mut output,
             )?;
-            let completed = complete_if_needed(&step, client.as_mut(), &mut output)?;
+            let completed = complete_if_needed(step.needs_complete(), client.as_mut(), &mut output)?;
             let token = output[0].as_slice().to_vec();
             legs.push(Leg {
-                direction: Direction::ClientToServer,
+                flow: TokenFlow::ClientToServer,
                 token_len: token.len(),
                 status: step.status,
                 completed,
@@ -106,18 +108,18 @@ pub fn handshake(
             to_server = token;
         }
         if !to_server.is_empty() {
-            let mut input = [SecBuffer::token(&mut to_server)];
+            let input = [SecBufferRef::token(&to_server)];
             let mut output = [SecBuffer::token(&mut out)];
             let step = server_credentials.accept_security_context(
                 &mut server,
                 asc_req,
-                &mut input,
+                &input,
                 &mut output,
             )?;
-            let completed = complete_if_needed(&step, server.as_mut(), &mut output)?;
+            let completed = complete_if_needed(step.needs_complete(), server.as_mut(), &mut output)?;
             let token = output[0].as_slice().to_vec();
             legs.push(Leg {
-                direction: Direction::ServerToClient,
+                flow: TokenFlow::ServerToClient,
                 token_len: token.len(),
                 status: step.status,
                 completed,
@@ -142,7 +144,7 @@ pub fn handshake(
         (Some(client), Some(server), Some(client_step), Some(server_step))
             if !client_step.needs_continue() && !server_step.needs_continue() =>
         {
-            Ok(Established {
+            Ok(CompletedHandshake {
                 client,
                 server,
                 legs,
@@ -157,11 +159,11 @@ pub fn handshake(
 }
 
 fn complete_if_needed(
-    step: &HandshakeStep,
+    needed: bool,
     context: Option<&mut SecurityContextHandle>,
     output: &mut [SecBuffer<'_>],
 ) -> Result<bool, SecurityError> {
-    if !step.needs_complete() {
+    if !needed {
         return Ok(false);
     }
     let Some(context) = context else {

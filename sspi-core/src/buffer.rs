@@ -1,6 +1,10 @@
 //! `SecBuffer`: a typed window on caller memory, passed to packages without copying.
 
-use abi_stable::{StableAbi, std_types::RSliceMut};
+use crate::MessageError;
+use abi_stable::{
+    StableAbi,
+    std_types::{RSlice, RSliceMut},
+};
 use std::fmt;
 
 /// A `SecBuffer`'s `BufferType`: a `SECBUFFER_*` type, possibly with attribute bits.
@@ -192,6 +196,77 @@ impl fmt::Debug for SecBuffer<'_> {
     }
 }
 
+/// A read-only `SecBuffer`: a buffer type and a window on memory the caller
+/// owns, for what a call only reads (the peer's token, channel bindings).
+/// Received tokens cross the plugin boundary without a copy.
+#[repr(C)]
+#[derive(StableAbi, Copy, Clone)]
+pub struct SecBufferRef<'a> {
+    buffer_type: SecBufferType,
+    data: RSlice<'a, u8>,
+}
+
+impl<'a> SecBufferRef<'a> {
+    /// A read-only buffer of the given type over `data`.
+    pub const fn new(buffer_type: SecBufferType, data: &'a [u8]) -> Self {
+        Self {
+            buffer_type,
+            data: RSlice::from_slice(data),
+        }
+    }
+
+    /// A SECBUFFER_TOKEN buffer: the token the peer sent.
+    pub const fn token(data: &'a [u8]) -> Self {
+        Self::new(SecBufferType::TOKEN, data)
+    }
+
+    /// A SECBUFFER_CHANNEL_BINDINGS buffer: a `SEC_CHANNEL_BINDINGS` structure
+    /// (see [`crate::sec_channel_bindings`]).
+    pub const fn channel_bindings(data: &'a [u8]) -> Self {
+        Self::new(SecBufferType::CHANNEL_BINDINGS, data)
+    }
+
+    /// The buffer's type, with attribute bits.
+    pub fn buffer_type(&self) -> SecBufferType {
+        self.buffer_type
+    }
+
+    /// The buffer's type without attribute bits.
+    pub fn kind(&self) -> SecBufferType {
+        self.buffer_type.kind()
+    }
+
+    /// The bytes in the window.
+    pub fn as_slice(&self) -> &'a [u8] {
+        self.data.as_slice()
+    }
+
+    /// `cbBuffer`.
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// True when the window is empty.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+}
+
+impl fmt::Debug for SecBufferRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecBufferRef")
+            .field("buffer_type", &self.buffer_type)
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+impl<'a> From<&'a SecBuffer<'_>> for SecBufferRef<'a> {
+    fn from(buffer: &'a SecBuffer<'_>) -> Self {
+        Self::new(buffer.buffer_type(), buffer.as_slice())
+    }
+}
+
 /// Helpers for a `SecBufferDesc`: the slice of buffers one call works on.
 /// None of them allocates, so per-message calls can use them.
 pub trait SecBuffers<'a> {
@@ -200,17 +275,14 @@ pub trait SecBuffers<'a> {
     /// The first buffer of `kind` (attribute bits ignored), writable.
     fn find_mut(&mut self, kind: SecBufferType) -> Option<&mut SecBuffer<'a>>;
     /// The TOKEN buffer of a per-message call, or SEC_E_INVALID_TOKEN.
-    fn token_mut(&mut self) -> Result<&mut SecBuffer<'a>, crate::SecurityStatus>;
-    /// The output TOKEN buffer of a handshake leg, or SEC_E_INVALID_PARAMETER
-    /// saying that the output has none.
-    fn output_token_mut(&mut self) -> crate::SecurityResult<&mut SecBuffer<'a>>;
+    fn token_mut(&mut self) -> Result<&mut SecBuffer<'a>, MessageError>;
     /// The TOKEN buffer and the one writable DATA buffer of a sealing call:
     /// SEC_E_INVALID_TOKEN without a TOKEN, SEC_E_INVALID_PARAMETER without
     /// exactly one DATA buffer or with a READONLY one.
     #[allow(clippy::type_complexity)]
     fn token_and_data_mut(
         &mut self,
-    ) -> Result<(&mut SecBuffer<'a>, &mut SecBuffer<'a>), crate::SecurityStatus>;
+    ) -> Result<(&mut SecBuffer<'a>, &mut SecBuffer<'a>), MessageError>;
 }
 
 impl<'a> SecBuffers<'a> for [SecBuffer<'a>] {
@@ -222,41 +294,43 @@ impl<'a> SecBuffers<'a> for [SecBuffer<'a>] {
         self.iter_mut().find(|b| b.kind() == kind)
     }
 
-    fn token_mut(&mut self) -> Result<&mut SecBuffer<'a>, crate::SecurityStatus> {
+    fn token_mut(&mut self) -> Result<&mut SecBuffer<'a>, MessageError> {
         self.find_mut(SecBufferType::TOKEN)
-            .ok_or(crate::SecurityStatus::SEC_E_INVALID_TOKEN)
-    }
-
-    fn output_token_mut(&mut self) -> crate::SecurityResult<&mut SecBuffer<'a>> {
-        self.find_mut(SecBufferType::TOKEN).ok_or_else(|| {
-            crate::SecurityError::new(
-                crate::SecurityStatus::SEC_E_INVALID_PARAMETER,
-                "the output has no SECBUFFER_TOKEN buffer",
-            )
-        })
+            .ok_or(MessageError::invalid_token(
+                "the message has no SECBUFFER_TOKEN buffer",
+            ))
     }
 
     fn token_and_data_mut(
         &mut self,
-    ) -> Result<(&mut SecBuffer<'a>, &mut SecBuffer<'a>), crate::SecurityStatus> {
-        use crate::SecurityStatus as S;
+    ) -> Result<(&mut SecBuffer<'a>, &mut SecBuffer<'a>), MessageError> {
         let mut token = None;
         let mut data = None;
         for buffer in self.iter_mut() {
             match buffer.kind() {
                 SecBufferType::TOKEN if token.is_none() => token = Some(buffer),
                 SecBufferType::DATA if buffer.buffer_type().is_readonly() => {
-                    return Err(S::SEC_E_INVALID_PARAMETER);
+                    return Err(MessageError::invalid_parameter(
+                        "the DATA buffer to seal is marked SECBUFFER_READONLY",
+                    ));
                 }
                 SecBufferType::DATA if data.is_none() => data = Some(buffer),
-                SecBufferType::DATA => return Err(S::SEC_E_INVALID_PARAMETER),
+                SecBufferType::DATA => {
+                    return Err(MessageError::invalid_parameter(
+                        "sealing takes exactly one DATA buffer",
+                    ));
+                }
                 _ => {}
             }
         }
         match (token, data) {
             (Some(token), Some(data)) => Ok((token, data)),
-            (None, _) => Err(S::SEC_E_INVALID_TOKEN),
-            (_, None) => Err(S::SEC_E_INVALID_PARAMETER),
+            (None, _) => Err(MessageError::invalid_token(
+                "the message has no SECBUFFER_TOKEN buffer",
+            )),
+            (_, None) => Err(MessageError::invalid_parameter(
+                "the message has no DATA buffer",
+            )),
         }
     }
 }

@@ -9,15 +9,16 @@
 #![allow(non_local_definitions)]
 
 use crate::{
-    AscReq, ContextSizes, CredentialUse, CredentialsRequest, HandshakeStep, IscReq, Lifespan,
-    PackageInfo, PackageParameters, SecBuffer, SecretBytes, SecurityError, SecurityStatus,
+    AscReq, AscStep, ContextFlags, ContextSizes, CredentialUse, CredentialsRequest, IscReq,
+    IscStep, Lifespan, MessageError, PackageInfo, PackageParameters, ParameterSpec, Qop,
+    SecBuffer, SecBufferRef, SecretBytes, SecurityError,
 };
 use abi_stable::{
     StableAbi, declare_root_module_statics,
     library::RootModule,
     package_version_strings, sabi_trait,
     sabi_types::VersionStrings,
-    std_types::{RBox, RResult, RSliceMut, RStr, RString, RVec},
+    std_types::{RBox, ROption, RResult, RSlice, RSliceMut, RStr, RString, RVec},
 };
 
 /// A package as the host holds it.
@@ -46,8 +47,7 @@ pub trait CredentialsFfi: Send + Sync + 'static {
     /// A new client context.
     fn new_client_context(
         &self,
-        target: RStr<'_>,
-        has_target: bool,
+        target: ROption<RStr<'_>>,
         req: IscReq,
     ) -> RResult<ContextBox, SecurityError>;
 
@@ -59,22 +59,23 @@ pub trait CredentialsFfi: Send + Sync + 'static {
 /// A credentials object behind the ABI.
 pub type CredentialsBox = CredentialsFfi_TO<RBox<()>>;
 
-/// A security context as the host holds it.
+/// A security context as the host holds it: the leg engine of
+/// [`crate::adapter`] around a package's handshake and established context.
 #[sabi_trait]
 pub trait ContextFfi: Send + 'static {
     /// One InitializeSecurityContext leg.
     fn initialize_security_context(
         &mut self,
-        input: RSliceMut<'_, SecBuffer<'_>>,
+        input: RSlice<'_, SecBufferRef<'_>>,
         output: RSliceMut<'_, SecBuffer<'_>>,
-    ) -> RResult<HandshakeStep, SecurityError>;
+    ) -> RResult<IscStep, SecurityError>;
 
     /// One AcceptSecurityContext leg.
     fn accept_security_context(
         &mut self,
-        input: RSliceMut<'_, SecBuffer<'_>>,
+        input: RSlice<'_, SecBufferRef<'_>>,
         output: RSliceMut<'_, SecBuffer<'_>>,
-    ) -> RResult<HandshakeStep, SecurityError>;
+    ) -> RResult<AscStep, SecurityError>;
 
     /// CompleteAuthToken.
     fn complete_auth_token(
@@ -95,30 +96,30 @@ pub trait ContextFfi: Send + 'static {
     fn session_key(&self) -> RResult<SecretBytes, SecurityError>;
 
     /// SECPKG_ATTR_FLAGS.
-    fn flags(&self) -> RResult<u32, SecurityError>;
+    fn flags(&self) -> RResult<ContextFlags, SecurityError>;
 
     /// MakeSignature.
     fn make_signature(
         &mut self,
-        qop: u32,
+        qop: Qop,
         message: RSliceMut<'_, SecBuffer<'_>>,
         sequence: u32,
-    ) -> SecurityStatus;
+    ) -> RResult<Qop, MessageError>;
 
     /// VerifySignature.
     fn verify_signature(
         &mut self,
         message: RSliceMut<'_, SecBuffer<'_>>,
         sequence: u32,
-    ) -> RResult<u32, SecurityStatus>;
+    ) -> RResult<Qop, MessageError>;
 
     /// EncryptMessage.
     fn encrypt_message(
         &mut self,
-        qop: u32,
+        qop: Qop,
         message: RSliceMut<'_, SecBuffer<'_>>,
         sequence: u32,
-    ) -> SecurityStatus;
+    ) -> RResult<Qop, MessageError>;
 
     /// DecryptMessage.
     #[sabi(last_prefix_field)]
@@ -126,7 +127,7 @@ pub trait ContextFfi: Send + 'static {
         &mut self,
         message: RSliceMut<'_, SecBuffer<'_>>,
         sequence: u32,
-    ) -> RResult<u32, SecurityStatus>;
+    ) -> RResult<Qop, MessageError>;
 }
 
 /// A context object behind the ABI.
@@ -138,12 +139,15 @@ pub type OpenPackageFn = extern "C" fn(&PackageParameters) -> RResult<PackageBox
 /// Lists the packages of a library.
 pub type ListPackagesFn = extern "C" fn() -> RResult<RVec<PackageDescriptor>, SecurityError>;
 
-/// One package a library exports: its info and its constructor.
+/// One package a library exports: its info, the registry values it reads,
+/// and its constructor.
 #[repr(C)]
 #[derive(StableAbi)]
 pub struct PackageDescriptor {
     /// The package's `SecPkgInfo`.
     pub info: PackageInfo,
+    /// The registry values the package reads.
+    pub parameters: RSlice<'static, ParameterSpec>,
     /// Opens the package.
     pub open: extern "C" fn(&PackageParameters) -> RResult<PackageBox, SecurityError>,
 }

@@ -385,6 +385,26 @@ impl AscRet {
     }
 }
 
+/// SECPKG_ATTR_FLAGS: the attributes of a context, typed by its side.
+#[repr(u8)]
+#[derive(StableAbi, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ContextFlags {
+    /// A client context's ISC_RET bits.
+    Client(IscRet),
+    /// A server context's ASC_RET bits.
+    Server(AscRet),
+}
+
+impl ContextFlags {
+    /// The raw bits, as `SecPkgContext_Flags.Flags` carries them.
+    pub const fn bits(self) -> u32 {
+        match self {
+            Self::Client(isc) => isc.0,
+            Self::Server(asc) => asc.0,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,9 +6,11 @@
 //! * Values with SSPI's own names: [`SecurityStatus`] (`SEC_E_*`, `SEC_I_*`),
 //!   the flag sets [`IscReq`], [`IscRet`], [`AscReq`], [`AscRet`],
 //!   [`CredentialUse`], [`PackageCapabilities`], buffers ([`SecBuffer`],
-//!   [`SecBufferType`]), [`PackageInfo`], [`ContextSizes`], [`Lifespan`].
+//!   [`SecBufferRef`], [`SecBufferType`]), [`PackageInfo`], [`ContextSizes`],
+//!   [`Lifespan`], [`Qop`].
 //! * The author's side: implement [`PackageFactory`], [`SecurityPackage`],
-//!   [`Credentials`] and [`SecurityContext`], then [`declare_library!`] in the
+//!   [`Credentials`], a [`ClientHandshake`] and a [`ServerHandshake`] and the
+//!   [`EstablishedContext`] they reach, then [`declare_library!`] in the
 //!   package crate and [`export_library!`] in its `cdylib` crate.
 //! * The host's side: [`ffi`] holds the `#[sabi_trait]` objects and the root
 //!   module ([`ffi::SspiLibraryRef`]) that plugin-host loads.
@@ -17,24 +19,39 @@
 pub mod adapter;
 mod buffer;
 mod channel_bindings;
+mod engine;
 mod error;
+mod established;
 mod export;
 pub mod ffi;
 mod flags;
+mod handshake;
 mod identity;
 mod info;
+mod message;
 mod package;
+mod parameter_spec;
 mod params;
+mod sequence;
 mod status;
 
-pub use buffer::{SecBuffer, SecBufferType, SecBuffers};
+pub use buffer::{SecBuffer, SecBufferRef, SecBufferType, SecBuffers};
 pub use channel_bindings::{channel_bindings_hash, sec_channel_bindings};
 pub use error::{SecurityError, SecurityResult};
-pub use flags::{AscReq, AscRet, CredentialUse, IscReq, IscRet, PackageCapabilities};
+pub use established::EstablishedContext;
+pub use flags::{
+    AscReq, AscRet, ContextFlags, CredentialUse, IscReq, IscRet, PackageCapabilities,
+};
+pub use handshake::{
+    AscStep, ClientHandshake, HandshakeStep, IscStep, LegInput, ServerHandshake, Step,
+};
 pub use identity::{AuthIdentity, CredentialsRequest, SecretBytes};
 pub use info::{ContextSizes, Lifespan, PackageInfo, TimeStamp};
-pub use package::{Credentials, HandshakeStep, PackageFactory, SecurityContext, SecurityPackage};
+pub use message::{MessageError, MessageResult, Qop};
+pub use package::{Credentials, PackageFactory, SecurityPackage};
+pub use parameter_spec::{ParameterKind, ParameterSpec};
 pub use params::{PackageParameters, Parameter, ParameterValue};
+pub use sequence::SequenceNumbers;
 pub use status::SecurityStatus;
 
 #[doc(hidden)]
