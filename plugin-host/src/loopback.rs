@@ -82,11 +82,7 @@ pub fn handshake(
         // Client leg: first call, or whenever the server sent something.
         if client_step.is_none() || (!client_done(&client_step) && !to_client.is_empty()) {
             let input = [SecBufferRef::token(&to_client)];
-            let input: &[SecBufferRef<'_>] = if client_step.is_none() {
-                &[]
-            } else {
-                &input
-            };
+            let input: &[SecBufferRef<'_>] = if client_step.is_none() { &[] } else { &input };
             let mut output = [SecBuffer::token(&mut out)];
             let step = client_credentials.initialize_security_context(
                 &mut client,
@@ -95,7 +91,8 @@ pub fn handshake(
                 input,
                 &mut output,
             )?;
-            let completed = complete_if_needed(step.needs_complete(), client.as_mut(), &mut output)?;
+            let completed =
+                complete_if_needed(step.needs_complete(), client.as_mut(), &mut output)?;
             let token = output[0].as_slice().to_vec();
             legs.push(Leg {
                 flow: TokenFlow::ClientToServer,
@@ -116,7 +113,8 @@ pub fn handshake(
                 &input,
                 &mut output,
             )?;
-            let completed = complete_if_needed(step.needs_complete(), server.as_mut(), &mut output)?;
+            let completed =
+                complete_if_needed(step.needs_complete(), server.as_mut(), &mut output)?;
             let token = output[0].as_slice().to_vec();
             legs.push(Leg {
                 flow: TokenFlow::ServerToClient,

@@ -92,7 +92,9 @@ impl<C: Credentials> CredentialsAdapter<C> {
         }
         Err(SecurityError::new(
             SecurityStatus::SEC_E_WRONG_CREDENTIAL_HANDLE,
-            format!("{call} needs credentials acquired {direction}; these were acquired {acquired}"),
+            format!(
+                "{call} needs credentials acquired {direction}; these were acquired {acquired}"
+            ),
         ))
     }
 }

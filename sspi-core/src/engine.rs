@@ -11,9 +11,9 @@
 use crate::ffi::ContextFfi;
 use crate::{
     AscRet, AscStep, ClientHandshake, ContextFlags, ContextSizes, EstablishedContext,
-    HandshakeStep, IscRet, IscStep, LegInput, Lifespan, MessageError, Qop, SecBuffer,
-    SecBufferRef, SecBufferType, SecBuffers, SecretBytes, SecurityError, SecurityResult,
-    SecurityStatus, ServerHandshake, Step, TimeStamp, handshake::Outcome,
+    HandshakeStep, IscRet, IscStep, LegInput, Lifespan, MessageError, Qop, SecBuffer, SecBufferRef,
+    SecBufferType, SecBuffers, SecretBytes, SecurityError, SecurityResult, SecurityStatus,
+    ServerHandshake, Step, TimeStamp, handshake::Outcome,
 };
 use abi_stable::std_types::{RResult, RSlice, RSliceMut, RString};
 use std::panic::{AssertUnwindSafe, catch_unwind};

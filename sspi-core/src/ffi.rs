@@ -10,8 +10,8 @@
 
 use crate::{
     AscReq, AscStep, ContextFlags, ContextSizes, CredentialUse, CredentialsRequest, IscReq,
-    IscStep, Lifespan, MessageError, PackageInfo, PackageParameters, ParameterSpec, Qop,
-    SecBuffer, SecBufferRef, SecretBytes, SecurityError,
+    IscStep, Lifespan, MessageError, PackageInfo, PackageParameters, ParameterSpec, Qop, SecBuffer,
+    SecBufferRef, SecretBytes, SecurityError,
 };
 use abi_stable::{
     StableAbi, declare_root_module_statics,

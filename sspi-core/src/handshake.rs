@@ -8,8 +8,8 @@
 //! the rules a step MUST follow.
 
 use crate::{
-    AscRet, EstablishedContext, IscRet, SecBufferRef, SecBufferType, SecurityError,
-    SecurityResult, SecurityStatus, TimeStamp,
+    AscRet, EstablishedContext, IscRet, SecBufferRef, SecBufferType, SecurityError, SecurityResult,
+    SecurityStatus, TimeStamp,
 };
 use abi_stable::StableAbi;
 

@@ -39,9 +39,7 @@ pub use buffer::{SecBuffer, SecBufferRef, SecBufferType, SecBuffers};
 pub use channel_bindings::{channel_bindings_hash, sec_channel_bindings};
 pub use error::{SecurityError, SecurityResult};
 pub use established::EstablishedContext;
-pub use flags::{
-    AscReq, AscRet, ContextFlags, CredentialUse, IscReq, IscRet, PackageCapabilities,
-};
+pub use flags::{AscReq, AscRet, ContextFlags, CredentialUse, IscReq, IscRet, PackageCapabilities};
 pub use handshake::{
     AscStep, ClientHandshake, HandshakeStep, IscStep, LegInput, ServerHandshake, Step,
 };
@@ -50,7 +48,7 @@ pub use info::{ContextSizes, Lifespan, PackageInfo, TimeStamp};
 pub use message::{MessageError, MessageResult, Qop};
 pub use package::{Credentials, PackageFactory, SecurityPackage};
 pub use parameter_spec::{ParameterKind, ParameterSpec};
-pub use params::{PackageParameters, Parameter, ParameterValue};
+pub use params::{PackageParameters, Parameter, ParameterValue, RegistryUser};
 pub use sequence::SequenceNumbers;
 pub use status::SecurityStatus;
 

@@ -85,6 +85,30 @@ impl std::fmt::Debug for Parameter {
     }
 }
 
+/// A user configured in a package's registry key (`Users\\<name>`).
+///
+/// Debug output leaves the password out.
+pub struct RegistryUser<'p> {
+    /// The subkey's name: the user name.
+    pub name: String,
+    /// `Domain`, when set.
+    pub domain: Option<&'p str>,
+    /// `Password`.
+    pub password: &'p str,
+    /// Where `Password` was set (`file:line:column`).
+    pub origin: &'p str,
+}
+
+impl std::fmt::Debug for RegistryUser<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryUser")
+            .field("name", &self.name)
+            .field("domain", &self.domain)
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The parameters of one package: every value under
 /// `HKEY_LOCAL_MACHINE\Comm\SecurityProviders\<package>`.
 #[repr(C)]
@@ -218,6 +242,48 @@ impl PackageParameters {
         Ok(Some((path, zeroize::Zeroizing::new(bytes))))
     }
 
+    /// A REG_SZ or REG_EXPAND_SZ value of the subkey `key`, or `None` when absent.
+    pub fn string_in(&self, key: &str, name: &str) -> SecurityResult<Option<&str>> {
+        match self.get_in(key, name).map(|p| &p.value) {
+            None => Ok(None),
+            Some(ParameterValue::Sz(s) | ParameterValue::ExpandSz(s)) => Ok(Some(s.as_str())),
+            Some(other) => Err(self.error_in(
+                key,
+                name,
+                format_args!("expected REG_SZ, found {}", other.type_name()),
+            )),
+        }
+    }
+
+    /// The users of the `Users` subkey: one `Users\<name>` key each, with a
+    /// `Password` (REG_SZ, required) and an optional `Domain` (REG_SZ). A user
+    /// without a password, or a value of the wrong type, is an error naming it.
+    pub fn users(&self) -> SecurityResult<Vec<RegistryUser<'_>>> {
+        let mut users = Vec::new();
+        for name in self.subkeys_of("Users") {
+            let key = format!("Users\\{name}");
+            let Some(password) = self.string_in(&key, "Password")? else {
+                return Err(self.error_in(
+                    &key,
+                    "Password",
+                    format_args!("user {name} has no Password value"),
+                ));
+            };
+            let domain = self.string_in(&key, "Domain")?;
+            let origin = self
+                .get_in(&key, "Password")
+                .map(|p| p.origin.as_str())
+                .unwrap_or_default();
+            users.push(RegistryUser {
+                name,
+                domain,
+                password,
+                origin,
+            });
+        }
+        Ok(users)
+    }
+
     /// A REG_BINARY value, or `None` when absent.
     pub fn binary(&self, name: &str) -> SecurityResult<Option<&[u8]>> {
         self.typed(name, "REG_BINARY", |v| match v {
@@ -348,6 +414,10 @@ mod tests {
             Some("conf/users.txt".into())
         );
         assert_eq!(p.subkeys_of("users"), ["alice", "bob"]);
+        let users = p.users().unwrap();
+        assert_eq!(users.len(), 2);
+        assert_eq!((users[1].name.as_str(), users[1].password), ("bob", "pw2"));
+        assert!(!format!("{users:?}").contains("pw2"));
         assert_eq!(
             p.get_in(r"users\ALICE", "password").map(|x| &x.value),
             Some(&ParameterValue::Sz("pw".into()))
