@@ -85,7 +85,7 @@ impl std::fmt::Debug for Parameter {
     }
 }
 
-/// A user configured in a package's registry key (`Users\\<name>`).
+/// A user configured in a package's registry key (`Users\<name>`).
 ///
 /// Debug output leaves the password out.
 pub struct RegistryUser<'p> {
