@@ -1,0 +1,127 @@
+//! Counting allocations in the whole process, plugins included.
+//!
+//! A plugin has its own Rust global allocator (the system `malloc`), so a
+//! counting `#[global_allocator]` in the host would not see its allocations.
+//! Instead the executable defines `malloc` and its relatives itself, with
+//! [`count_allocations!`](crate::count_allocations): the dynamic linker binds
+//! every library's `malloc`, the plugins' included, to the executable's
+//! definition, which counts (per thread, only while [`measure`] runs) and
+//! forwards to glibc's `__libc_*` entry points. glibc on Linux only; elsewhere
+//! the macro defines nothing and [`installed`] is false.
+
+use std::cell::Cell;
+
+thread_local! {
+    static ARMED: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Called by the interposed allocation functions for each block they return.
+#[doc(hidden)]
+#[inline]
+pub fn __allocated(ok: bool) {
+    if ok {
+        // `try_with`: the thread may be tearing down its thread-locals.
+        let _ = ARMED.try_with(|armed| {
+            if armed.get() {
+                let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+            }
+        });
+    }
+}
+
+/// How many allocations `f` made on this thread, in any library of the
+/// process (0 when the counter is not [installed]).
+pub fn measure(f: impl FnOnce()) -> usize {
+    ALLOCATIONS.with(|n| n.set(0));
+    ARMED.with(|armed| armed.set(true));
+    f();
+    ARMED.with(|armed| armed.set(false));
+    ALLOCATIONS.with(Cell::get)
+}
+
+/// True when this executable invoked [`count_allocations!`](crate::count_allocations)
+/// (an allocation made here is seen).
+pub fn installed() -> bool {
+    measure(|| drop(std::hint::black_box(Box::new(0u64)))) > 0
+}
+
+/// Defines `malloc`, `calloc`, `realloc`, `memalign`, `aligned_alloc` and
+/// `posix_memalign` in the executable that invokes it, counting for
+/// [`alloc::measure`](crate::alloc::measure) and forwarding to glibc. Invoke it
+/// once per executable (a test binary, or the program that runs the kit),
+/// at any module level; on targets other than Linux with glibc it expands to nothing.
+///
+/// ```no_run
+/// sspi_testkit::count_allocations!();
+///
+/// fn main() {
+///     assert!(sspi_testkit::alloc::installed());
+/// }
+/// ```
+#[macro_export]
+macro_rules! count_allocations {
+    () => {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        #[doc(hidden)]
+        pub mod __sspi_testkit_counting_malloc {
+            use ::std::ffi::{c_int, c_void};
+
+            unsafe extern "C" {
+                fn __libc_malloc(size: usize) -> *mut c_void;
+                fn __libc_calloc(count: usize, size: usize) -> *mut c_void;
+                fn __libc_realloc(ptr: *mut c_void, size: usize) -> *mut c_void;
+                fn __libc_memalign(align: usize, size: usize) -> *mut c_void;
+            }
+
+            fn counted(ptr: *mut c_void) -> *mut c_void {
+                $crate::alloc::__allocated(!ptr.is_null());
+                ptr
+            }
+
+            // SAFETY (all of these): each forwards its arguments unchanged to
+            // glibc's own implementation, which has the same contract; the only
+            // addition is a thread-local counter with constant initialisation,
+            // which neither allocates nor locks. `free` is glibc's own.
+            #[unsafe(no_mangle)]
+            unsafe extern "C" fn malloc(size: usize) -> *mut c_void {
+                counted(unsafe { __libc_malloc(size) })
+            }
+
+            #[unsafe(no_mangle)]
+            unsafe extern "C" fn calloc(n: usize, size: usize) -> *mut c_void {
+                counted(unsafe { __libc_calloc(n, size) })
+            }
+
+            #[unsafe(no_mangle)]
+            unsafe extern "C" fn realloc(ptr: *mut c_void, size: usize) -> *mut c_void {
+                counted(unsafe { __libc_realloc(ptr, size) })
+            }
+
+            #[unsafe(no_mangle)]
+            unsafe extern "C" fn memalign(align: usize, size: usize) -> *mut c_void {
+                counted(unsafe { __libc_memalign(align, size) })
+            }
+
+            #[unsafe(no_mangle)]
+            unsafe extern "C" fn aligned_alloc(align: usize, size: usize) -> *mut c_void {
+                counted(unsafe { __libc_memalign(align, size) })
+            }
+
+            #[unsafe(no_mangle)]
+            unsafe extern "C" fn posix_memalign(
+                out: *mut *mut c_void,
+                align: usize,
+                size: usize,
+            ) -> c_int {
+                let ptr = counted(unsafe { __libc_memalign(align, size) });
+                if ptr.is_null() {
+                    return 12; // ENOMEM
+                }
+                // SAFETY: the caller passes a valid place for the result, per posix_memalign's contract.
+                unsafe { *out = ptr };
+                0
+            }
+        }
+    };
+}
