@@ -1,7 +1,7 @@
 //! `sspi server`, `sspi client` and `sspi bench`: authenticated connections over TCP.
 
 use clap::Args;
-use sspi_connection::{ClientOptions, ConnectionError, Protection, Server, ServerConfig, load};
+use sspi_connection::{ClientOptions, ConnectionError, ProtectionLevel, Server, ServerConfig, load};
 use sspi_core::{AuthIdentity, CredentialUse, IscRet};
 use sspi_plugin_host::SecurityHost;
 use std::net::SocketAddr;
@@ -154,9 +154,9 @@ pub fn client(registry: &[PathBuf], args: &ClientArgs) -> Result<ExitCode, Strin
     let options = ClientOptions {
         target: args.target.clone(),
         protection: if args.sign {
-            Protection::Signed
+            ProtectionLevel::Signed
         } else {
-            Protection::Sealed
+            ProtectionLevel::Sealed
         },
         timeout: Duration::from_secs(args.timeout),
         ..ClientOptions::default()

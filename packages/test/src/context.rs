@@ -9,8 +9,7 @@ use crate::token::{self, Body, Token};
 use sha2::{Digest, Sha256};
 use sspi_core::{
     ClientHandshake, ContextSizes, EstablishedContext, IscReq, IscRet, LegInput, Lifespan,
-    MessageError, Qop, SecBuffer, SecretBytes, SecurityResult, ServerHandshake,
-    Step, TimeStamp,
+    MessageError, Qop, SecBuffer, SecretBytes, SecurityResult, ServerHandshake, Step, TimeStamp,
 };
 use std::sync::Arc;
 
@@ -308,4 +307,3 @@ impl EstablishedContext for TestEstablished {
         self.protection().decrypt_message(message)
     }
 }
-

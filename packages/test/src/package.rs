@@ -7,8 +7,8 @@ use crate::pake::PakeSecret;
 use crate::token::MAX_TOKEN;
 use sspi_core::{
     AscReq, CredentialUse, Credentials, CredentialsRequest, IscReq, PackageCapabilities,
-    PackageFactory, PackageInfo, PackageParameters, ParameterSpec, SecurityError, SecurityPackage, SecurityResult,
-    SecurityStatus,
+    PackageFactory, PackageInfo, PackageParameters, ParameterSpec, SecurityError, SecurityPackage,
+    SecurityResult, SecurityStatus,
 };
 use std::sync::Arc;
 
@@ -160,11 +160,7 @@ impl Credentials for TestCredentials {
         })
     }
 
-    fn new_client_context(
-        &self,
-        _target: Option<&str>,
-        req: IscReq,
-    ) -> SecurityResult<TestClient> {
+    fn new_client_context(&self, _target: Option<&str>, req: IscReq) -> SecurityResult<TestClient> {
         let Some(client) = &self.client else {
             return Err(SecurityError::new(
                 SecurityStatus::SEC_E_WRONG_CREDENTIAL_HANDLE,
