@@ -1,7 +1,8 @@
 //! `sspi server`, `sspi client` and `sspi bench`: authenticated connections over TCP.
 
 use clap::Args;
-use sspi_connection::{ClientOptions, ConnectionError, ProtectionLevel, Server, ServerConfig, load};
+use sspi_connection::{ClientOptions, ConnectionError, ProtectionLevel, Server, ServerConfig};
+use sspi_load as load;
 use sspi_core::{AuthIdentity, CredentialUse, IscRet};
 use sspi_plugin_host::SecurityHost;
 use std::net::SocketAddr;

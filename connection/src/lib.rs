@@ -18,7 +18,6 @@ mod client;
 mod config;
 mod error;
 pub mod frame;
-pub mod load;
 mod message;
 mod server;
 
