@@ -2,8 +2,8 @@
 
 use clap::Args;
 use sspi_connection::{ClientOptions, ConnectionError, ProtectionLevel, Server, ServerConfig};
+use sspi_core::{AuthIdentity, CredentialUse};
 use sspi_load as load;
-use sspi_core::{AuthIdentity, CredentialUse, IscRet};
 use sspi_plugin_host::SecurityHost;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -184,7 +184,7 @@ pub fn client(registry: &[PathBuf], args: &ClientArgs) -> Result<ExitCode, Strin
             "authenticated: the server accepted this client as {}",
             session.authenticated_as()
         );
-        println!("flags: ISC_RET {}", IscRet(session.step().attributes));
+        println!("flags: ISC_RET {}", session.step().attributes);
         let sizes = context.sizes()?;
         println!(
             "sizes: max token {}, max signature {}, block size {}, security trailer {}",

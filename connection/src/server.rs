@@ -638,6 +638,14 @@ async fn serve(
                     %peer, package = session.package_name(), client = session.client_name(),
                     status = %SecurityStatus::SEC_E_OK, messages, duration_ms, "session closed"
                 ),
+                Err(error) if error.is_package_panic() => {
+                    ServerStats::count(&stats.failed_sessions);
+                    tracing::error!(
+                        %peer, package = session.package_name(), client = session.client_name(),
+                        %error, duration_ms,
+                        "the security package panicked; the session was closed"
+                    )
+                }
                 Err(error) => {
                     ServerStats::count(&stats.failed_sessions);
                     tracing::info!(
@@ -655,6 +663,14 @@ async fn serve(
             %peer, duration_ms = started.elapsed().as_millis() as u64,
             "dropped before authenticating: the slot went to a newer connection"
         ),
+        Err(rejected) if rejected.error.is_package_panic() => {
+            ServerStats::count(&stats.rejected);
+            tracing::error!(
+                %peer, package = rejected.package.as_deref().unwrap_or("-"),
+                error = %rejected.error, duration_ms = started.elapsed().as_millis() as u64,
+                "the security package panicked during the handshake"
+            );
+        }
         Err(rejected) => {
             ServerStats::count(&stats.rejected);
             tracing::info!(

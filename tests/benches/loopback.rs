@@ -6,8 +6,8 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use sspi_connection::{ClientOptions, Server, ServerConfig};
-use sspi_load as load;
 use sspi_core::CredentialUse;
+use sspi_load as load;
 use sspi_tests::{RegistryFile, registry_text};
 use std::sync::Arc;
 use std::time::Duration;

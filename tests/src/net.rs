@@ -4,7 +4,8 @@
 use crate::{RegistryFile, registry_text};
 use sspi_connection::frame::{FrameKind, FrameReader, FrameWriter, PROTOCOL_VERSION};
 use sspi_connection::{
-    ClientOptions, ConnectionError, ProtectionLevel, Server, ServerConfig, ServerStats, authenticate,
+    ClientOptions, ConnectionError, ProtectionLevel, Server, ServerConfig, ServerStats,
+    authenticate,
 };
 use sspi_core::{AuthIdentity, CredentialUse, SecurityStatus};
 use sspi_plugin_host::{CredentialsHandle, SecurityContextHandle, SecurityHost};

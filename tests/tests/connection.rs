@@ -3,7 +3,8 @@
 
 use sspi_connection::frame::{FrameKind, FrameReader, FrameWriter, PROTOCOL_VERSION};
 use sspi_connection::{
-    ClientOptions, ConnectionError, InboundPackages, ProtectionLevel, ServerConfig, accept, authenticate,
+    ClientOptions, ConnectionError, InboundPackages, ProtectionLevel, ServerConfig, accept,
+    authenticate,
 };
 use sspi_core::{AuthIdentity, SecBuffer, SecurityStatus};
 use sspi_tests::net::{Raw, Running, client_leg, config};
