@@ -26,7 +26,7 @@ struct Package;
 struct Creds(CredentialUse);
 struct Client(Mode);
 struct ClientWaiting(Mode);
-struct Server(Mode);
+struct Server;
 struct Done {
     expiry: TimeStamp,
     completed: bool,
@@ -78,7 +78,7 @@ impl Credentials for Creds {
         Ok(Either::Start(Client(mode(target))))
     }
     fn new_server_context(&self, _: AscReq) -> SecurityResult<Server> {
-        Ok(Server(Mode::default()))
+        Ok(Server)
     }
 }
 
