@@ -465,11 +465,13 @@ fn an_etype_the_kdc_lacks_is_kdc_unknown_etype() {
     let realm = realm_with(
         |c| {
             let mut db = sspi_kdc::Database::new(REALM);
-            let key = sspi_package_kerberos::crypto::Etype::Aes256CtsHmacSha196
+            let key = sspi_package_kerberos::internal::crypto::Etype::Aes256CtsHmacSha196
                 .string_to_key(b"alice-password", b"SSPI-PLUG.TESTalice", None)
                 .unwrap();
             db.insert(sspi_kdc::database::Entry {
-                principal: sspi_package_kerberos::principal::Principal::user("alice", REALM),
+                principal: sspi_package_kerberos::internal::principal::Principal::user(
+                    "alice", REALM,
+                ),
                 keys: vec![(1, key)],
                 requires_preauth: true,
                 max_life: None,
@@ -836,11 +838,11 @@ fn a_flooding_client_does_not_lock_others_out_and_the_cache_stays_bounded() {
 
 #[test]
 fn a_ticket_with_the_invalid_flag_is_refused() {
-    use sspi_package_kerberos::ap::{self, AuthenticatorSpec};
-    use sspi_package_kerberos::crypto::{Etype, Key};
-    use sspi_package_kerberos::messages::{AP_OPTION_MUTUAL_REQUIRED, ticket_flags};
-    use sspi_package_kerberos::principal::Principal;
-    use sspi_package_kerberos::time::KrbTime;
+    use sspi_package_kerberos::internal::ap::{self, AuthenticatorSpec};
+    use sspi_package_kerberos::internal::crypto::{Etype, Key};
+    use sspi_package_kerberos::internal::messages::{AP_OPTION_MUTUAL_REQUIRED, ticket_flags};
+    use sspi_package_kerberos::internal::principal::Principal;
+    use sspi_package_kerberos::internal::time::KrbTime;
 
     let realm = realm();
     let (_, server) = credentials(&realm.host(), None);
@@ -870,19 +872,23 @@ fn a_ticket_with_the_invalid_flag_is_refused() {
         let spec = AuthenticatorSpec {
             client: &alice,
             checksum: Some((
-                sspi_package_kerberos::gss::CHECKSUM_8003,
-                sspi_package_kerberos::gss::checksum_8003(0x3e, [0; 16]),
+                sspi_package_kerberos::internal::gss::CHECKSUM_8003,
+                sspi_package_kerberos::internal::gss::checksum_8003(0x3e, [0; 16]),
             )),
             subkey: None,
             seq: Some(1),
             time: KrbTime::now(),
         };
         let req = ap::ap_req(&ticket, &session_key, 11, AP_OPTION_MUTUAL_REQUIRED, &spec).unwrap();
-        sspi_package_kerberos::gss::frame(sspi_package_kerberos::gss::TOK_AP_REQ, req).unwrap()
+        sspi_package_kerberos::internal::gss::frame(
+            sspi_package_kerberos::internal::gss::TOK_AP_REQ,
+            req,
+        )
+        .unwrap()
     };
     // The same minting without the flag is accepted: the flag is what is refused.
     accept(&server, &mint(ticket_flags::PRE_AUTHENT)).expect("a valid minted ticket");
-    let invalid = sspi_package_kerberos::acceptor::TICKET_FLAG_INVALID;
+    let invalid = sspi_package_kerberos::internal::acceptor::TICKET_FLAG_INVALID;
     assert_eq!(invalid, 0x0100_0000);
     let err = accept(&server, &mint(ticket_flags::PRE_AUTHENT | invalid)).unwrap_err();
     assert_eq!(

@@ -2,7 +2,7 @@
 
 use crate::crypto::Etype;
 use crate::principal::Principal;
-use sspi_core::{PackageParameters, ParameterValue, SecretBytes, SecurityResult};
+use sspi_core::{PackageParameters, ParameterSpec, ParameterValue, SecretBytes, SecurityResult};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -63,6 +63,103 @@ const DEFAULT_RETRIES: u32 = 1;
 const DEFAULT_SKEW_MINUTES: u32 = 5;
 const DEFAULT_LIFETIME: u32 = 36_000;
 const DEFAULT_REPLAY_CACHE: u32 = 100_000;
+const TIMEOUT_MS: (u32, u32) = (1, 600_000);
+const RETRIES: (u32, u32) = (0, 10);
+const SKEW_MINUTES: (u32, u32) = (0, 1440);
+const LIFETIME: (u32, u32) = (60, 31_536_000);
+const REPLAY_CACHE: (u32, u32) = (16, 10_000_000);
+
+/// Every registry value the package reads (the README's Kerberos table), for
+/// `sspi registry check` and `sspi registry describe Kerberos`.
+pub const PARAMETERS: &[ParameterSpec] = &[
+    ParameterSpec::string(
+        "DefaultRealm",
+        "",
+        "the realm of user and service names that give none",
+    ),
+    ParameterSpec::strings(
+        "KdcNames",
+        "",
+        "the realm's KDCs, host:port (port 88 when none); a REG_SZ may list them comma-separated",
+    )
+    .in_subkeys("Domains"),
+    ParameterSpec::dword(
+        "KdcTimeout",
+        TIMEOUT_MS.0,
+        TIMEOUT_MS.1,
+        "3000",
+        "milliseconds for each connect, send and receive to a KDC",
+    ),
+    ParameterSpec::dword(
+        "KdcRetries",
+        RETRIES.0,
+        RETRIES.1,
+        "1",
+        "extra rounds over the realm's KDC list",
+    ),
+    ParameterSpec::dword(
+        "SkewTime",
+        SKEW_MINUTES.0,
+        SKEW_MINUTES.1,
+        "5",
+        "minutes: the largest clock difference the acceptor accepts",
+    ),
+    ParameterSpec::strings(
+        "AllowedEnctypes",
+        "aes256-cts-hmac-sha1-96, aes128-cts-hmac-sha1-96",
+        "encryption types by name or number (18, 17), preferred first",
+    ),
+    ParameterSpec::dword(
+        "TicketLifetime",
+        LIFETIME.0,
+        LIFETIME.1,
+        "36000",
+        "seconds: the ticket lifetime asked of the KDC",
+    ),
+    ParameterSpec::path(
+        "Keytab",
+        "",
+        "the acceptor's MIT keytab; needed for SECPKG_CRED_INBOUND",
+    ),
+    ParameterSpec::string(
+        "ServicePrincipal",
+        "",
+        "the acceptor's principal (host/localhost); without it any principal of the keytab",
+    ),
+    ParameterSpec::string(
+        "DefaultTarget",
+        "ServicePrincipal",
+        "the target when InitializeSecurityContext names none",
+    ),
+    ParameterSpec::path(
+        "ReplayCachePath",
+        "/var/tmp/sspi-kerberos-<euid>.rcache",
+        "the replay cache file shared by every acceptor of the host naming it",
+    ),
+    ParameterSpec::dword(
+        "ReplayCacheSize",
+        REPLAY_CACHE.0,
+        REPLAY_CACHE.1,
+        "100000",
+        "entries of a replay cache file this package creates (64 + 32 bytes each)",
+    ),
+    ParameterSpec::flag(
+        "RequireChannelBindings",
+        "0",
+        "1: an acceptor given channel bindings also refuses initiators that send none",
+    ),
+    ParameterSpec::string(
+        "DefaultUser",
+        "",
+        "the client identity when the application supplies none (user or user@REALM)",
+    ),
+    ParameterSpec::string(
+        "DefaultPassword",
+        "",
+        "the default user's password (demo only)",
+    ),
+    ParameterSpec::string("Password", "", "the user's password (demo only)").in_subkeys("Users"),
+];
 
 impl KerberosConfig {
     /// Reads and validates the parameters; every problem names the file, line and value.
@@ -78,26 +175,35 @@ impl KerberosConfig {
             params,
             "KdcTimeout",
             DEFAULT_TIMEOUT_MS,
-            1,
-            600_000,
+            TIMEOUT_MS,
             "milliseconds",
         )?;
-        let kdc_retries = ranged(params, "KdcRetries", DEFAULT_RETRIES, 0, 10, "extra rounds")?;
-        let skew = ranged(params, "SkewTime", DEFAULT_SKEW_MINUTES, 0, 1440, "minutes")?;
+        let kdc_retries = ranged(
+            params,
+            "KdcRetries",
+            DEFAULT_RETRIES,
+            RETRIES,
+            "extra rounds",
+        )?;
+        let skew = ranged(
+            params,
+            "SkewTime",
+            DEFAULT_SKEW_MINUTES,
+            SKEW_MINUTES,
+            "minutes",
+        )?;
         let lifetime = ranged(
             params,
             "TicketLifetime",
             DEFAULT_LIFETIME,
-            60,
-            31_536_000,
+            LIFETIME,
             "seconds",
         )?;
         let replay = ranged(
             params,
             "ReplayCacheSize",
             DEFAULT_REPLAY_CACHE,
-            16,
-            10_000_000,
+            REPLAY_CACHE,
             "entries",
         )?;
 
@@ -200,29 +306,16 @@ impl KerberosConfig {
         };
         let require_channel_bindings = params.flag("RequireChannelBindings", false)?;
 
-        let mut users = HashMap::new();
-        for name in params.subkeys_of("Users") {
-            let key = format!("Users\\{name}");
-            match params.get_in(&key, "Password").map(|p| &p.value) {
-                Some(ParameterValue::Sz(s)) => {
-                    users.insert(name.to_ascii_lowercase(), SecretBytes::from(s.as_str()));
-                }
-                Some(other) => {
-                    return Err(params.error_in(
-                        &key,
-                        "Password",
-                        format_args!("expected REG_SZ, found {}", other.type_name()),
-                    ));
-                }
-                None => {
-                    return Err(params.error_in(
-                        &key,
-                        "Password",
-                        format_args!("user {name} has no Password value"),
-                    ));
-                }
-            }
-        }
+        let users = params
+            .users()?
+            .into_iter()
+            .map(|user| {
+                (
+                    user.name.to_ascii_lowercase(),
+                    SecretBytes::from(user.password),
+                )
+            })
+            .collect();
 
         Ok(Self {
             default_realm,
@@ -275,8 +368,7 @@ fn ranged(
     params: &PackageParameters,
     name: &str,
     default: u32,
-    min: u32,
-    max: u32,
+    (min, max): (u32, u32),
     unit: &str,
 ) -> SecurityResult<u32> {
     let value = params.dword(name)?.unwrap_or(default);
