@@ -123,7 +123,7 @@ fn panicked(call: &str, payload: &(dyn std::any::Any + Send)) -> SecurityError {
         .copied()
         .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("(no message)");
-    SecurityError::internal(format!("the package panicked in {call}: {what}"))
+    SecurityError::internal(format!("{}{call}: {what}", crate::error::PANIC_PREFIX))
 }
 
 fn poisoned_error() -> SecurityError {
@@ -374,10 +374,7 @@ impl<X: Side> Engine<X> {
             Ok(result) => result,
             Err(_) => {
                 self.poisoned = true;
-                Err(MessageError::new(
-                    SecurityStatus::SEC_E_INTERNAL_ERROR,
-                    panic_reason,
-                ))
+                Err(MessageError::panicked(panic_reason))
             }
         }
     }

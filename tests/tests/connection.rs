@@ -3,7 +3,8 @@
 
 use sspi_connection::frame::{FrameKind, FrameReader, FrameWriter, PROTOCOL_VERSION};
 use sspi_connection::{
-    ClientOptions, ConnectionError, InboundPackages, Protection, ServerConfig, accept, authenticate,
+    ClientOptions, ConnectionError, InboundPackages, ProtectionLevel, ServerConfig, accept,
+    authenticate,
 };
 use sspi_core::{AuthIdentity, SecBuffer, SecurityStatus};
 use sspi_tests::net::{Raw, Running, client_leg, config};
@@ -317,7 +318,7 @@ impl Raw2 {
     }
 
     async fn hello(&mut self) {
-        let mut hello = vec![PROTOCOL_VERSION, Protection::Sealed as u8];
+        let mut hello = vec![PROTOCOL_VERSION, ProtectionLevel::Sealed as u8];
         hello.extend_from_slice(b"Test");
         self.send(FrameKind::Hello, &hello).await;
     }
