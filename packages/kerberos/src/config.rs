@@ -477,4 +477,88 @@ mod tests {
             err.message()
         );
     }
+
+    fn with_dword(name: &str, value: u32) -> PackageParameters {
+        let mut p = params(&[]);
+        p.entries.push(Parameter {
+            key: "".into(),
+            name: name.into(),
+            value: ParameterValue::Dword(value),
+            origin: "test.reg:2:1".into(),
+        });
+        p
+    }
+
+    #[test]
+    fn declared_parameters_are_the_readme_table_and_their_ranges_are_the_ones_read() {
+        let readme = include_str!("../../../README.md");
+        let section = readme
+            .split("### The Kerberos package")
+            .nth(1)
+            .expect("the README's Kerberos section");
+        let rows: Vec<Vec<String>> = section
+            .lines()
+            .skip_while(|l| !l.starts_with("| value |"))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| l.split('|').map(|c| c.trim().to_string()).collect())
+            .collect();
+        assert_eq!(rows.len(), PARAMETERS.len(), "one README row per value");
+        for row in &rows {
+            let path = row[1].trim_matches('`');
+            let (subkey, name) = match path.rsplit_once('\\') {
+                Some((parent, name)) => {
+                    let parent = parent.split('\\').next().unwrap();
+                    (format!("{parent}\\*"), name)
+                }
+                None => (String::new(), path),
+            };
+            let spec = PARAMETERS
+                .iter()
+                .find(|p| p.name() == name && p.subkey() == subkey)
+                .unwrap_or_else(|| panic!("{path} is in the README but not declared"));
+            assert!(
+                row[2].starts_with(spec.kind().type_name()),
+                "{path}: README {} vs {:?}",
+                row[2],
+                spec.kind()
+            );
+            if spec.range().is_some() {
+                assert_eq!(row[3], spec.default_text(), "{path}: default");
+            }
+        }
+        for spec in PARAMETERS {
+            let Some((min, max)) = spec.range() else {
+                continue;
+            };
+            let (min, max) = (min as u32, max as u32);
+            let read = |v| KerberosConfig::from_parameters(&with_dword(spec.name(), v));
+            assert!(read(min).is_ok(), "{} = {min}", spec.name());
+            assert!(read(max).is_ok(), "{} = {max}", spec.name());
+            assert!(read(max + 1).is_err(), "{} = {}", spec.name(), max + 1);
+            if min > 0 {
+                assert!(read(min - 1).is_err(), "{} = {}", spec.name(), min - 1);
+            }
+            let default: u32 = spec.default_text().parse().unwrap();
+            assert!(read(default).is_ok(), "{} default", spec.name());
+        }
+    }
+
+    #[test]
+    fn users_come_from_the_users_subkeys_and_a_user_without_password_is_named() {
+        let config = KerberosConfig::from_parameters(&params(&[
+            ("", "DefaultRealm", "R.TEST"),
+            ("Users\\Carol", "Password", "carol-pw"),
+        ]))
+        .unwrap();
+        let carol = Principal::parse("carol", "R.TEST").unwrap();
+        assert_eq!(config.password_of(&carol).unwrap().expose(), b"carol-pw");
+        let err = KerberosConfig::from_parameters(&params(&[("Users\\dave", "Domain", "X")]))
+            .unwrap_err();
+        assert!(
+            err.message().contains("user dave has no Password value"),
+            "{}",
+            err.message()
+        );
+    }
 }
