@@ -41,7 +41,7 @@ pub use error::{SecurityError, SecurityResult};
 pub use established::EstablishedContext;
 pub use flags::{AscReq, AscRet, ContextFlags, CredentialUse, IscReq, IscRet, PackageCapabilities};
 pub use handshake::{
-    AscStep, ClientHandshake, HandshakeStep, IscStep, LegInput, ServerHandshake, Step,
+    AscStep, ClientHandshake, HandshakeStep, IscStep, LegInput, ServerHandshake, Step, StepOutcome,
 };
 pub use identity::{AuthIdentity, CredentialsRequest, SecretBytes};
 pub use info::{ContextSizes, Lifespan, PackageInfo, TimeStamp};

@@ -226,7 +226,9 @@ async fn a_tampered_sealed_message_is_message_altered_and_closes_the_connection(
     let mut data = b"transfer 10".to_vec();
     let mut trailer = vec![0u8; 28];
     let mut buffers = [SecBuffer::token(&mut trailer), SecBuffer::data(&mut data)];
-    context.encrypt_message(0, &mut buffers, 0).unwrap();
+    context
+        .encrypt_message(sspi_core::Qop::DEFAULT, &mut buffers, 0)
+        .unwrap();
     data[0] ^= 0x01;
     raw.writer
         .write(FrameKind::Message, &[&28u16.to_be_bytes(), &trailer, &data])
