@@ -82,7 +82,7 @@ fn expect(
         Err(e) => Err(format!(
             "{what} returned {e} (expected {}){}",
             status(want),
-            internal(e.status())
+            internal(e.status(), e.is_panic())
         )),
     }
 }
@@ -91,18 +91,20 @@ fn expect(
 fn refused<T>(what: &str, result: Result<T, SecurityError>) -> Result<SecurityStatus, String> {
     match result {
         Ok(_) => Err(format!("{what} was not refused")),
-        Err(e) if e.status() == SecurityStatus::SEC_E_INTERNAL_ERROR => {
-            Err(format!("{what} returned {e}{}", internal(e.status())))
-        }
+        Err(e) if e.status() == SecurityStatus::SEC_E_INTERNAL_ERROR => Err(format!(
+            "{what} returned {e}{}",
+            internal(e.status(), e.is_panic())
+        )),
         Err(e) => Ok(e.status()),
     }
 }
 
-fn internal(status: SecurityStatus) -> &'static str {
-    if status == SecurityStatus::SEC_E_INTERNAL_ERROR {
-        " — the package panicked or failed internally"
-    } else {
-        ""
+/// What a SEC_E_INTERNAL_ERROR means, for the message.
+fn internal(status: SecurityStatus, panicked: bool) -> &'static str {
+    match (status == SecurityStatus::SEC_E_INTERNAL_ERROR, panicked) {
+        (_, true) => " — the package panicked",
+        (true, false) => " — the package failed internally",
+        _ => "",
     }
 }
 
@@ -242,8 +244,18 @@ impl<'a> Kit<'a> {
         Ok(format!("checked on {}", kinds.join(" and ")))
     }
 
+    /// An altered DATA buffer must be SEC_E_MESSAGE_ALTERED; a token with
+    /// its first, middle or last byte altered must be refused, as
+    /// SEC_E_MESSAGE_ALTERED or, where the byte is a header field or the
+    /// sequence number, SEC_E_INVALID_TOKEN or SEC_E_OUT_OF_SEQUENCE.
     fn tampering(&self) -> Check {
-        for target in ["DATA", "token"] {
+        let mut token_statuses = Vec::new();
+        for target in [
+            Tamper::Data,
+            Tamper::Token(0),
+            Tamper::Token(1),
+            Tamper::Token(2),
+        ] {
             self.each_protection(|client, server, sealing| {
                 let sizes = client.sizes().map_err(|e| e.to_string())?;
                 let mut data = MESSAGE.to_vec();
@@ -251,22 +263,34 @@ impl<'a> Kit<'a> {
                 if sealing {
                     token = seal(client, &mut data, sizes.security_trailer as usize)
                         .map_err(|e| e.to_string())?;
-                    tamper(target, &mut data, &mut token);
-                    call = "DecryptMessage";
+                    let at = tamper(target, &mut data, &mut token);
+                    call = format!("DecryptMessage with one bit of {at} changed");
                     result = unseal(server, &mut data, &mut token);
                 } else {
                     token = sign(client, &mut data, sizes.max_signature as usize)
                         .map_err(|e| e.to_string())?;
-                    tamper(target, &mut data, &mut token);
-                    call = "VerifySignature";
+                    let at = tamper(target, &mut data, &mut token);
+                    call = format!("VerifySignature with one bit of {at} changed");
                     result = verify(server, &mut data, &mut token);
                 }
-                let what = format!("{call} with one bit of the {target} changed");
-                expect(&what, result, SecurityStatus::SEC_E_MESSAGE_ALTERED)
+                if target == Tamper::Data {
+                    return expect(&call, result, SecurityStatus::SEC_E_MESSAGE_ALTERED);
+                }
+                match result {
+                    Err(e) if TOKEN_REFUSALS.contains(&e.status()) => {
+                        token_statuses.push(e.status());
+                        Ok(())
+                    }
+                    other => expect(&call, other, SecurityStatus::SEC_E_MESSAGE_ALTERED),
+                }
             })?;
         }
+        token_statuses.sort_by_key(|s| s.0);
+        token_statuses.dedup();
+        let statuses: Vec<String> = token_statuses.into_iter().map(status).collect();
         Ok(format!(
-            "an altered DATA buffer or token is SEC_E_MESSAGE_ALTERED ({})",
+            "altered DATA is SEC_E_MESSAGE_ALTERED, an altered token is refused ({}) ({})",
+            statuses.join(", "),
             self.kinds()
         ))
     }
@@ -345,6 +369,7 @@ impl<'a> Kit<'a> {
     fn malformed(&self, rule: Rule) -> Check {
         let calls = self.established()?.calls;
         let mut checked = 0;
+        let mut failures = Vec::new();
         for call in 1..calls {
             let mut reference = self.pair();
             for _ in 0..call {
@@ -389,19 +414,20 @@ impl<'a> Kit<'a> {
                 let what = format!("call {} ({side}) given {description}", call + 1);
                 match pair.step(Some(&token), None) {
                     Ok(()) => {
-                        return Err(format!(
+                        failures.push(format!(
                             "{what} was accepted (expected SEC_E_INVALID_TOKEN)"
                         ));
                     }
                     Err(e) if e.status() == SecurityStatus::SEC_E_INVALID_TOKEN => checked += 1,
-                    Err(e) => {
-                        return Err(format!(
-                            "{what} returned {e} (expected SEC_E_INVALID_TOKEN){}",
-                            internal(e.status())
-                        ));
-                    }
+                    Err(e) => failures.push(format!(
+                        "{what} returned {e} (expected SEC_E_INVALID_TOKEN){}",
+                        internal(e.status(), e.is_panic())
+                    )),
                 }
             }
+        }
+        if !failures.is_empty() {
+            return Err(failures.join("; "));
         }
         Ok(format!(
             "{checked} malformed token(s) in {} received leg(s): SEC_E_INVALID_TOKEN",
@@ -461,7 +487,7 @@ impl<'a> Kit<'a> {
                 Err(e) => {
                     return Err(format!(
                         "call {leg} with a 0-byte output buffer returned {e} (expected SEC_E_BUFFER_TOO_SMALL){}",
-                        internal(e.status())
+                        internal(e.status(), e.is_panic())
                     ));
                 }
             }
@@ -558,11 +584,38 @@ impl<'a> Kit<'a> {
     }
 }
 
-fn tamper(target: &str, data: &mut [u8], token: &mut [u8]) {
-    let bytes = if target == "DATA" { data } else { token };
-    if let Some(last) = bytes.last_mut() {
-        *last ^= 0x01;
-    }
+/// Where the tampering check changes a bit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tamper {
+    /// The last byte of DATA.
+    Data,
+    /// The first (0), middle (1) or last (2) byte of the token.
+    Token(u8),
+}
+
+/// What a token with one byte altered may be refused with.
+const TOKEN_REFUSALS: [SecurityStatus; 3] = [
+    SecurityStatus::SEC_E_MESSAGE_ALTERED,
+    SecurityStatus::SEC_E_INVALID_TOKEN,
+    SecurityStatus::SEC_E_OUT_OF_SEQUENCE,
+];
+
+/// Flips one bit; says where.
+fn tamper(target: Tamper, data: &mut [u8], token: &mut [u8]) -> String {
+    let (bytes, name, at) = match target {
+        Tamper::Data => (data, "DATA", usize::MAX),
+        Tamper::Token(which) => (token, "the token", usize::from(which)),
+    };
+    let Some(last) = bytes.len().checked_sub(1) else {
+        return format!("{name} (empty: nothing to change)");
+    };
+    let index = match at {
+        0 => 0,
+        1 => last / 2,
+        _ => last,
+    };
+    bytes[index] ^= 0x01;
+    format!("{name} (byte {index} of {})", last + 1)
 }
 
 fn side_name(turn: Turn) -> &'static str {
