@@ -195,7 +195,7 @@ pub fn handshake(registry: &[PathBuf], args: &HandshakeArgs) -> Result<ExitCode,
 /// the Kerberos package works from a fresh clone; `None` when the registry
 /// has no KDC, or when its address is taken (an `sspi kdc` is assumed to be
 /// serving there already).
-fn embedded_kdc(host: &SecurityHost) -> Result<Option<sspi_kdc::KdcHandle>, String> {
+pub(crate) fn embedded_kdc(host: &SecurityHost) -> Result<Option<sspi_kdc::KdcHandle>, String> {
     let Some(settings) = crate::net::kdc_settings(host)? else {
         return Ok(None);
     };

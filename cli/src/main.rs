@@ -4,6 +4,7 @@ mod commands;
 mod net;
 mod password;
 mod registry_path;
+mod selftest;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -48,6 +49,8 @@ enum Command {
     Client(net::ClientArgs),
     /// Measure handshakes per second over loopback (1, 8, 64 clients) beside the in-process rate.
     Bench(net::BenchArgs),
+    /// Run the conformance kit (sspi-testkit) on an installed package: one line per rule.
+    Selftest(selftest::SelftestArgs),
     /// Serve the Kerberos realm of the registry's SspiKdc key (AS and TGS) until Ctrl-C / SIGTERM.
     Kdc,
 }
@@ -97,6 +100,7 @@ fn main() -> ExitCode {
         Command::Client(args) => registry().and_then(|r| net::client(&r, &args)),
         Command::Bench(args) => registry().and_then(|r| net::bench(&r, &args)),
         Command::Kdc => registry().and_then(|r| net::kdc(&r)),
+        Command::Selftest(args) => registry().and_then(|r| selftest::selftest(&r, &args)),
     };
     match result {
         Ok(code) => code,

@@ -252,3 +252,61 @@ fn the_broken_fixture_fails_naming_each_rule_it_breaks() {
     assert!(!report.passed());
     assert_eq!(report.failures().count(), broken.len());
 }
+
+/// `sspi selftest` (the binary cargo built beside the tests) on an
+/// installed package: one line per rule, exit status 0 or 1.
+#[test]
+fn sspi_selftest_prints_one_line_per_rule_and_its_exit_status() {
+    let sspi = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("sspi");
+    assert!(
+        sspi.exists(),
+        "run `cargo build --workspace` first: {} is missing",
+        sspi.display()
+    );
+    let base = RegistryFile::new(
+        "Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\Comm\\SecurityProviders]\n\"Providers\"=\"sspi_fixture_broken.dll\"\n",
+    );
+    let overlay = base.dir.path().join("example.reg");
+    std::fs::write(
+        &overlay,
+        EXAMPLE_OVERLAY.replace("sspi_test.dll", "sspi_fixture_broken.dll"),
+    )
+    .unwrap();
+    let registry = format!("{},{}", base.path.display(), overlay.display());
+    for (package, code, summary) in [
+        ("Example", 0, "Example: 11 rule result(s), 0 failed"),
+        ("Broken", 1, "Broken: 11 rule result(s), 7 failed"),
+    ] {
+        let output = std::process::Command::new(&sspi)
+            .args(["--registry", &registry, "selftest", "--package", package])
+            .env_remove("SSPI_REGISTRY")
+            .env_remove("SSPI_PLUGIN_PATH")
+            .env_remove("SSPI_FILE_CHECKS")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(code), "{package}:\n{stdout}");
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines.len(), Rule::ALL.len() + 1, "{stdout}");
+        for (line, rule) in lines.iter().zip(Rule::ALL) {
+            assert!(line[5..].starts_with(rule.name()), "{line}");
+        }
+        assert_eq!(lines.last(), Some(&summary), "{stdout}");
+    }
+    let output = std::process::Command::new(&sspi)
+        .args(["--registry", &registry, "selftest", "--package", "Missing"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no security package named Missing"),
+        "{stderr}"
+    );
+}
