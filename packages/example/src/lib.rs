@@ -177,10 +177,8 @@ fn error(status: SecurityStatus, why: &str) -> SecurityError {
 }
 
 fn random32() -> SecurityResult<[u8; 32]> {
-    let mut out = [0u8; 32];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut out)
-        .map_err(|_| SecurityError::internal("the system random generator failed"))?;
-    Ok(out)
+    let random = ring::rand::generate(&ring::rand::SystemRandom::new());
+    Ok(random.map_err(|_| error(S::SEC_E_INTERNAL_ERROR, "no random numbers"))?.expose())
 }
 
 /// The body of the peer's token `number`, of `len` bytes (any with `None`).
@@ -326,17 +324,12 @@ impl EstablishedContext for Established {
     }
 
     fn verify_signature(&mut self, message: &mut [SecBuffer<'_>], _: u32) -> MessageResult {
-        let mut tag = [0u8; 32];
-        let number = match message.token_mut()?.as_slice() {
-            [a, b, c, d, rest @ ..] if rest.len() == 32 => {
-                tag.copy_from_slice(rest);
-                u32::from_be_bytes([*a, *b, *c, *d])
-            }
-            _ => return Err(MessageError::invalid_token("the signature is not 36 bytes")),
-        };
+        let signature: [u8; SIGNATURE_LEN] = (message.token_mut()?.as_slice().try_into())
+            .map_err(|_| MessageError::invalid_token("the signature is not 36 bytes"))?;
+        let number = u32::from_be_bytes([signature[0], signature[1], signature[2], signature[3]]);
         // Integrity first, so a forged message cannot move the counter.
         mac(&self.sign_in, number, message)
-            .verify_slice(&tag)
+            .verify_slice(&signature[4..])
             .map_err(|_| MessageError::altered("the signature does not match the message"))?;
         self.numbers.accept_receive(number.into())?;
         Ok(Qop::DEFAULT)
