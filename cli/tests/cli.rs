@@ -309,3 +309,44 @@ fn server_and_client_processes() {
         "no secret in the log"
     );
 }
+
+/// `sspi handshake --package Kerberos` works from a fresh clone as `sspi demo`
+/// does: it starts the registry's KDC in process when none listens. The
+/// overlay moves the realm to a free port so no other KDC can answer instead.
+#[test]
+fn handshake_with_kerberos_starts_the_registry_kdc() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let overlay = dir.path().join("port.reg");
+    std::fs::write(
+        &overlay,
+        format!(
+            "Windows Registry Editor Version 5.00\n\n\
+             [HKEY_LOCAL_MACHINE\\Comm\\SecurityProviders\\Kerberos\\Domains\\SSPI-PLUG.TEST]\n\
+             \"KdcNames\"=\"127.0.0.1:{port}\"\n\n\
+             [HKEY_LOCAL_MACHINE\\Comm\\SspiKdc]\n\
+             \"Listen\"=\"127.0.0.1:{port}\"\n"
+        ),
+    )
+    .unwrap();
+    let out = sspi(&[
+        "--registry",
+        shipped().to_str().unwrap(),
+        "--registry",
+        overlay.to_str().unwrap(),
+        "handshake",
+        "--package",
+        "Kerberos",
+    ]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("server:  authenticated alice@SSPI-PLUG.TEST"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("seal:"), "{stdout}");
+}
