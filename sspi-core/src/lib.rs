@@ -36,7 +36,7 @@ mod sequence;
 mod status;
 
 pub use buffer::{SecBuffer, SecBufferRef, SecBufferType, SecBuffers};
-pub use channel_bindings::{channel_bindings_hash, sec_channel_bindings};
+pub use channel_bindings::{ChannelBindings, channel_bindings_hash, sec_channel_bindings};
 pub use error::{SecurityError, SecurityResult};
 pub use established::EstablishedContext;
 pub use flags::{AscReq, AscRet, ContextFlags, CredentialUse, IscReq, IscRet, PackageCapabilities};

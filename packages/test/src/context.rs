@@ -33,7 +33,7 @@ pub struct TestServer(Exchange);
 
 /// A complete Test package context.
 pub struct TestEstablished {
-    established: handshake::Established,
+    established: handshake::Authenticated,
     expiry: TimeStamp,
 }
 
@@ -104,7 +104,7 @@ impl Exchange {
             self.record_sent(&token);
         }
         let next = match std::mem::replace(&mut self.state, State::Failed) {
-            State::Established(established) => Next::Done(TestEstablished {
+            State::Authenticated(established) => Next::Done(TestEstablished {
                 expiry: established.start.after(self.config.context_lifetime),
                 established,
             }),

@@ -19,7 +19,7 @@
 //! after checking it.
 
 use crate::config::TestConfig;
-use crate::keys::{KeySchedule, SessionKeys, Side};
+use crate::keys::{KeySchedule, SessionKeys};
 use crate::pake::{self, ELEMENT_LEN, PakeSecret, Role, Spake2};
 use crate::protection::MessageProtection;
 use crate::token::{self, Body, Token};
@@ -97,7 +97,7 @@ pub enum State {
     /// Either side, waiting for the peer's confirmation leg.
     AwaitConfirm(Confirmed),
     /// Complete.
-    Established(Established),
+    Authenticated(Authenticated),
     /// A call failed: the context can only be deleted.
     Failed,
 }
@@ -139,7 +139,7 @@ pub struct Confirmed {
 }
 
 /// A complete context.
-pub struct Established {
+pub struct Authenticated {
     /// The authenticated client.
     pub identity: Identity,
     /// The client's ISC_REQ flags (what was negotiated).
@@ -213,7 +213,7 @@ fn confirm_mac(keys: &SessionKeys, leg: u8, transcript: &[u8; 32]) -> [u8; 32] {
 fn establish(confirmed: Confirmed) -> State {
     let start = TimeStamp::now();
     let confidentiality = IscReq(confirmed.client_flags).contains(IscReq::CONFIDENTIALITY);
-    State::Established(Established {
+    State::Authenticated(Authenticated {
         identity: confirmed.identity,
         client_flags: confirmed.client_flags,
         start,
@@ -273,7 +273,7 @@ impl ClientSentHello {
         }
         let transcript = shared.transcript_hash();
         let proof = schedule.client_confirm(&transcript)?;
-        let keys = schedule.session_keys(&transcript, Side::Client)?;
+        let keys = schedule.session_keys(&transcript, Role::Client)?;
         let confirmed = Confirmed {
             identity: self.client.identity,
             client_flags: self.req.0,
@@ -358,7 +358,7 @@ impl ServerSentChallenge {
         }
         let keys = self
             .schedule
-            .session_keys(transcript_before, Side::Server)?;
+            .session_keys(transcript_before, Role::Server)?;
         shared.after_proofs(
             3,
             Confirmed {
