@@ -24,6 +24,8 @@ enum Phase<H, E> {
     Established(E),
     /// A leg failed; the status and reason are kept for the calls that follow.
     Failed(SecurityError),
+    /// A step is running (the state is moved into it) or panicked.
+    InStep,
 }
 
 /// A token that did not fit the caller's output buffer, and the status of its leg.
@@ -154,7 +156,7 @@ impl<X: Side> Engine<X> {
         match &self.phase {
             Phase::Handshake(h) => X::handshake_flags(h),
             Phase::Established(e) => e.flags(),
-            Phase::Failed(_) => IscRet::NONE,
+            Phase::Failed(_) | Phase::InStep => IscRet::NONE,
         }
     }
 
@@ -189,14 +191,14 @@ impl<X: Side> Engine<X> {
                 "CompleteAuthToken must be called for the previous token before the next leg",
             ));
         }
-        let placeholder = Phase::Failed(SecurityError::internal("a leg was interrupted"));
-        let state = match std::mem::replace(&mut self.phase, placeholder) {
+        let state = match std::mem::replace(&mut self.phase, Phase::InStep) {
             Phase::Handshake(state) => state,
             other => {
                 let error = match &other {
                     Phase::Failed(why) => SecurityError::out_of_sequence(format!(
                         "an earlier leg of this context failed ({why}); delete it and start again"
                     )),
+                    Phase::InStep => poisoned_error(),
                     _ => SecurityError::out_of_sequence(format!(
                         "{} was called on a complete context",
                         X::CALL
@@ -307,6 +309,7 @@ impl<X: Side> Engine<X> {
             Phase::Handshake(h) => X::complete(h, bytes),
             Phase::Established(e) => e.complete_auth_token(bytes),
             Phase::Failed(why) => Err(why.clone()),
+            Phase::InStep => Err(poisoned_error()),
         }));
         match result {
             Ok(Ok(())) => {

@@ -11,8 +11,8 @@
 //! panics a debug build) and skips headers by the *minimal* size of a length,
 //! so a non-minimal length makes it read from the middle of a header. After
 //! [`check`], every length picky can reach is minimal and inside the input.
-//! The typed decoders in [`crate::messages`] ([`crate::messages::decode`],
-//! [`crate::messages::decode_gss_token`]) call it; the readers here call it
+//! The typed decoders in [`crate::internal::messages`] ([`crate::internal::messages::decode`],
+//! [`crate::internal::messages::decode_gss_token`]) call it; the readers here call it
 //! too.
 //!
 //! Only single-byte tags (every Kerberos tag is below 31) and definite,

@@ -1,7 +1,7 @@
 //! Small builders and readers over picky-krb's message types, shared by the
 //! client, the acceptor and the KDC, and the decoders every message from a
 //! peer goes through: [`decode`] (any DER message) and [`decode_gss_token`]
-//! (an RFC 4121 InitialContextToken). Both run [`crate::der::check`] first,
+//! (an RFC 4121 InitialContextToken). Both run [`crate::internal::der::check`] first,
 //! so picky-asn1-der never sees a length it could overflow on or misread.
 
 use crate::crypto::{Etype, Key};
@@ -49,7 +49,7 @@ impl From<crate::der::DerError> for DecodeError {
 
 /// Decodes a `T` (AS-REQ, AP-REQ, an encrypted part...) from the DER element
 /// at the front of `bytes`, which may come from anyone: the whole element is
-/// checked by [`crate::der::check`] first and only its bytes reach picky.
+/// checked by [`crate::internal::der::check`] first and only its bytes reach picky.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
     let element = crate::der::checked(bytes)?;
     picky_asn1_der::from_bytes(element).map_err(|e| DecodeError::Message(e.to_string()))
@@ -57,7 +57,7 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
 
 /// Decodes an RFC 4121 InitialContextToken (`[APPLICATION 0] { mech OID,
 /// TOK_ID, message }`) carrying a `T`: the framing and the inner message are
-/// checked by [`crate::der`] first, as in [`decode`].
+/// checked by [`crate::internal::der`] first, as in [`decode`].
 pub fn decode_gss_token<T: DeserializeOwned>(
     token: &[u8],
 ) -> Result<ApplicationTag0<KrbMessage<T>>, DecodeError> {

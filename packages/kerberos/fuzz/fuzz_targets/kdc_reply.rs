@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 use sspi_package_kerberos::internal::crypto::Etype;
 use sspi_package_kerberos::internal::krb_error::KdcError;
-use sspi_package_kerberos::{as_exchange, der, messages};
+use sspi_package_kerberos::internal::{as_exchange, der, messages};
 
 fuzz_target!(|data: &[u8]| {
     if let Some(e) = KdcError::parse(data) {

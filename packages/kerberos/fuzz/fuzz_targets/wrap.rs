@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sspi_core::{Qop, SecBuffer};
+use sspi_core::SecBuffer;
 use sspi_package_kerberos::internal::crypto::{Etype, Key};
 use sspi_package_kerberos::internal::protection::{PerMessageSetup, PerMessageTokens};
 
