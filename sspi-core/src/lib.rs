@@ -2,8 +2,8 @@
 //!
 //! The stable ABI shared by the sspi-plug host and every security package, and
 //! the helpers a package author uses. This page is the author's guide: read it
-//! top to bottom, then copy `packages/example` (a complete package in under 300
-//! lines) and check yours with `sspi selftest --package NAME` (crate
+//! top to bottom, then copy `packages/example` (a complete package in one
+//! file) and check yours with `sspi selftest --package NAME` (crate
 //! `sspi-testkit`).
 //!
 //! * Values with SSPI's own names: [`SecurityStatus`] (`SEC_E_*`, `SEC_I_*`),
@@ -103,7 +103,8 @@
 //!   SEC_E_MUTUAL_AUTH_FAILED at a client whose server did not prove itself.
 //!   Proofs MUST be compared in constant time (e.g. `hmac::Mac::verify_slice`).
 //! * A step that returns [`Step::done`] with a token MUST be answered by the
-//!   peer's step returning [`Step::done`] (row 4).
+//!   peer's step returning [`Step::done`] with an empty token (row 4): a
+//!   complete side that receives a token is an error for the application.
 //! * An error's reason MUST NOT contain a secret (it is logged); it SHOULD name
 //!   what was wrong.
 //! * Secrets SHOULD live in zeroizing types ([`SecretBytes`], `zeroize::Zeroizing`).
