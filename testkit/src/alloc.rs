@@ -134,6 +134,9 @@ mod tests {
     #[test]
     fn without_the_interposer_nothing_is_counted_and_it_shows() {
         assert!(!super::installed());
-        assert_eq!(super::measure(|| drop(std::hint::black_box(vec![0u8; 64]))), 0);
+        assert_eq!(
+            super::measure(|| drop(std::hint::black_box(vec![0u8; 64]))),
+            0
+        );
     }
 }

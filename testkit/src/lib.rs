@@ -9,7 +9,7 @@
 //!
 //! | rule | what is checked |
 //! |---|---|
-//! | `handshake` | the loop completes, and a signature made by each side verifies on the other |
+//! | `handshake` | the loop completes; a signature made by each side verifies on the other, and a message sealed by each side (encrypted: its DATA changed) opens there |
 //! | `tampering` | an altered DATA buffer or signature is SEC_E_MESSAGE_ALTERED (sealed messages too) |
 //! | `replay` | a message verified (or decrypted) twice is SEC_E_OUT_OF_SEQUENCE the second time |
 //! | `reordering` | the second message before the first is SEC_E_OUT_OF_SEQUENCE |

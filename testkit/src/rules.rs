@@ -182,6 +182,11 @@ impl<'a> Kit<'a> {
                 let mut data = MESSAGE.to_vec();
                 let mut trailer = seal(from, &mut data, sizes.security_trailer as usize)
                     .map_err(|e| format!("EncryptMessage by the {name}: {e}"))?;
+                if data == MESSAGE {
+                    return Err(format!(
+                        "EncryptMessage by the {name} left the DATA in clear"
+                    ));
+                }
                 unseal(to, &mut data, &mut trailer)
                     .map_err(|e| format!("DecryptMessage of the {name}'s message: {e}"))?;
                 if data != MESSAGE {
