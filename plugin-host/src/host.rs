@@ -11,7 +11,7 @@ use sspi_core::{
     AuthIdentity, CredentialUse, CredentialsRequest, PackageInfo, PackageParameters, ParameterSpec,
     SecurityError, SecurityStatus,
 };
-use sspi_registry::{LIBRARY_DIGESTS_SUBKEY, LibrarySpec, Location, SecurityConfig};
+use sspi_registry::{ADD_PROVIDERS_SUBKEY, LIBRARY_DIGESTS_SUBKEY, LibrarySpec, Location, SecurityConfig};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -496,7 +496,10 @@ fn attribute_failed_libraries(
         .map(|key| {
             key.subkeys()
                 .map(|k| k.name().to_owned())
-                .filter(|k| !k.eq_ignore_ascii_case(LIBRARY_DIGESTS_SUBKEY))
+                .filter(|k| {
+                    !k.eq_ignore_ascii_case(LIBRARY_DIGESTS_SUBKEY)
+                        && !k.eq_ignore_ascii_case(ADD_PROVIDERS_SUBKEY)
+                })
                 .filter(|k| {
                     !packages
                         .iter()
