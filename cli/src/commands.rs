@@ -1,10 +1,8 @@
 //! The subcommands.
 
 use clap::Args;
-use sspi_core::{
-    AscReq, AscRet, AuthIdentity, CredentialUse, IscReq, IscRet, SecBuffer, SecBufferType,
-};
-use sspi_plugin_host::loopback::{self, Established};
+use sspi_core::{AscReq, AuthIdentity, CredentialUse, IscReq, Qop, SecBuffer, SecBufferType};
+use sspi_plugin_host::loopback::{self, CompletedHandshake};
 use sspi_plugin_host::{PackageState, SecurityHost};
 use sspi_registry::{RegFile, SecurityConfig};
 use std::path::PathBuf;
@@ -189,22 +187,29 @@ pub fn handshake(registry: &[PathBuf], args: &HandshakeArgs) -> Result<ExitCode,
         }
         None => None,
     };
+    let _kdc = embedded_kdc(&host)?;
     run_handshake(&host, &args.package, identity, args.target.as_deref())
+}
+
+/// The registry's KDC (its `SspiKdc` key), started in this process so that
+/// the Kerberos package works from a fresh clone; `None` when the registry
+/// has no KDC, or when its address is taken (an `sspi kdc` is assumed to be
+/// serving there already).
+fn embedded_kdc(host: &SecurityHost) -> Result<Option<sspi_kdc::KdcHandle>, String> {
+    let Some(settings) = crate::net::kdc_settings(host)? else {
+        return Ok(None);
+    };
+    match sspi_kdc::KdcHandle::start(settings.listen, settings.config) {
+        Ok(kdc) => Ok(Some(kdc)),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Ok(None),
+        Err(e) => Err(format!("cannot start the KDC on {}: {e}", settings.listen)),
+    }
 }
 
 /// `sspi demo`
 pub fn demo(registry: &[PathBuf]) -> Result<ExitCode, String> {
     let host = load_host(registry)?;
-    // The registry's KDC, in process, for the Kerberos package; if its address
-    // is taken, an `sspi kdc` is assumed to be running there already.
-    let _kdc = match crate::net::kdc_settings(&host)? {
-        Some(settings) => match sspi_kdc::KdcHandle::start(settings.listen, settings.config) {
-            Ok(kdc) => Some(kdc),
-            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => None,
-            Err(e) => return Err(format!("cannot start the KDC on {}: {e}", settings.listen)),
-        },
-        None => None,
-    };
+    let _kdc = embedded_kdc(&host)?;
     println!(
         "registry: {}",
         registry
@@ -275,7 +280,7 @@ fn run_handshake(
         println!(
             "  leg {:<2} {:<17} {:>5} bytes  {}{}",
             n + 1,
-            leg.direction.to_string(),
+            leg.flow.to_string(),
             leg.token_len,
             leg.status,
             if leg.completed {
@@ -288,16 +293,16 @@ fn run_handshake(
     report(&mut established).map_err(|e| format!("{package}: {e}"))
 }
 
-fn report(established: &mut Established) -> Result<ExitCode, String> {
+fn report(established: &mut CompletedHandshake) -> Result<ExitCode, String> {
     let client_name = established.client.names().map_err(|e| e.to_string())?;
     let server_sees = established.server.names().map_err(|e| e.to_string())?;
     println!(
         "  client:  {client_name}; ISC_RET {}",
-        IscRet(established.client_step.attributes)
+        established.client_step.attributes
     );
     println!(
         "  server:  authenticated {server_sees}; ASC_RET {}",
-        AscRet(established.server_step.attributes)
+        established.server_step.attributes
     );
     let sizes = established.client.sizes().map_err(|e| e.to_string())?;
     println!(
@@ -311,13 +316,13 @@ fn report(established: &mut Established) -> Result<ExitCode, String> {
     let mut buffers = [SecBuffer::data(&mut data), SecBuffer::token(&mut signature)];
     established
         .client
-        .make_signature(0, &mut buffers, 0)
-        .map_err(|s| format!("MakeSignature: {s}"))?;
+        .make_signature(Qop::DEFAULT, &mut buffers, 0)
+        .map_err(|e| format!("MakeSignature: {e}"))?;
     let signature_len = buffers[1].len();
     established
         .server
         .verify_signature(&mut buffers, 0)
-        .map_err(|s| format!("VerifySignature: {s}"))?;
+        .map_err(|e| format!("VerifySignature: {e}"))?;
     println!(
         "  sign:    {}-byte message, {signature_len}-byte signature, verified by the server",
         message.len()
@@ -328,13 +333,13 @@ fn report(established: &mut Established) -> Result<ExitCode, String> {
     let mut buffers = [SecBuffer::token(&mut trailer), SecBuffer::data(&mut data)];
     established
         .server
-        .encrypt_message(0, &mut buffers, 0)
-        .map_err(|s| format!("EncryptMessage: {s}"))?;
+        .encrypt_message(Qop::DEFAULT, &mut buffers, 0)
+        .map_err(|e| format!("EncryptMessage: {e}"))?;
     let sealed_differs = buffers[1].as_slice() != message.as_slice();
     established
         .client
         .decrypt_message(&mut buffers, 0)
-        .map_err(|s| format!("DecryptMessage: {s}"))?;
+        .map_err(|e| format!("DecryptMessage: {e}"))?;
     let round_trip = buffers
         .iter()
         .find(|b| b.kind() == SecBufferType::DATA)

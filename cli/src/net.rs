@@ -1,8 +1,9 @@
 //! `sspi server`, `sspi client` and `sspi bench`: authenticated connections over TCP.
 
 use clap::Args;
-use sspi_connection::{ClientOptions, ConnectionError, Protection, Server, ServerConfig, load};
-use sspi_core::{AuthIdentity, CredentialUse, IscRet};
+use sspi_connection::{ClientOptions, ConnectionError, ProtectionLevel, Server, ServerConfig};
+use sspi_core::{AuthIdentity, CredentialUse};
+use sspi_load as load;
 use sspi_plugin_host::SecurityHost;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -154,9 +155,9 @@ pub fn client(registry: &[PathBuf], args: &ClientArgs) -> Result<ExitCode, Strin
     let options = ClientOptions {
         target: args.target.clone(),
         protection: if args.sign {
-            Protection::Signed
+            ProtectionLevel::Signed
         } else {
-            Protection::Sealed
+            ProtectionLevel::Sealed
         },
         timeout: Duration::from_secs(args.timeout),
         ..ClientOptions::default()
@@ -183,7 +184,7 @@ pub fn client(registry: &[PathBuf], args: &ClientArgs) -> Result<ExitCode, Strin
             "authenticated: the server accepted this client as {}",
             session.authenticated_as()
         );
-        println!("flags: ISC_RET {}", IscRet(session.step().attributes));
+        println!("flags: ISC_RET {}", session.step().attributes);
         let sizes = context.sizes()?;
         println!(
             "sizes: max token {}, max signature {}, block size {}, security trailer {}",

@@ -2,8 +2,8 @@
 
 use crate::ConnectionError;
 use crate::frame::{self, FrameKind, FrameReader, FrameWriter, PROTOCOL_VERSION};
-use crate::message::{self, Protection};
-use sspi_core::{HandshakeStep, IscReq, SecBuffer, SecurityError};
+use crate::message::{self, ProtectionLevel};
+use sspi_core::{IscReq, IscStep, SecBuffer, SecBufferRef, SecurityError};
 use sspi_plugin_host::{CredentialsHandle, SecurityContextHandle};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadHalf, WriteHalf};
@@ -14,7 +14,7 @@ pub struct ClientOptions {
     /// The target name (SPN) handed to InitializeSecurityContext.
     pub target: Option<String>,
     /// Sealed or signed messages.
-    pub protection: Protection,
+    pub protection: ProtectionLevel,
     /// ISC_REQ flags.
     pub isc_req: IscReq,
     /// The longest wait for any frame from the server.
@@ -27,7 +27,7 @@ impl Default for ClientOptions {
     fn default() -> Self {
         Self {
             target: None,
-            protection: Protection::Sealed,
+            protection: ProtectionLevel::Sealed,
             isc_req: IscReq::PROTECTED_CONNECTION,
             timeout: Duration::from_secs(30),
             max_frame: 1024 * 1024 + 1,
@@ -41,9 +41,9 @@ pub struct ClientSession<S> {
     reader: FrameReader<ReadHalf<S>>,
     writer: FrameWriter<WriteHalf<S>>,
     context: SecurityContextHandle,
-    step: HandshakeStep,
+    step: IscStep,
     authenticated_as: String,
-    protection: Protection,
+    protection: ProtectionLevel,
     trailer_room: usize,
     timeout: Duration,
 }
@@ -87,8 +87,8 @@ pub async fn authenticate<S: AsyncRead + AsyncWrite>(
     let mut input: Vec<u8> = Vec::new();
     let step = loop {
         let first = context.is_none();
-        let mut input_buffers = [SecBuffer::token(&mut input)];
-        let input_slice: &mut [SecBuffer<'_>] = if first { &mut [] } else { &mut input_buffers };
+        let input_buffers = [SecBufferRef::token(&input)];
+        let input_slice: &[SecBufferRef<'_>] = if first { &[] } else { &input_buffers };
         let mut output_buffers = [SecBuffer::token(&mut output)];
         let result = credentials
             .initialize_security_context(
@@ -185,12 +185,12 @@ impl<S: AsyncRead + AsyncWrite> ClientSession<S> {
     }
 
     /// The last handshake step (ISC_RET flags and expiry).
-    pub fn step(&self) -> &HandshakeStep {
+    pub fn step(&self) -> &IscStep {
         &self.step
     }
 
     /// How messages are protected.
-    pub fn protection(&self) -> Protection {
+    pub fn protection(&self) -> ProtectionLevel {
         self.protection
     }
 

@@ -64,6 +64,12 @@ impl ConnectionError {
         }
     }
 
+    /// True when the security package panicked on this side (the package
+    /// reported it as SEC_E_INTERNAL_ERROR and its context is unusable).
+    pub fn is_package_panic(&self) -> bool {
+        matches!(self, Self::Security(error) if error.is_panic())
+    }
+
     /// True when authentication itself failed (as opposed to the network or the protocol).
     pub fn is_authentication_failure(&self) -> bool {
         matches!(

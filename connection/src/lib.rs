@@ -18,14 +18,13 @@ mod client;
 mod config;
 mod error;
 pub mod frame;
-pub mod load;
 mod message;
 mod server;
 
 pub use client::{ClientOptions, ClientSession, authenticate};
 pub use config::{SERVER_KEY, ServerConfig};
 pub use error::ConnectionError;
-pub use message::Protection;
+pub use message::ProtectionLevel;
 pub use server::{
     InboundPackages, Rejected, Server, ServerSession, ServerStats, ShutdownReport, accept,
 };

@@ -3,21 +3,21 @@
 
 use crate::ConnectionError;
 use crate::frame::{FrameKind, FrameWriter};
-use sspi_core::{SecBuffer, SecurityError};
+use sspi_core::{Qop, SecBuffer, SecurityError};
 use sspi_plugin_host::SecurityContextHandle;
 use tokio::io::AsyncWrite;
 
 /// How messages are protected after the handshake; the client chooses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
-pub enum Protection {
+pub enum ProtectionLevel {
     /// EncryptMessage / DecryptMessage: confidentiality and integrity.
     Sealed = 1,
     /// MakeSignature / VerifySignature: integrity only, the data travels in clear.
     Signed = 2,
 }
 
-impl Protection {
+impl ProtectionLevel {
     /// The protection a hello's byte names.
     pub fn from_byte(byte: u8) -> Option<Self> {
         match byte {
@@ -28,7 +28,7 @@ impl Protection {
     }
 }
 
-impl std::fmt::Display for Protection {
+impl std::fmt::Display for ProtectionLevel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Self::Sealed => "sealed",
@@ -37,8 +37,11 @@ impl std::fmt::Display for Protection {
     }
 }
 
-fn refused(call: &str, status: sspi_core::SecurityStatus) -> ConnectionError {
-    ConnectionError::Security(SecurityError::new(status, format!("{call} failed")))
+fn refused(call: &str, error: sspi_core::MessageError) -> ConnectionError {
+    ConnectionError::Security(SecurityError::new(
+        error.status(),
+        format!("{call} failed: {}", error.reason()),
+    ))
 }
 
 /// Protects `data` with `context` and sends it as one message frame.
@@ -46,7 +49,7 @@ fn refused(call: &str, status: sspi_core::SecurityStatus) -> ConnectionError {
 pub async fn send<W: AsyncWrite + Unpin>(
     writer: &mut FrameWriter<W>,
     context: &mut SecurityContextHandle,
-    protection: Protection,
+    protection: ProtectionLevel,
     trailer_room: usize,
     data: &[u8],
 ) -> Result<(), ConnectionError> {
@@ -56,17 +59,17 @@ pub async fn send<W: AsyncWrite + Unpin>(
             let (trailer, payload) = rest.split_at_mut(trailer_room);
             payload.copy_from_slice(data);
             let trailer_len = match protection {
-                Protection::Sealed => {
+                ProtectionLevel::Sealed => {
                     let mut buffers = [SecBuffer::token(trailer), SecBuffer::data(payload)];
                     context
-                        .encrypt_message(0, &mut buffers, 0)
+                        .encrypt_message(Qop::DEFAULT, &mut buffers, 0)
                         .map_err(|s| refused("EncryptMessage", s))?;
                     buffers[0].len()
                 }
-                Protection::Signed => {
+                ProtectionLevel::Signed => {
                     let mut buffers = [SecBuffer::data(payload), SecBuffer::token(trailer)];
                     context
-                        .make_signature(0, &mut buffers, 0)
+                        .make_signature(Qop::DEFAULT, &mut buffers, 0)
                         .map_err(|s| refused("MakeSignature", s))?;
                     buffers[1].len()
                 }
@@ -86,7 +89,7 @@ pub async fn send<W: AsyncWrite + Unpin>(
 /// Opens a message frame's body in place; returns the plaintext.
 pub fn open<'b>(
     context: &mut SecurityContextHandle,
-    protection: Protection,
+    protection: ProtectionLevel,
     body: &'b mut [u8],
 ) -> Result<&'b [u8], ConnectionError> {
     let Some((len_field, rest)) = body.split_first_chunk_mut::<2>() else {
@@ -103,13 +106,13 @@ pub fn open<'b>(
     }
     let (trailer, payload) = rest.split_at_mut(trailer_len);
     match protection {
-        Protection::Sealed => {
+        ProtectionLevel::Sealed => {
             let mut buffers = [SecBuffer::token(trailer), SecBuffer::data(payload)];
             context
                 .decrypt_message(&mut buffers, 0)
                 .map_err(|s| refused("DecryptMessage", s))?;
         }
-        Protection::Signed => {
+        ProtectionLevel::Signed => {
             let mut buffers = [SecBuffer::data(payload), SecBuffer::token(trailer)];
             context
                 .verify_signature(&mut buffers, 0)

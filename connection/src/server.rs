@@ -5,8 +5,8 @@ use crate::ConnectionError;
 use crate::admission::{self, Admission, Refusal, Ticket};
 use crate::config::ServerConfig;
 use crate::frame::{self, FrameKind, FrameReader, FrameWriter, PROTOCOL_VERSION};
-use crate::message::{self, Protection};
-use sspi_core::{CredentialUse, SecBuffer, SecurityError, SecurityStatus};
+use crate::message::{self, ProtectionLevel};
+use sspi_core::{CredentialUse, SecBuffer, SecBufferRef, SecurityError, SecurityStatus};
 use sspi_plugin_host::{CredentialsHandle, SecurityContextHandle, SecurityHost};
 use std::borrow::Cow;
 use std::net::SocketAddr;
@@ -71,7 +71,7 @@ pub struct ServerSession<S> {
     writer: FrameWriter<WriteHalf<S>>,
     context: SecurityContextHandle,
     client_name: String,
-    protection: Protection,
+    protection: ProtectionLevel,
     trailer_room: usize,
 }
 
@@ -224,7 +224,7 @@ async fn handshake<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
     inbound: &InboundPackages,
     package: &mut Option<String>,
     gate: &mut (dyn Gate + Send),
-) -> Result<(SecurityContextHandle, String, Protection), ConnectionError> {
+) -> Result<(SecurityContextHandle, String, ProtectionLevel), ConnectionError> {
     gate.started();
     let hello = reader.read().await?;
     gate.progress();
@@ -238,7 +238,7 @@ async fn handshake<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
                     "protocol version {version}; this server speaks {PROTOCOL_VERSION}"
                 )));
             }
-            let Some(protection) = Protection::from_byte(*protection) else {
+            let Some(protection) = ProtectionLevel::from_byte(*protection) else {
                 return Err(ConnectionError::Protocol(format!(
                     "unknown protection {protection}"
                 )));
@@ -286,12 +286,12 @@ async fn handshake<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
                     )));
                 }
             }
-            let mut input = [SecBuffer::token(body)];
+            let input = [SecBufferRef::token(body)];
             let mut output_buffers = [SecBuffer::token(&mut output)];
             let step = credentials.accept_security_context(
                 &mut context,
                 sspi_core::AscReq::PROTECTED_CONNECTION,
-                &mut input,
+                &input,
                 &mut output_buffers,
             )?;
             if step.needs_complete() {
@@ -638,6 +638,14 @@ async fn serve(
                     %peer, package = session.package_name(), client = session.client_name(),
                     status = %SecurityStatus::SEC_E_OK, messages, duration_ms, "session closed"
                 ),
+                Err(error) if error.is_package_panic() => {
+                    ServerStats::count(&stats.failed_sessions);
+                    tracing::error!(
+                        %peer, package = session.package_name(), client = session.client_name(),
+                        %error, duration_ms,
+                        "the security package panicked; the session was closed"
+                    )
+                }
                 Err(error) => {
                     ServerStats::count(&stats.failed_sessions);
                     tracing::info!(
@@ -655,6 +663,14 @@ async fn serve(
             %peer, duration_ms = started.elapsed().as_millis() as u64,
             "dropped before authenticating: the slot went to a newer connection"
         ),
+        Err(rejected) if rejected.error.is_package_panic() => {
+            ServerStats::count(&stats.rejected);
+            tracing::error!(
+                %peer, package = rejected.package.as_deref().unwrap_or("-"),
+                error = %rejected.error, duration_ms = started.elapsed().as_millis() as u64,
+                "the security package panicked during the handshake"
+            );
+        }
         Err(rejected) => {
             ServerStats::count(&stats.rejected);
             tracing::info!(

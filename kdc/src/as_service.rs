@@ -6,13 +6,13 @@ use crate::issue::{Refusal, Refused, TicketContents, enc_rep_part, kdc_rep, tick
 use picky_asn1::wrapper::Asn1SequenceOf;
 use picky_krb::data_types::{EncryptedData, PaData, PaEncTsEnc};
 use picky_krb::messages::{AsRep, AsReq, EncAsRepPart};
-use sspi_package_kerberos::crypto::{Etype, Key};
-use sspi_package_kerberos::krb_error;
-use sspi_package_kerberos::messages::{
+use sspi_package_kerberos::internal::crypto::{Etype, Key};
+use sspi_package_kerberos::internal::krb_error;
+use sspi_package_kerberos::internal::messages::{
     self, PA_ENC_TIMESTAMP, PA_ETYPE_INFO2, etype_list, find_pa_data, supported, ticket_flags,
 };
-use sspi_package_kerberos::principal::{Principal, int_value};
-use sspi_package_kerberos::time::{KrbTime, from_kerberos_time};
+use sspi_package_kerberos::internal::principal::{Principal, int_value};
+use sspi_package_kerberos::internal::time::{KrbTime, from_kerberos_time};
 
 /// Key usage of PA-ENC-TIMESTAMP.
 const USAGE_PA_ENC_TIMESTAMP: i32 = 1;

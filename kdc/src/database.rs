@@ -28,9 +28,9 @@
 //! * Without a `krbtgt/REALM` line the KDC makes a random TGS key at start
 //!   (TGTs then die with the process).
 
-use sspi_package_kerberos::crypto::{Etype, Key};
-use sspi_package_kerberos::keytab::Keytab;
-use sspi_package_kerberos::principal::Principal;
+use sspi_package_kerberos::internal::crypto::{Etype, Key};
+use sspi_package_kerberos::internal::keytab::Keytab;
+use sspi_package_kerberos::internal::principal::Principal;
 use std::collections::HashMap;
 use std::path::Path;
 

@@ -12,11 +12,11 @@ use picky_krb::data_types::{
     TransitedEncoding,
 };
 use picky_krb::messages::{EncKdcRepPart, KdcRep};
-use sspi_package_kerberos::crypto::Key;
-use sspi_package_kerberos::krb_error::{self, ErrorReply};
-use sspi_package_kerberos::messages;
-use sspi_package_kerberos::principal::{Principal, integer};
-use sspi_package_kerberos::time::to_kerberos_time;
+use sspi_package_kerberos::internal::crypto::Key;
+use sspi_package_kerberos::internal::krb_error::{self, ErrorReply};
+use sspi_package_kerberos::internal::messages;
+use sspi_package_kerberos::internal::principal::{Principal, integer};
+use sspi_package_kerberos::internal::time::to_kerberos_time;
 
 /// A refusal and the service its KRB-ERROR names.
 pub type Refused = Box<(Refusal, Principal)>;

@@ -40,8 +40,8 @@ pub use registry::KdcSettings;
 pub use server::Kdc;
 
 use issue::Refusal;
-use sspi_package_kerberos::krb_error;
-use sspi_package_kerberos::principal::Principal;
+use sspi_package_kerberos::internal::krb_error;
+use sspi_package_kerberos::internal::principal::Principal;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -165,8 +165,8 @@ impl KdcState {
     }
 
     /// The KDC's idea of now.
-    pub fn now(&self) -> sspi_package_kerberos::time::KrbTime {
-        sspi_package_kerberos::time::KrbTime::now().plus(self.config.clock_offset)
+    pub fn now(&self) -> sspi_package_kerberos::internal::time::KrbTime {
+        sspi_package_kerberos::internal::time::KrbTime::now().plus(self.config.clock_offset)
     }
 
     fn tgs(&self) -> Principal {
@@ -187,7 +187,7 @@ impl KdcState {
 /// Answers one request (an AS-REQ or TGS-REQ's DER) with a reply or a
 /// KRB-ERROR; `None` for input that is not a Kerberos message at all. Never
 /// panics on any input: every decode goes through
-/// [`sspi_package_kerberos::messages::decode`] (DER lengths checked before
+/// [`sspi_package_kerberos::internal::messages::decode`] (DER lengths checked before
 /// picky sees them), and should a handler panic all the same the request is
 /// answered KRB_ERR_GENERIC, counted in [`KdcState::panics`] and the KDC goes
 /// on serving.
@@ -210,7 +210,7 @@ fn guarded(state: &KdcState, handler: impl FnOnce() -> Option<Vec<u8>>) -> Optio
 }
 
 fn answer(state: &KdcState, request: &[u8]) -> Option<Vec<u8>> {
-    let tag = sspi_package_kerberos::der::application_tag(request)?;
+    let tag = sspi_package_kerberos::internal::der::application_tag(request)?;
     let result = match tag {
         10 => {
             state.as_requests.fetch_add(1, Ordering::Relaxed);
@@ -352,7 +352,8 @@ mod tests {
         let db = Database::parse("alice password pw\n", "R.TEST", "test").unwrap();
         let state = KdcState::new(KdcConfig::new(db)).unwrap();
         let reply = guarded(&state, || panic!("handler bug")).expect("an answer");
-        let error = sspi_package_kerberos::krb_error::KdcError::parse(&reply).expect("KRB-ERROR");
+        let error =
+            sspi_package_kerberos::internal::krb_error::KdcError::parse(&reply).expect("KRB-ERROR");
         assert_eq!(error.code, krb_error::GENERIC);
         assert_eq!(error.text.as_deref(), Some("internal error"));
         assert_eq!(state.panics.load(Ordering::Relaxed), 1);

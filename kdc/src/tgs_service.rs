@@ -4,13 +4,13 @@ use crate::KdcState;
 use crate::issue::{Refusal, Refused, TicketContents, enc_rep_part, kdc_rep, ticket};
 use picky_krb::data_types::{Authenticator, EncTicketPart, PaData};
 use picky_krb::messages::{ApReq, EncTgsRepPart, TgsRep, TgsReq};
-use sspi_package_kerberos::crypto::{Etype, Key};
-use sspi_package_kerberos::krb_error;
-use sspi_package_kerberos::messages::{
+use sspi_package_kerberos::internal::crypto::{Etype, Key};
+use sspi_package_kerberos::internal::krb_error;
+use sspi_package_kerberos::internal::messages::{
     self, PA_TGS_REQ, etype_list, find_pa_data, flags_value, supported, ticket_flags,
 };
-use sspi_package_kerberos::principal::{Principal, int_value, u32_value};
-use sspi_package_kerberos::time::from_kerberos_time;
+use sspi_package_kerberos::internal::principal::{Principal, int_value, u32_value};
+use sspi_package_kerberos::internal::time::from_kerberos_time;
 
 /// Key usages of RFC 4120 7.5.1.
 const USAGE_TICKET: i32 = 2;
@@ -135,7 +135,7 @@ pub fn handle(state: &KdcState, raw: &[u8]) -> Result<Vec<u8>, Refused> {
             format!("checksum type {kind} does not fit the session key"),
         )));
     }
-    let body_bytes = sspi_package_kerberos::der::kdc_req_body(raw)
+    let body_bytes = sspi_package_kerberos::internal::der::kdc_req_body(raw)
         .ok_or_else(|| refuse_client(Refusal::malformed("request body")))?;
     if !session_key.verify_checksum(USAGE_TGS_REQ_CHECKSUM, body_bytes, &cksum.0.checksum.0.0) {
         return Err(refuse_client(Refusal::new(

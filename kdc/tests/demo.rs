@@ -3,7 +3,7 @@
 //! `SSPI_KDC_WRITE_DEMO=1 cargo test -p sspi-kdc --test demo` rewrites it.
 
 use sspi_kdc::Database;
-use sspi_package_kerberos::keytab::Keytab;
+use sspi_package_kerberos::internal::keytab::Keytab;
 use std::path::Path;
 
 #[test]

@@ -9,10 +9,10 @@ mod common;
 use picky_asn1::wrapper::{ExplicitContextTag0, ExplicitContextTag2, OctetStringAsn1, Optional};
 use picky_krb::data_types::EncryptedData;
 use sspi_kdc::{Database, KdcConfig, KdcState, handle};
-use sspi_package_kerberos::crypto::Etype;
-use sspi_package_kerberos::krb_error::{self, KdcError};
-use sspi_package_kerberos::messages::{PA_ENC_TIMESTAMP, pa_data};
-use sspi_package_kerberos::principal::{Principal, integer};
+use sspi_package_kerberos::internal::crypto::Etype;
+use sspi_package_kerberos::internal::krb_error::{self, KdcError};
+use sspi_package_kerberos::internal::messages::{PA_ENC_TIMESTAMP, pa_data};
+use sspi_package_kerberos::internal::principal::{Principal, integer};
 use std::sync::atomic::Ordering;
 
 const REALM: &str = "R.TEST";

@@ -6,12 +6,12 @@
 mod common;
 
 use sspi_kdc::{Database, KdcConfig, KdcHandle};
-use sspi_package_kerberos::as_exchange::{self, AsRequest, encrypted_timestamp};
-use sspi_package_kerberos::crypto::Etype;
-use sspi_package_kerberos::krb_error::{self, KdcError};
-use sspi_package_kerberos::principal::Principal;
-use sspi_package_kerberos::tgs_exchange;
-use sspi_package_kerberos::transport::KdcTarget;
+use sspi_package_kerberos::internal::as_exchange::{self, AsRequest, encrypted_timestamp};
+use sspi_package_kerberos::internal::crypto::Etype;
+use sspi_package_kerberos::internal::krb_error::{self, KdcError};
+use sspi_package_kerberos::internal::principal::Principal;
+use sspi_package_kerberos::internal::tgs_exchange;
+use sspi_package_kerberos::internal::transport::KdcTarget;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -169,7 +169,7 @@ fn udp_answers_are_never_larger_than_the_request() {
         // whose AS-REQ carries a large (ignored) PA-DATA.
         let unknown = {
             let client = Principal::user("nobody", REALM);
-            let padding = sspi_package_kerberos::messages::pa_data(149, vec![0; 300]);
+            let padding = sspi_package_kerberos::internal::messages::pa_data(149, vec![0; 300]);
             common::as_req_bytes(&client, b"x", 3, vec![padding])
         };
         let reply = udp_ask(&sock, addr, &unknown).await.expect("an answer");
@@ -194,7 +194,7 @@ fn udp_answers_are_never_larger_than_the_request() {
         let mut stream = TcpStream::connect(addr).await.unwrap();
         let reply = ask(&mut stream, &preauth).await.unwrap();
         assert_eq!(
-            sspi_package_kerberos::der::application_tag(&reply),
+            sspi_package_kerberos::internal::der::application_tag(&reply),
             Some(11)
         );
         assert!(reply.len() > preauth.len());

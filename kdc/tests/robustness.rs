@@ -5,12 +5,12 @@ mod common;
 
 use proptest::prelude::*;
 use sspi_kdc::{Database, KdcConfig, KdcState, handle};
-use sspi_package_kerberos::as_exchange::{enc_kdc_rep_part, encrypted_timestamp};
-use sspi_package_kerberos::crypto::Etype;
-use sspi_package_kerberos::krb_error::{self, KdcError};
-use sspi_package_kerberos::principal::Principal;
-use sspi_package_kerberos::tgs_exchange::tgs_req;
-use sspi_package_kerberos::ticket::HeldTicket;
+use sspi_package_kerberos::internal::as_exchange::{enc_kdc_rep_part, encrypted_timestamp};
+use sspi_package_kerberos::internal::crypto::Etype;
+use sspi_package_kerberos::internal::krb_error::{self, KdcError};
+use sspi_package_kerberos::internal::principal::Principal;
+use sspi_package_kerberos::internal::tgs_exchange::tgs_req;
+use sspi_package_kerberos::internal::ticket::HeldTicket;
 use std::sync::OnceLock;
 
 const REALM: &str = "R.TEST";

@@ -8,13 +8,13 @@ mod common;
 use picky_asn1::wrapper::ExplicitContextTag3;
 use picky_krb::messages::AsReq;
 use sspi_kdc::{Database, KdcConfig, KdcState, handle};
-use sspi_package_kerberos::as_exchange::{enc_kdc_rep_part, encrypted_timestamp};
-use sspi_package_kerberos::crypto::Etype;
-use sspi_package_kerberos::krb_error::{self, KdcError};
-use sspi_package_kerberos::messages;
-use sspi_package_kerberos::principal::Principal;
-use sspi_package_kerberos::tgs_exchange::tgs_req;
-use sspi_package_kerberos::ticket::HeldTicket;
+use sspi_package_kerberos::internal::as_exchange::{enc_kdc_rep_part, encrypted_timestamp};
+use sspi_package_kerberos::internal::crypto::Etype;
+use sspi_package_kerberos::internal::krb_error::{self, KdcError};
+use sspi_package_kerberos::internal::messages;
+use sspi_package_kerberos::internal::principal::Principal;
+use sspi_package_kerberos::internal::tgs_exchange::tgs_req;
+use sspi_package_kerberos::internal::ticket::HeldTicket;
 
 const REALM: &str = "R.TEST";
 const DATABASE: &str = "\
@@ -43,7 +43,7 @@ fn alice_as_req(sname: Option<&Principal>) -> Vec<u8> {
     picky_asn1_der::to_vec(&req).unwrap()
 }
 
-fn alice_key() -> sspi_package_kerberos::crypto::Key {
+fn alice_key() -> sspi_package_kerberos::internal::crypto::Key {
     Etype::Aes256CtsHmacSha196
         .string_to_key(b"pw", &Principal::user("alice", REALM).salt(), None)
         .unwrap()
@@ -67,7 +67,7 @@ fn ask_tgs(state: &KdcState, tgt: &HeldTicket, service: &str) -> Result<(), KdcE
     let service = Principal::parse(service, REALM).unwrap();
     let request = tgs_req(tgt, &service, &Etype::ALL, 3600, 9).unwrap();
     let reply = handle(state, &request).unwrap();
-    if sspi_package_kerberos::der::application_tag(&reply) == Some(13) {
+    if sspi_package_kerberos::internal::der::application_tag(&reply) == Some(13) {
         return Ok(());
     }
     Err(KdcError::parse(&reply).expect("a KRB-ERROR"))
@@ -102,7 +102,7 @@ fn tickets_for_users_are_refused_like_unknown_names() {
     let web = Principal::parse("web", REALM).unwrap();
     let reply = handle(&state, &alice_as_req(Some(&web))).unwrap();
     assert_eq!(
-        sspi_package_kerberos::der::application_tag(&reply),
+        sspi_package_kerberos::internal::der::application_tag(&reply),
         Some(11)
     );
 }

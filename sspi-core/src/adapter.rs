@@ -34,7 +34,7 @@ fn panicked(call: &str, payload: &(dyn std::any::Any + Send)) -> SecurityError {
         .copied()
         .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("(no message)");
-    SecurityError::internal(format!("the package panicked in {call}: {what}"))
+    SecurityError::internal(format!("{}{call}: {what}", crate::error::PANIC_PREFIX))
 }
 
 /// The descriptor of `F`, built inside the library that links `F`.

@@ -60,16 +60,90 @@ pub fn channel_bindings_hash(sec_channel_bindings: &[u8]) -> SecurityResult<[u8;
 /// A SEC_CHANNEL_BINDINGS structure (header and data) carrying only
 /// `application_data`, as an application puts it in a
 /// SECBUFFER_CHANNEL_BINDINGS buffer (e.g. `tls-server-end-point:` and the
-/// certificate hash, RFC 5929).
+/// certificate hash, RFC 5929). Shorthand for
+/// `ChannelBindings::new(application_data).to_bytes()`.
 pub fn sec_channel_bindings(application_data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(32 + application_data.len());
-    for word in [0u32, 0, 0, 0, 0, 0] {
-        out.extend_from_slice(&word.to_le_bytes());
+    ChannelBindings::new(application_data).to_bytes()
+}
+
+/// A SEC_CHANNEL_BINDINGS builder: the application data and, rarely used,
+/// the initiator's and acceptor's addresses (type and bytes, GSS-API style).
+///
+/// ```
+/// use sspi_core::{ChannelBindings, SecBufferRef, channel_bindings_hash};
+///
+/// let cert_hash = [0x5a; 32];
+/// let mut data = b"tls-server-end-point:".to_vec();
+/// data.extend_from_slice(&cert_hash);
+/// let bindings = ChannelBindings::new(&data).to_bytes();
+/// // What the application passes beside the peer's token:
+/// let _input = [SecBufferRef::channel_bindings(&bindings)];
+/// assert_eq!(channel_bindings_hash(&bindings).unwrap().len(), 16);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChannelBindings<'a> {
+    initiator: (u32, &'a [u8]),
+    acceptor: (u32, &'a [u8]),
+    application_data: &'a [u8],
+}
+
+impl<'a> ChannelBindings<'a> {
+    /// Bindings carrying `application_data` and no addresses.
+    pub const fn new(application_data: &'a [u8]) -> Self {
+        Self {
+            initiator: (0, &[]),
+            acceptor: (0, &[]),
+            application_data,
+        }
     }
-    out.extend_from_slice(&(application_data.len() as u32).to_le_bytes());
-    out.extend_from_slice(&32u32.to_le_bytes());
-    out.extend_from_slice(application_data);
-    out
+
+    /// The same bindings with the initiator's address (`address_type` as in
+    /// GSS-API, e.g. 2 for IPv4).
+    pub const fn with_initiator(mut self, address_type: u32, address: &'a [u8]) -> Self {
+        self.initiator = (address_type, address);
+        self
+    }
+
+    /// The same bindings with the acceptor's address.
+    pub const fn with_acceptor(mut self, address_type: u32, address: &'a [u8]) -> Self {
+        self.acceptor = (address_type, address);
+        self
+    }
+
+    /// The SEC_CHANNEL_BINDINGS bytes: the 32-byte header, then the
+    /// initiator address, the acceptor address and the application data.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let parts = [self.initiator.1, self.acceptor.1, self.application_data];
+        let mut out = Vec::with_capacity(32 + parts.iter().map(|p| p.len()).sum::<usize>());
+        let mut offset = 32u32;
+        let mut header = [0u32; 8];
+        for (i, (kind, part)) in [
+            (Some(self.initiator.0), parts[0]),
+            (Some(self.acceptor.0), parts[1]),
+            (None, parts[2]),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let at = i * 3;
+            if let Some(kind) = kind {
+                header[at] = kind;
+                header[at + 1] = part.len() as u32;
+                header[at + 2] = if part.is_empty() { 0 } else { offset };
+            } else {
+                header[6] = part.len() as u32;
+                header[7] = offset;
+            }
+            offset += part.len() as u32;
+        }
+        for word in header {
+            out.extend_from_slice(&word.to_le_bytes());
+        }
+        for part in parts {
+            out.extend_from_slice(part);
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -120,5 +194,23 @@ mod tests {
         let mut wrap = sec_channel_bindings(b"x");
         wrap[24..28].copy_from_slice(&u32::MAX.to_le_bytes());
         assert!(channel_bindings_hash(&wrap).is_err());
+    }
+
+    #[test]
+    fn the_builder_lays_out_addresses_then_application_data() {
+        let built = ChannelBindings::new(b"abc")
+            .with_initiator(2, &[127, 0, 0, 1])
+            .with_acceptor(2, &[10, 0, 0, 2])
+            .to_bytes();
+        let mut by_hand = vec![0u8; 32];
+        for (i, w) in [2u32, 4, 32, 2, 4, 36, 3, 40].iter().enumerate() {
+            by_hand[i * 4..i * 4 + 4].copy_from_slice(&w.to_le_bytes());
+        }
+        by_hand.extend_from_slice(&[127, 0, 0, 1, 10, 0, 0, 2, b'a', b'b', b'c']);
+        assert_eq!(built, by_hand);
+        // Application data only: the layout the shorthand always had.
+        let only = sec_channel_bindings(b"x");
+        assert_eq!(&only[24..32], &[1, 0, 0, 0, 32, 0, 0, 0]);
+        assert_eq!(only.len(), 33);
     }
 }

@@ -13,7 +13,7 @@ use crate::{
     AscRet, AscStep, ClientHandshake, ContextFlags, ContextSizes, EstablishedContext,
     HandshakeStep, IscRet, IscStep, LegInput, Lifespan, MessageError, Qop, SecBuffer, SecBufferRef,
     SecBufferType, SecBuffers, SecretBytes, SecurityError, SecurityResult, SecurityStatus,
-    ServerHandshake, Step, TimeStamp, handshake::Outcome,
+    ServerHandshake, Step, StepOutcome, TimeStamp,
 };
 use abi_stable::std_types::{RResult, RSlice, RSliceMut, RString};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -123,7 +123,7 @@ fn panicked(call: &str, payload: &(dyn std::any::Any + Send)) -> SecurityError {
         .copied()
         .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("(no message)");
-    SecurityError::internal(format!("the package panicked in {call}: {what}"))
+    SecurityError::internal(format!("{}{call}: {what}", crate::error::PANIC_PREFIX))
 }
 
 fn poisoned_error() -> SecurityError {
@@ -224,7 +224,7 @@ impl<X: Side> Engine<X> {
             complete_needed,
         } = step;
         let status = match (&outcome, complete_needed) {
-            (Outcome::Continue(_), _) if token.is_empty() => {
+            (StepOutcome::Continue(_), _) if token.is_empty() => {
                 let error = SecurityError::internal(format!(
                     "the package's {} step continued without a token to send",
                     X::NAME
@@ -232,14 +232,14 @@ impl<X: Side> Engine<X> {
                 self.phase = Phase::Failed(error.clone());
                 return Err(error);
             }
-            (Outcome::Continue(_), false) => SecurityStatus::SEC_I_CONTINUE_NEEDED,
-            (Outcome::Continue(_), true) => SecurityStatus::SEC_I_COMPLETE_AND_CONTINUE,
-            (Outcome::Done(_), false) => SecurityStatus::SEC_E_OK,
-            (Outcome::Done(_), true) => SecurityStatus::SEC_I_COMPLETE_NEEDED,
+            (StepOutcome::Continue(_), false) => SecurityStatus::SEC_I_CONTINUE_NEEDED,
+            (StepOutcome::Continue(_), true) => SecurityStatus::SEC_I_COMPLETE_AND_CONTINUE,
+            (StepOutcome::Done(_), false) => SecurityStatus::SEC_E_OK,
+            (StepOutcome::Done(_), true) => SecurityStatus::SEC_I_COMPLETE_NEEDED,
         };
         self.phase = match outcome {
-            Outcome::Continue(next) => Phase::Handshake(next),
-            Outcome::Done(established) => {
+            StepOutcome::Continue(next) => Phase::Handshake(next),
+            StepOutcome::Done(established) => {
                 self.expiry = established.lifespan().expiry;
                 Phase::Established(established)
             }
@@ -374,10 +374,7 @@ impl<X: Side> Engine<X> {
             Ok(result) => result,
             Err(_) => {
                 self.poisoned = true;
-                Err(MessageError::new(
-                    SecurityStatus::SEC_E_INTERNAL_ERROR,
-                    panic_reason,
-                ))
+                Err(MessageError::panicked(panic_reason))
             }
         }
     }

@@ -44,6 +44,13 @@ impl SecurityError {
         Self::new(SecurityStatus::SEC_E_INTERNAL_ERROR, message)
     }
 
+    /// True when the call panicked inside the package (the engine and the
+    /// adapter report a panic as SEC_E_INTERNAL_ERROR with this reason).
+    pub fn is_panic(&self) -> bool {
+        self.status == SecurityStatus::SEC_E_INTERNAL_ERROR
+            && self.message.as_str().contains(PANIC_PREFIX)
+    }
+
     /// The status code.
     pub fn status(&self) -> SecurityStatus {
         self.status
@@ -79,6 +86,9 @@ impl fmt::Display for SecurityError {
 }
 
 impl std::error::Error for SecurityError {}
+
+/// How every panic report begins: "the package panicked in MakeSignature".
+pub(crate) const PANIC_PREFIX: &str = "the package panicked in ";
 
 /// The result of a call that can fail with a [`SecurityError`].
 pub type SecurityResult<T> = Result<T, SecurityError>;

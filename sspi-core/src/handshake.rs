@@ -71,23 +71,34 @@ impl<'a> LegInput<'a> {
 /// token to send to the peer.
 #[derive(Debug)]
 pub struct Step<H, E> {
-    pub(crate) outcome: Outcome<H, E>,
+    pub(crate) outcome: StepOutcome<H, E>,
     pub(crate) token: Vec<u8>,
     pub(crate) complete_needed: bool,
 }
 
+/// Where a step leads: the next handshake state, or the established context.
 #[derive(Debug)]
-pub(crate) enum Outcome<H, E> {
+pub enum StepOutcome<H, E> {
+    /// The handshake continues in this state.
     Continue(H),
+    /// The context is established.
     Done(E),
 }
 
 impl<H, E> Step<H, E> {
+    /// The step taken apart, for code that drives a package's types directly
+    /// (benchmarks, a package composing its own states): where it leads, the
+    /// token to send (empty for none), and whether CompleteAuthToken must
+    /// finish that token first.
+    pub fn into_parts(self) -> (StepOutcome<H, E>, Vec<u8>, bool) {
+        (self.outcome, self.token, self.complete_needed)
+    }
+
     /// SEC_I_CONTINUE_NEEDED: send `token` (never empty) and call the next
     /// step, on `next`, with the peer's reply.
     pub fn continue_with(next: H, token: Vec<u8>) -> Self {
         Self {
-            outcome: Outcome::Continue(next),
+            outcome: StepOutcome::Continue(next),
             token,
             complete_needed: false,
         }
@@ -97,7 +108,7 @@ impl<H, E> Step<H, E> {
     /// to the peer, which then makes one more call with it.
     pub fn done(established: E, token: Vec<u8>) -> Self {
         Self {
-            outcome: Outcome::Done(established),
+            outcome: StepOutcome::Done(established),
             token,
             complete_needed: false,
         }

@@ -37,12 +37,12 @@ mod sequence;
 mod status;
 
 pub use buffer::{SecBuffer, SecBufferRef, SecBufferType, SecBuffers};
-pub use channel_bindings::{channel_bindings_hash, sec_channel_bindings};
+pub use channel_bindings::{ChannelBindings, channel_bindings_hash, sec_channel_bindings};
 pub use error::{SecurityError, SecurityResult};
 pub use established::EstablishedContext;
 pub use flags::{AscReq, AscRet, ContextFlags, CredentialUse, IscReq, IscRet, PackageCapabilities};
 pub use handshake::{
-    AscStep, ClientHandshake, HandshakeStep, IscStep, LegInput, ServerHandshake, Step,
+    AscStep, ClientHandshake, HandshakeStep, IscStep, LegInput, ServerHandshake, Step, StepOutcome,
 };
 pub use identity::{AuthIdentity, CredentialsRequest, SecretBytes};
 pub use info::{ContextSizes, Lifespan, PackageInfo, TimeStamp};

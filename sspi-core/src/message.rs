@@ -83,6 +83,18 @@ impl MessageError {
         Self::new(SecurityStatus::SEC_E_BUFFER_TOO_SMALL, reason)
     }
 
+    /// SEC_E_INTERNAL_ERROR for a call that panicked inside the package (the
+    /// engine builds these; the context is unusable afterwards).
+    pub(crate) const fn panicked(reason: &'static str) -> Self {
+        Self::new(SecurityStatus::SEC_E_INTERNAL_ERROR, reason)
+    }
+
+    /// True when the call panicked inside the package.
+    pub fn is_panic(&self) -> bool {
+        self.status == SecurityStatus::SEC_E_INTERNAL_ERROR
+            && self.reason().starts_with(crate::error::PANIC_PREFIX)
+    }
+
     /// The status code.
     pub const fn status(&self) -> SecurityStatus {
         self.status

@@ -3,15 +3,16 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sspi_core::{
-    AscReq, CredentialUse, Credentials, CredentialsRequest, PackageFactory, PackageParameters,
-    Parameter, ParameterValue, SecBuffer, SecurityContext, SecurityPackage,
+    AscReq, ClientHandshake, CredentialUse, Credentials, CredentialsRequest, EstablishedContext,
+    LegInput, PackageFactory, PackageParameters, Parameter, ParameterValue, Qop, SecBuffer,
+    SecBufferRef, SecurityPackage, ServerHandshake, StepOutcome,
 };
-use sspi_package_test::{TestContext, TestPackageFactory};
+use sspi_package_test::{TestEstablished, TestPackageFactory};
 use sspi_plugin_host::loopback;
 use sspi_tests::{ASC_REQ, ISC_REQ, RegistryFile, established, registry_text};
 use std::hint::black_box;
 
-fn through_host(providers: &str) -> (RegistryFile, loopback::Established) {
+fn through_host(providers: &str) -> (RegistryFile, loopback::CompletedHandshake) {
     let registry = RegistryFile::new(&registry_text(providers, 3, false));
     let host = registry.host();
     let done = established(&host);
@@ -19,7 +20,7 @@ fn through_host(providers: &str) -> (RegistryFile, loopback::Established) {
 }
 
 /// The package's own types, driven without the ABI or the host.
-fn direct() -> (TestContext, TestContext) {
+fn direct() -> (TestEstablished, TestEstablished) {
     let param = |key: &str, name: &str, value| Parameter {
         key: key.into(),
         name: name.into(),
@@ -52,25 +53,35 @@ fn direct() -> (TestContext, TestContext) {
     let server_cred = package
         .acquire_credentials_handle(request(CredentialUse::INBOUND))
         .unwrap();
-    let mut client = client_cred.new_client_context(None, ISC_REQ).unwrap();
-    let mut server = server_cred.new_server_context(AscReq(ASC_REQ.0)).unwrap();
-    let mut token = Vec::new();
-    for call in 0..4 {
-        let mut out = vec![0u8; 1024];
-        let mut output = [SecBuffer::token(&mut out)];
-        let mut input_token = token.clone();
-        let mut input = [SecBuffer::token(&mut input_token)];
-        let input: &mut [SecBuffer<'_>] = if call == 0 { &mut [] } else { &mut input };
-        if call % 2 == 0 {
-            client
-                .initialize_security_context(input, &mut output)
-                .unwrap();
-        } else {
-            server.accept_security_context(input, &mut output).unwrap();
-        }
-        token = output[0].as_slice().to_vec();
-    }
-    assert!(client.is_established() && server.is_established());
+    // The three-leg handshake: hello, challenge, proof.
+    let client = client_cred.new_client_context(None, ISC_REQ).unwrap();
+    let server = server_cred.new_server_context(AscReq(ASC_REQ.0)).unwrap();
+    let (StepOutcome::Continue(client), hello, false) =
+        client.initialize(LegInput::new(&[])).unwrap().into_parts()
+    else {
+        panic!("the client sends the hello and continues");
+    };
+    let (StepOutcome::Continue(server), challenge, false) = server
+        .accept(LegInput::new(&[SecBufferRef::token(&hello)]))
+        .unwrap()
+        .into_parts()
+    else {
+        panic!("the server sends the challenge and continues");
+    };
+    let (StepOutcome::Done(client), proof, false) = client
+        .initialize(LegInput::new(&[SecBufferRef::token(&challenge)]))
+        .unwrap()
+        .into_parts()
+    else {
+        panic!("the client sends the proof and is done");
+    };
+    let (StepOutcome::Done(server), _, false) = server
+        .accept(LegInput::new(&[SecBufferRef::token(&proof)]))
+        .unwrap()
+        .into_parts()
+    else {
+        panic!("the server is done");
+    };
     (client, server)
 }
 
@@ -84,7 +95,10 @@ fn dispatch(c: &mut Criterion) {
     group.bench_function("sign_verify_1KiB/plugin", |b| {
         b.iter(|| {
             let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut signature)];
-            plugin.client.make_signature(0, &mut message, 0).unwrap();
+            plugin
+                .client
+                .make_signature(Qop::DEFAULT, &mut message, 0)
+                .unwrap();
             black_box(plugin.server.verify_signature(&mut message, 0).unwrap());
         })
     });
@@ -93,7 +107,10 @@ fn dispatch(c: &mut Criterion) {
     group.bench_function("sign_verify_1KiB/builtin", |b| {
         b.iter(|| {
             let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut signature)];
-            builtin.client.make_signature(0, &mut message, 0).unwrap();
+            builtin
+                .client
+                .make_signature(Qop::DEFAULT, &mut message, 0)
+                .unwrap();
             black_box(builtin.server.verify_signature(&mut message, 0).unwrap());
         })
     });
@@ -102,7 +119,9 @@ fn dispatch(c: &mut Criterion) {
     group.bench_function("sign_verify_1KiB/direct", |b| {
         b.iter(|| {
             let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut signature)];
-            client.make_signature(0, &mut message, 0).unwrap();
+            client
+                .make_signature(Qop::DEFAULT, &mut message, 0)
+                .unwrap();
             black_box(server.verify_signature(&mut message, 0).unwrap());
         })
     });

@@ -17,9 +17,9 @@ mod fixture;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use picky_krb::crypto::CipherSuite;
-use sspi_core::{CredentialUse, SecBuffer};
-use sspi_package_kerberos::crypto::cts::Segments;
-use sspi_package_kerberos::crypto::{Etype, Key};
+use sspi_core::{CredentialUse, Qop, SecBuffer};
+use sspi_package_kerberos::internal::crypto::cts::Segments;
+use sspi_package_kerberos::internal::crypto::{Etype, Key};
 use sspi_plugin_host::loopback;
 use sspi_tests::{ASC_REQ, ISC_REQ};
 use std::hint::black_box;
@@ -73,7 +73,9 @@ fn seal_unseal(c: &mut Criterion) {
         b.iter(|| {
             trailer.resize(60, 0);
             let mut msg = [SecBuffer::token(&mut trailer), SecBuffer::data(&mut data)];
-            done.client.encrypt_message(0, &mut msg, 0).unwrap();
+            done.client
+                .encrypt_message(Qop::DEFAULT, &mut msg, 0)
+                .unwrap();
             done.server.decrypt_message(&mut msg, 0).unwrap();
             black_box(msg[1].as_slice()[0]);
         })

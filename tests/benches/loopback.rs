@@ -5,8 +5,9 @@
 //! a batch run by N clients at once); `sspi bench` adds p50/p99 latencies.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use sspi_connection::{ClientOptions, Server, ServerConfig, load};
+use sspi_connection::{ClientOptions, Server, ServerConfig};
 use sspi_core::CredentialUse;
+use sspi_load as load;
 use sspi_tests::{RegistryFile, registry_text};
 use std::sync::Arc;
 use std::time::Duration;

@@ -15,7 +15,7 @@ use sspi::{
     CredentialUse as DCredentialUse, DataRepresentation, EncryptionFlags, Ntlm, SecurityBuffer,
     SecurityBufferRef, SecurityStatus as DStatus, ServerRequestFlags, Sspi, SspiImpl, Username,
 };
-use sspi_core::{CredentialUse, SecBuffer};
+use sspi_core::{CredentialUse, Qop, SecBuffer};
 use sspi_plugin_host::loopback;
 use sspi_tests::{ASC_REQ, ISC_REQ, RegistryFile};
 use std::hint::black_box;
@@ -228,7 +228,9 @@ fn seal(c: &mut Criterion) {
     group.bench_function("ours_plugin", |b| {
         b.iter(|| {
             let mut message = [SecBuffer::token(&mut token), SecBuffer::data(&mut data)];
-            done.client.encrypt_message(0, &mut message, 0).unwrap();
+            done.client
+                .encrypt_message(Qop::DEFAULT, &mut message, 0)
+                .unwrap();
             black_box(done.server.decrypt_message(&mut message, 0).unwrap());
         })
     });

@@ -5,8 +5,10 @@
 //! (`target/debug/libsspi_test.so`, ...); the host finds them beside the test
 //! binary's directory, exactly as `sspi` finds them beside itself.
 
-use sspi_core::{AscReq, AuthIdentity, CredentialUse, IscReq, SecBuffer, SecurityStatus};
-use sspi_plugin_host::loopback::{self, Established};
+use sspi_core::{
+    AscReq, AuthIdentity, CredentialUse, IscReq, SecBuffer, SecBufferRef, SecurityStatus,
+};
+use sspi_plugin_host::loopback::{self, CompletedHandshake};
 use sspi_plugin_host::{CredentialsHandle, SecurityContextHandle, SecurityHost};
 use std::path::PathBuf;
 
@@ -88,7 +90,7 @@ pub fn credentials(
 }
 
 /// A complete Test package handshake with the default user.
-pub fn established(host: &SecurityHost) -> Established {
+pub fn established(host: &SecurityHost) -> CompletedHandshake {
     let (client, server) = credentials(host, None);
     loopback::handshake(&client, &server, None, ISC_REQ, ASC_REQ).expect("handshake")
 }
@@ -104,20 +106,19 @@ pub fn leg(
 ) -> (SecurityStatus, Vec<u8>) {
     let mut out = vec![0u8; 1024];
     let mut output = [SecBuffer::token(&mut out)];
-    let mut token = input.map(<[u8]>::to_vec).unwrap_or_default();
-    let mut input_buffers = [SecBuffer::token(&mut token)];
-    let input: &mut [SecBuffer<'_>] = if input.is_some() {
-        &mut input_buffers
-    } else {
-        &mut []
-    };
+    let input_buffers = [SecBufferRef::token(input.unwrap_or_default())];
+    let input: &[SecBufferRef<'_>] = if input.is_some() { &input_buffers } else { &[] };
     let result = if client {
-        credentials.initialize_security_context(context, None, ISC_REQ, input, &mut output)
+        credentials
+            .initialize_security_context(context, None, ISC_REQ, input, &mut output)
+            .map(|step| step.status)
     } else {
-        credentials.accept_security_context(context, ASC_REQ, input, &mut output)
+        credentials
+            .accept_security_context(context, ASC_REQ, input, &mut output)
+            .map(|step| step.status)
     };
     match result {
-        Ok(step) => (step.status, output[0].as_slice().to_vec()),
+        Ok(status) => (status, output[0].as_slice().to_vec()),
         Err(e) => (e.status(), Vec::new()),
     }
 }

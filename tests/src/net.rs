@@ -4,7 +4,8 @@
 use crate::{RegistryFile, registry_text};
 use sspi_connection::frame::{FrameKind, FrameReader, FrameWriter, PROTOCOL_VERSION};
 use sspi_connection::{
-    ClientOptions, ConnectionError, Protection, Server, ServerConfig, ServerStats, authenticate,
+    ClientOptions, ConnectionError, ProtectionLevel, Server, ServerConfig, ServerStats,
+    authenticate,
 };
 use sspi_core::{AuthIdentity, CredentialUse, SecurityStatus};
 use sspi_plugin_host::{CredentialsHandle, SecurityContextHandle, SecurityHost};
@@ -149,7 +150,7 @@ impl Raw {
             .write(
                 FrameKind::Hello,
                 &[
-                    &[PROTOCOL_VERSION, Protection::Sealed as u8],
+                    &[PROTOCOL_VERSION, ProtectionLevel::Sealed as u8],
                     package.as_bytes(),
                 ],
             )

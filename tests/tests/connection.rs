@@ -3,7 +3,8 @@
 
 use sspi_connection::frame::{FrameKind, FrameReader, FrameWriter, PROTOCOL_VERSION};
 use sspi_connection::{
-    ClientOptions, ConnectionError, InboundPackages, Protection, ServerConfig, accept, authenticate,
+    ClientOptions, ConnectionError, InboundPackages, ProtectionLevel, ServerConfig, accept,
+    authenticate,
 };
 use sspi_core::{AuthIdentity, SecBuffer, SecurityStatus};
 use sspi_tests::net::{Raw, Running, client_leg, config};
@@ -225,7 +226,9 @@ async fn a_tampered_sealed_message_is_message_altered_and_closes_the_connection(
     let mut data = b"transfer 10".to_vec();
     let mut trailer = vec![0u8; 28];
     let mut buffers = [SecBuffer::token(&mut trailer), SecBuffer::data(&mut data)];
-    context.encrypt_message(0, &mut buffers, 0).unwrap();
+    context
+        .encrypt_message(sspi_core::Qop::DEFAULT, &mut buffers, 0)
+        .unwrap();
     data[0] ^= 0x01;
     raw.writer
         .write(FrameKind::Message, &[&28u16.to_be_bytes(), &trailer, &data])
@@ -317,7 +320,7 @@ impl Raw2 {
     }
 
     async fn hello(&mut self) {
-        let mut hello = vec![PROTOCOL_VERSION, Protection::Sealed as u8];
+        let mut hello = vec![PROTOCOL_VERSION, ProtectionLevel::Sealed as u8];
         hello.extend_from_slice(b"Test");
         self.send(FrameKind::Hello, &hello).await;
     }

@@ -279,7 +279,9 @@ async fn clients_that_never_read_are_dropped_at_the_write_timeout() {
                 frame[5..7].copy_from_slice(&(trailer as u16).to_be_bytes());
                 let (trailer_bytes, data) = frame[7..].split_at_mut(trailer);
                 let mut buffers = [SecBuffer::token(trailer_bytes), SecBuffer::data(data)];
-                context.encrypt_message(0, &mut buffers, 0).unwrap();
+                context
+                    .encrypt_message(sspi_core::Qop::DEFAULT, &mut buffers, 0)
+                    .unwrap();
                 let mut bytes = &frame[..];
                 while !bytes.is_empty() {
                     let progress = write.write(bytes);

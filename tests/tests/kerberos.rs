@@ -6,9 +6,10 @@ mod fixture;
 
 use fixture::{REALM, SERVICE, credentials, realm, realm_with, registry_text};
 use sspi_core::{
-    AscRet, AuthIdentity, CredentialUse, IscReq, IscRet, SecBuffer, SecBufferType, SecurityStatus,
+    AscRet, AuthIdentity, CredentialUse, IscReq, IscRet, MessageError, Qop, SecBuffer,
+    SecBufferRef, SecurityStatus,
 };
-use sspi_plugin_host::loopback::{self, Direction};
+use sspi_plugin_host::loopback::{self, TokenFlow};
 use sspi_plugin_host::{CredentialsHandle, SecurityContextHandle};
 use sspi_tests::{ASC_REQ, ISC_REQ, RegistryFile};
 use std::time::{Duration, Instant};
@@ -18,7 +19,8 @@ fn sign_verify(from: &mut SecurityContextHandle, to: &mut SecurityContextHandle,
     let mut sig = vec![0u8; 64];
     {
         let mut msg = [SecBuffer::data(&mut data), SecBuffer::token(&mut sig)];
-        from.make_signature(0, &mut msg, 0).expect("make_signature");
+        from.make_signature(Qop::DEFAULT, &mut msg, 0)
+            .expect("make_signature");
         let len = msg[1].len();
         assert_eq!(len, 28, "a MIC token is 28 bytes");
         let mut sig2 = msg[1].as_slice().to_vec();
@@ -27,7 +29,7 @@ fn sign_verify(from: &mut SecurityContextHandle, to: &mut SecurityContextHandle,
         assert_eq!(
             to.verify_signature(&mut check, 0)
                 .expect("verify_signature"),
-            0
+            Qop::DEFAULT
         );
     }
 }
@@ -36,7 +38,7 @@ fn seal_open(from: &mut SecurityContextHandle, to: &mut SecurityContextHandle, t
     let mut data = text.to_vec();
     let mut trailer = vec![0u8; 60];
     let mut msg = [SecBuffer::token(&mut trailer), SecBuffer::data(&mut data)];
-    from.encrypt_message(0, &mut msg, 0)
+    from.encrypt_message(Qop::DEFAULT, &mut msg, 0)
         .expect("encrypt_message");
     let trailer_len = msg[0].len();
     assert_eq!(trailer_len, 60);
@@ -48,7 +50,10 @@ fn seal_open(from: &mut SecurityContextHandle, to: &mut SecurityContextHandle, t
         assert_ne!(data, text, "the data is encrypted in place");
     }
     let mut msg = [SecBuffer::token(&mut trailer), SecBuffer::data(&mut data)];
-    assert_eq!(to.decrypt_message(&mut msg, 0).expect("decrypt_message"), 0);
+    assert_eq!(
+        to.decrypt_message(&mut msg, 0).expect("decrypt_message"),
+        Qop::DEFAULT
+    );
     assert_eq!(msg[1].as_slice(), text);
 }
 
@@ -59,27 +64,27 @@ fn as_tgs_ap_with_mutual_auth_then_messages_both_ways() {
     let (client, server) = credentials(&host, None);
     let mut done =
         loopback::handshake(&client, &server, Some(SERVICE), ISC_REQ, ASC_REQ).expect("handshake");
-    let legs: Vec<_> = done.legs.iter().map(|l| (l.direction, l.status)).collect();
+    let legs: Vec<_> = done.legs.iter().map(|l| (l.flow, l.status)).collect();
     assert_eq!(
         legs,
         [
             (
-                Direction::ClientToServer,
+                TokenFlow::ClientToServer,
                 SecurityStatus::SEC_I_CONTINUE_NEEDED
             ),
-            (Direction::ServerToClient, SecurityStatus::SEC_E_OK),
-            (Direction::ClientToServer, SecurityStatus::SEC_E_OK),
+            (TokenFlow::ServerToClient, SecurityStatus::SEC_E_OK),
+            (TokenFlow::ClientToServer, SecurityStatus::SEC_E_OK),
         ]
     );
     assert_eq!(done.legs[2].token_len, 0);
     let user = format!("alice@{REALM}");
     assert_eq!(done.server.names().unwrap(), user);
     assert_eq!(done.client.names().unwrap(), user);
-    let client_flags = IscRet(done.client_step.attributes);
+    let client_flags = done.client_step.attributes;
     assert!(
         client_flags.contains(IscRet::MUTUAL_AUTH | IscRet::CONFIDENTIALITY | IscRet::INTEGRITY)
     );
-    let server_flags = AscRet(done.server_step.attributes);
+    let server_flags = done.server_step.attributes;
     assert!(
         server_flags.contains(AscRet::MUTUAL_AUTH | AscRet::CONFIDENTIALITY | AscRet::INTEGRITY)
     );
@@ -133,20 +138,148 @@ fn without_mutual_auth_one_leg_completes_both_sides() {
     let legs: Vec<_> = done
         .legs
         .iter()
-        .map(|l| (l.direction, l.status, l.token_len > 0))
+        .map(|l| (l.flow, l.status, l.token_len > 0))
         .collect();
     assert_eq!(
         legs,
         [
-            (Direction::ClientToServer, SecurityStatus::SEC_E_OK, true),
-            (Direction::ServerToClient, SecurityStatus::SEC_E_OK, false),
+            (TokenFlow::ClientToServer, SecurityStatus::SEC_E_OK, true),
+            (TokenFlow::ServerToClient, SecurityStatus::SEC_E_OK, false),
         ]
     );
-    assert!(!IscRet(done.client_step.attributes).contains(IscRet::MUTUAL_AUTH));
+    assert!(!done.client_step.attributes.contains(IscRet::MUTUAL_AUTH));
     sign_verify(&mut done.client, &mut done.server, b"one leg");
     sign_verify(&mut done.server, &mut done.client, b"and back");
     seal_open(&mut done.client, &mut done.server, b"sealed one leg");
     seal_open(&mut done.server, &mut done.client, b"sealed back");
+}
+
+#[test]
+fn a_wrong_side_call_during_the_handshake_is_refused_and_the_handshake_then_completes() {
+    let realm = realm();
+    let host = realm.host();
+    let (client, server) = credentials(&host, None);
+    let mut out = vec![0u8; 12_000];
+    let (mut cctx, mut sctx) = (None, None);
+    let mut output = [SecBuffer::token(&mut out)];
+    let step = client
+        .initialize_security_context(&mut cctx, Some(SERVICE), ISC_REQ, &[], &mut output)
+        .expect("ISC#1");
+    assert_eq!(step.status, SecurityStatus::SEC_I_CONTINUE_NEEDED);
+    let ap_req = output[0].as_slice().to_vec();
+    // AcceptSecurityContext on the client context, while it waits for the AP-REP.
+    let mut out = vec![0u8; 12_000];
+    let err = server
+        .accept_security_context(
+            &mut cctx,
+            ASC_REQ,
+            &[SecBufferRef::token(&ap_req)],
+            &mut [SecBuffer::token(&mut out)],
+        )
+        .expect_err("a server call on a client context");
+    assert_eq!(
+        err.status(),
+        SecurityStatus::SEC_E_INVALID_HANDLE,
+        "{}",
+        err.message()
+    );
+    // The server, then InitializeSecurityContext on the server context.
+    let mut output = [SecBuffer::token(&mut out)];
+    server
+        .accept_security_context(
+            &mut sctx,
+            ASC_REQ,
+            &[SecBufferRef::token(&ap_req)],
+            &mut output,
+        )
+        .expect("ASC#1");
+    let ap_rep = output[0].as_slice().to_vec();
+    let mut other = vec![0u8; 12_000];
+    let err = client
+        .initialize_security_context(
+            &mut sctx,
+            Some(SERVICE),
+            ISC_REQ,
+            &[SecBufferRef::token(&ap_rep)],
+            &mut [SecBuffer::token(&mut other)],
+        )
+        .expect_err("a client call on a server context");
+    assert_eq!(err.status(), SecurityStatus::SEC_E_INVALID_HANDLE);
+    // Neither context was harmed: the AP-REP completes the client.
+    let mut output = [SecBuffer::token(&mut out)];
+    let step = client
+        .initialize_security_context(
+            &mut cctx,
+            Some(SERVICE),
+            ISC_REQ,
+            &[SecBufferRef::token(&ap_rep)],
+            &mut output,
+        )
+        .expect("ISC#2 after the refused calls");
+    assert_eq!(step.status, SecurityStatus::SEC_E_OK);
+    let (mut c, mut s) = (cctx.unwrap(), sctx.unwrap());
+    seal_open(&mut c, &mut s, b"after a wrong-side call");
+    seal_open(&mut s, &mut c, b"and back");
+}
+
+#[test]
+fn a_too_small_output_buffer_is_retried_without_a_second_kdc_trip_or_replay() {
+    let realm = realm();
+    let host = realm.host();
+    let (client, server) = credentials(&host, None);
+    let (mut cctx, mut sctx) = (None, None);
+    let mut small = vec![0u8; 16];
+    let err = client
+        .initialize_security_context(
+            &mut cctx,
+            Some(SERVICE),
+            ISC_REQ,
+            &[],
+            &mut [SecBuffer::token(&mut small)],
+        )
+        .expect_err("16 bytes cannot hold an AP-REQ");
+    assert_eq!(err.status(), SecurityStatus::SEC_E_BUFFER_TOO_SMALL);
+    let mut out = vec![0u8; 12_000];
+    let mut output = [SecBuffer::token(&mut out)];
+    let step = client
+        .initialize_security_context(&mut cctx, Some(SERVICE), ISC_REQ, &[], &mut output)
+        .expect("the retry gets the held AP-REQ");
+    assert_eq!(step.status, SecurityStatus::SEC_I_CONTINUE_NEEDED);
+    assert_eq!(realm.tgs_requests(), 1, "the retry did not go to the KDC");
+    let ap_req = output[0].as_slice().to_vec();
+    // The acceptor's retry is not a replay: the AP-REQ is not checked again.
+    let err = server
+        .accept_security_context(
+            &mut sctx,
+            ASC_REQ,
+            &[SecBufferRef::token(&ap_req)],
+            &mut [SecBuffer::token(&mut small)],
+        )
+        .expect_err("16 bytes cannot hold an AP-REP");
+    assert_eq!(err.status(), SecurityStatus::SEC_E_BUFFER_TOO_SMALL);
+    let mut output = [SecBuffer::token(&mut out)];
+    let step = server
+        .accept_security_context(
+            &mut sctx,
+            ASC_REQ,
+            &[SecBufferRef::token(&ap_req)],
+            &mut output,
+        )
+        .expect("the retry gets the held AP-REP");
+    assert_eq!(step.status, SecurityStatus::SEC_E_OK);
+    let ap_rep = output[0].as_slice().to_vec();
+    let mut output = [SecBuffer::token(&mut out)];
+    client
+        .initialize_security_context(
+            &mut cctx,
+            Some(SERVICE),
+            ISC_REQ,
+            &[SecBufferRef::token(&ap_rep)],
+            &mut output,
+        )
+        .expect("ISC#2");
+    let (mut c, mut s) = (cctx.unwrap(), sctx.unwrap());
+    seal_open(&mut c, &mut s, b"retried");
 }
 
 #[test]
@@ -258,19 +391,22 @@ fn first_leg(client: &CredentialsHandle) -> Vec<u8> {
     let mut out = vec![0u8; 12_000];
     let mut output = [SecBuffer::token(&mut out)];
     client
-        .initialize_security_context(&mut ctx, Some(SERVICE), ISC_REQ, &mut [], &mut output)
+        .initialize_security_context(&mut ctx, Some(SERVICE), ISC_REQ, &[], &mut output)
         .expect("first leg");
     output[0].as_slice().to_vec()
 }
 
 fn accept(server: &CredentialsHandle, token: &[u8]) -> Result<(), sspi_core::SecurityError> {
     let mut ctx = None;
-    let mut token = token.to_vec();
     let mut out = vec![0u8; 12_000];
-    let mut input = [SecBuffer::token(&mut token)];
     let mut output = [SecBuffer::token(&mut out)];
     server
-        .accept_security_context(&mut ctx, ASC_REQ, &mut input, &mut output)
+        .accept_security_context(
+            &mut ctx,
+            ASC_REQ,
+            &[SecBufferRef::token(token)],
+            &mut output,
+        )
         .map(|_| ())
 }
 
@@ -330,16 +466,24 @@ fn tampered_replayed_and_reordered_messages_are_refused() {
         let mut data = text.to_vec();
         let mut trailer = vec![0u8; 60];
         let mut msg = [SecBuffer::token(&mut trailer), SecBuffer::data(&mut data)];
-        ctx.encrypt_message(0, &mut msg, 0).unwrap();
+        ctx.encrypt_message(Qop::DEFAULT, &mut msg, 0).unwrap();
         (msg[0].as_slice().to_vec(), msg[1].as_slice().to_vec())
     };
     let open =
-        |ctx: &mut SecurityContextHandle, t: &[u8], d: &[u8]| -> Result<Vec<u8>, SecurityStatus> {
+        |ctx: &mut SecurityContextHandle, t: &[u8], d: &[u8]| -> Result<Vec<u8>, MessageError> {
             let (mut t, mut d) = (t.to_vec(), d.to_vec());
             let mut msg = [SecBuffer::token(&mut t), SecBuffer::data(&mut d)];
             ctx.decrypt_message(&mut msg, 0)?;
             Ok(msg[1].as_slice().to_vec())
         };
+    // Each refusal carries its own reason, so a person debugging interop
+    // sees why (the status alone is SEC_E_MESSAGE_ALTERED for many causes).
+    let refused = |status: SecurityStatus, reason: &'static str| {
+        Err::<Vec<u8>, _>(MessageError::new(status, reason))
+    };
+    let altered = SecurityStatus::SEC_E_MESSAGE_ALTERED;
+    let out_of_sequence = SecurityStatus::SEC_E_OUT_OF_SEQUENCE;
+    let next_in_sequence = "the message is replayed, reordered or follows a lost one";
 
     let (t1, d1) = seal(&mut done.client, b"first");
     let (t2, d2) = seal(&mut done.client, b"second");
@@ -348,35 +492,80 @@ fn tampered_replayed_and_reordered_messages_are_refused() {
     bad[0] ^= 1;
     assert_eq!(
         open(&mut done.server, &t1, &bad),
-        Err(SecurityStatus::SEC_E_MESSAGE_ALTERED)
+        refused(
+            altered,
+            "the sealed message does not decrypt: its data or trailer was altered"
+        )
     );
-    for at in [2usize, 8, 20, 40, 50] {
+    for (at, reason) in [
+        (
+            2usize,
+            "the token's flags say it was sent by this side, or name another subkey",
+        ),
+        (
+            5,
+            "the sealed wrap token's EC, RRC or length does not match the layout (RRC = EC + 28, trailer 16 + RRC + 16)",
+        ),
+        (
+            8,
+            "the sealed header copy does not match the token's header",
+        ),
+        (
+            20,
+            "the sealed message does not decrypt: its data or trailer was altered",
+        ),
+        (
+            40,
+            "the sealed message does not decrypt: its data or trailer was altered",
+        ),
+        (
+            50,
+            "the sealed message does not decrypt: its data or trailer was altered",
+        ),
+    ] {
         let mut bad = t1.clone();
         bad[at] ^= 0x40;
-        let status = open(&mut done.server, &bad, &d1).unwrap_err();
+        let error = open(&mut done.server, &bad, &d1).unwrap_err();
+        assert_eq!(error.reason(), reason, "byte {at}");
         assert!(
-            status == SecurityStatus::SEC_E_MESSAGE_ALTERED
-                || status == SecurityStatus::SEC_E_INVALID_TOKEN,
-            "byte {at}: {status:?}"
+            error.status() == altered || error.status() == SecurityStatus::SEC_E_INVALID_TOKEN,
+            "byte {at}: {error}"
         );
     }
+    assert_eq!(
+        open(&mut done.server, &t1[..59], &d1),
+        refused(
+            SecurityStatus::SEC_E_INVALID_TOKEN,
+            "the sealed wrap token's EC, RRC or length does not match the layout (RRC = EC + 28, trailer 16 + RRC + 16)"
+        )
+    );
+    assert_eq!(
+        open(&mut done.server, &[0x04, 0x04, 0, 0xff], &d1),
+        refused(
+            SecurityStatus::SEC_E_INVALID_TOKEN,
+            "the token is not an RFC 4121 wrap token (TOK_ID 05 04, filler FF)"
+        )
+    );
     // Reordered: the second before the first.
     assert_eq!(
         open(&mut done.server, &t2, &d2),
-        Err(SecurityStatus::SEC_E_OUT_OF_SEQUENCE)
+        refused(out_of_sequence, next_in_sequence)
     );
     assert_eq!(open(&mut done.server, &t1, &d1).unwrap(), b"first");
     // Replayed.
     assert_eq!(
         open(&mut done.server, &t1, &d1),
-        Err(SecurityStatus::SEC_E_OUT_OF_SEQUENCE)
+        refused(out_of_sequence, next_in_sequence)
     );
     assert_eq!(open(&mut done.server, &t2, &d2).unwrap(), b"second");
     // A token reflected back to its sender is refused.
     let (t3, d3) = seal(&mut done.server, b"to the client");
     assert_eq!(
         open(&mut done.server, &t3, &d3),
-        Err(SecurityStatus::SEC_E_MESSAGE_ALTERED)
+        refused(
+            altered,
+            "the token's flags say it was sent by this side, or name another subkey"
+        )
     );
     assert_eq!(open(&mut done.client, &t3, &d3).unwrap(), b"to the client");
 
@@ -384,7 +573,9 @@ fn tampered_replayed_and_reordered_messages_are_refused() {
     let mut data = b"signed".to_vec();
     let mut sig = vec![0u8; 28];
     let mut msg = [SecBuffer::data(&mut data), SecBuffer::token(&mut sig)];
-    done.client.make_signature(0, &mut msg, 0).unwrap();
+    done.client
+        .make_signature(Qop::DEFAULT, &mut msg, 0)
+        .unwrap();
     let sig = msg[1].as_slice().to_vec();
     let verify = |ctx: &mut SecurityContextHandle, d: &[u8], s: &[u8]| {
         let (mut d, mut s) = (d.to_vec(), s.to_vec());
@@ -393,28 +584,66 @@ fn tampered_replayed_and_reordered_messages_are_refused() {
     };
     assert_eq!(
         verify(&mut done.server, b"signeD", &sig),
-        Err(SecurityStatus::SEC_E_MESSAGE_ALTERED)
+        Err(MessageError::new(
+            altered,
+            "the token's checksum does not match the message"
+        ))
     );
-    assert_eq!(verify(&mut done.server, b"signed", &sig), Ok(0));
+    assert_eq!(
+        verify(&mut done.server, b"signed", &sig[..27]),
+        Err(MessageError::new(
+            SecurityStatus::SEC_E_INVALID_TOKEN,
+            "the token is not an RFC 4121 MIC token (28 bytes, TOK_ID 04 04, filler FF)"
+        ))
+    );
+    assert_eq!(verify(&mut done.server, b"signed", &sig), Ok(Qop::DEFAULT));
     assert_eq!(
         verify(&mut done.server, b"signed", &sig),
-        Err(SecurityStatus::SEC_E_OUT_OF_SEQUENCE)
+        Err(MessageError::new(out_of_sequence, next_in_sequence))
     );
+    // A QOP the package does not have, and a TOKEN buffer too small.
+    let mut data = b"signed".to_vec();
+    let mut sig = vec![0u8; 28];
+    let mut msg = [SecBuffer::data(&mut data), SecBuffer::token(&mut sig)];
+    let error = done
+        .client
+        .make_signature(Qop::WRAP_NO_ENCRYPT, &mut msg, 0)
+        .unwrap_err();
+    assert_eq!(error.status(), SecurityStatus::SEC_E_QOP_NOT_SUPPORTED);
+    let mut short = vec![0u8; 27];
+    let mut msg = [SecBuffer::data(&mut data), SecBuffer::token(&mut short)];
+    assert_eq!(
+        done.client.make_signature(Qop::DEFAULT, &mut msg, 0),
+        Err(MessageError::buffer_too_small(
+            "the TOKEN buffer is smaller than cbMaxSignature (28 bytes)"
+        ))
+    );
+    // Neither refusal used a sequence number: the next MIC still verifies.
+    let mut data = b"after".to_vec();
+    let mut sig = vec![0u8; 28];
+    let mut msg = [SecBuffer::data(&mut data), SecBuffer::token(&mut sig)];
+    done.client
+        .make_signature(Qop::DEFAULT, &mut msg, 0)
+        .unwrap();
+    let sig = msg[1].as_slice().to_vec();
+    assert_eq!(verify(&mut done.server, b"after", &sig), Ok(Qop::DEFAULT));
 
     // Sign-only wrap (SECQOP_WRAP_NO_ENCRYPT) leaves the data readable.
     let mut data = b"visible".to_vec();
     let mut trailer = vec![0u8; 60];
     let mut msg = [SecBuffer::token(&mut trailer), SecBuffer::data(&mut data)];
-    done.client
-        .encrypt_message(0x8000_0001, &mut msg, 0)
-        .unwrap();
+    assert_eq!(
+        done.client
+            .encrypt_message(Qop::WRAP_NO_ENCRYPT, &mut msg, 0),
+        Ok(Qop::WRAP_NO_ENCRYPT)
+    );
     assert_eq!(msg[1].as_slice(), b"visible");
     let (t, d) = (msg[0].as_slice().to_vec(), msg[1].as_slice().to_vec());
     let (mut t, mut d) = (t, d);
     let mut msg = [SecBuffer::token(&mut t), SecBuffer::data(&mut d)];
     assert_eq!(
         done.server.decrypt_message(&mut msg, 0).unwrap(),
-        0x8000_0001
+        Qop::WRAP_NO_ENCRYPT
     );
 }
 
@@ -441,7 +670,7 @@ fn an_unreachable_kdc_fails_fast_with_no_authenticating_authority() {
     let mut out = vec![0u8; 12_000];
     let mut output = [SecBuffer::token(&mut out)];
     let err = client
-        .initialize_security_context(&mut ctx, Some(SERVICE), ISC_REQ, &mut [], &mut output)
+        .initialize_security_context(&mut ctx, Some(SERVICE), ISC_REQ, &[], &mut output)
         .unwrap_err();
     let took = started.elapsed();
     assert_eq!(
@@ -465,11 +694,13 @@ fn an_etype_the_kdc_lacks_is_kdc_unknown_etype() {
     let realm = realm_with(
         |c| {
             let mut db = sspi_kdc::Database::new(REALM);
-            let key = sspi_package_kerberos::crypto::Etype::Aes256CtsHmacSha196
+            let key = sspi_package_kerberos::internal::crypto::Etype::Aes256CtsHmacSha196
                 .string_to_key(b"alice-password", b"SSPI-PLUG.TESTalice", None)
                 .unwrap();
             db.insert(sspi_kdc::database::Entry {
-                principal: sspi_package_kerberos::principal::Principal::user("alice", REALM),
+                principal: sspi_package_kerberos::internal::principal::Principal::user(
+                    "alice", REALM,
+                ),
                 keys: vec![(1, key)],
                 requires_preauth: true,
                 max_life: None,
@@ -564,7 +795,6 @@ fn the_acceptor_needs_its_keytab_and_refuses_garbage_tokens() {
             err.message()
         );
     }
-    let _ = SecBufferType::TOKEN;
 }
 
 /// A SEC_CHANNEL_BINDINGS with only application data, as after TLS.
@@ -582,40 +812,39 @@ fn bound_handshake(
 ) -> Result<(SecurityContextHandle, SecurityContextHandle), sspi_core::SecurityError> {
     let (mut cctx, mut sctx) = (None, None);
     let mut out = vec![0u8; 12_000];
-    let mut cb = client_cb.map(bindings).unwrap_or_default();
+    let cb = client_cb.map(bindings).unwrap_or_default();
     let mut input = Vec::new();
     if client_cb.is_some() {
-        input.push(SecBuffer::new(SecBufferType::CHANNEL_BINDINGS, &mut cb));
+        input.push(SecBufferRef::channel_bindings(&cb));
     }
     let mut output = [SecBuffer::token(&mut out)];
     let step = client.initialize_security_context(
         &mut cctx,
         Some(SERVICE),
         ISC_REQ,
-        &mut input,
+        &input,
         &mut output,
     )?;
     assert_eq!(step.status, SecurityStatus::SEC_I_CONTINUE_NEEDED);
-    let mut ap_req = output[0].as_slice().to_vec();
+    let ap_req = output[0].as_slice().to_vec();
 
     let mut out = vec![0u8; 12_000];
-    let mut cb = server_cb.map(bindings).unwrap_or_default();
-    let mut input = vec![SecBuffer::token(&mut ap_req)];
+    let cb = server_cb.map(bindings).unwrap_or_default();
+    let mut input = vec![SecBufferRef::token(&ap_req)];
     if server_cb.is_some() {
-        input.push(SecBuffer::new(SecBufferType::CHANNEL_BINDINGS, &mut cb));
+        input.push(SecBufferRef::channel_bindings(&cb));
     }
     let mut output = [SecBuffer::token(&mut out)];
-    server.accept_security_context(&mut sctx, ASC_REQ, &mut input, &mut output)?;
-    let mut ap_rep = output[0].as_slice().to_vec();
+    server.accept_security_context(&mut sctx, ASC_REQ, &input, &mut output)?;
+    let ap_rep = output[0].as_slice().to_vec();
 
     let mut out = vec![0u8; 12_000];
-    let mut input = [SecBuffer::token(&mut ap_rep)];
     let mut output = [SecBuffer::token(&mut out)];
     let step = client.initialize_security_context(
         &mut cctx,
         Some(SERVICE),
         ISC_REQ,
-        &mut input,
+        &[SecBufferRef::token(&ap_rep)],
         &mut output,
     )?;
     assert_eq!(step.status, SecurityStatus::SEC_E_OK);
@@ -652,14 +881,14 @@ fn channel_bindings_are_carried_and_checked() {
     bound_handshake(&client, &server, Some(a), None).expect("no server bindings");
     // A malformed SEC_CHANNEL_BINDINGS is the application's mistake.
     let mut cctx = None;
-    let mut short = vec![0u8; 12];
+    let short = vec![0u8; 12];
     let mut out = vec![0u8; 12_000];
     let err = client
         .initialize_security_context(
             &mut cctx,
             Some(SERVICE),
             ISC_REQ,
-            &mut [SecBuffer::new(SecBufferType::CHANNEL_BINDINGS, &mut short)],
+            &[SecBufferRef::channel_bindings(&short)],
             &mut [SecBuffer::token(&mut out)],
         )
         .unwrap_err();
@@ -836,11 +1065,11 @@ fn a_flooding_client_does_not_lock_others_out_and_the_cache_stays_bounded() {
 
 #[test]
 fn a_ticket_with_the_invalid_flag_is_refused() {
-    use sspi_package_kerberos::ap::{self, AuthenticatorSpec};
-    use sspi_package_kerberos::crypto::{Etype, Key};
-    use sspi_package_kerberos::messages::{AP_OPTION_MUTUAL_REQUIRED, ticket_flags};
-    use sspi_package_kerberos::principal::Principal;
-    use sspi_package_kerberos::time::KrbTime;
+    use sspi_package_kerberos::internal::ap::{self, AuthenticatorSpec};
+    use sspi_package_kerberos::internal::crypto::{Etype, Key};
+    use sspi_package_kerberos::internal::messages::{AP_OPTION_MUTUAL_REQUIRED, ticket_flags};
+    use sspi_package_kerberos::internal::principal::Principal;
+    use sspi_package_kerberos::internal::time::KrbTime;
 
     let realm = realm();
     let (_, server) = credentials(&realm.host(), None);
@@ -870,19 +1099,23 @@ fn a_ticket_with_the_invalid_flag_is_refused() {
         let spec = AuthenticatorSpec {
             client: &alice,
             checksum: Some((
-                sspi_package_kerberos::gss::CHECKSUM_8003,
-                sspi_package_kerberos::gss::checksum_8003(0x3e, [0; 16]),
+                sspi_package_kerberos::internal::gss::CHECKSUM_8003,
+                sspi_package_kerberos::internal::gss::checksum_8003(0x3e, [0; 16]),
             )),
             subkey: None,
             seq: Some(1),
             time: KrbTime::now(),
         };
         let req = ap::ap_req(&ticket, &session_key, 11, AP_OPTION_MUTUAL_REQUIRED, &spec).unwrap();
-        sspi_package_kerberos::gss::frame(sspi_package_kerberos::gss::TOK_AP_REQ, req).unwrap()
+        sspi_package_kerberos::internal::gss::frame(
+            sspi_package_kerberos::internal::gss::TOK_AP_REQ,
+            req,
+        )
+        .unwrap()
     };
     // The same minting without the flag is accepted: the flag is what is refused.
     accept(&server, &mint(ticket_flags::PRE_AUTHENT)).expect("a valid minted ticket");
-    let invalid = sspi_package_kerberos::acceptor::TICKET_FLAG_INVALID;
+    let invalid = sspi_package_kerberos::internal::acceptor::TICKET_FLAG_INVALID;
     assert_eq!(invalid, 0x0100_0000);
     let err = accept(&server, &mint(ticket_flags::PRE_AUTHENT | invalid)).unwrap_err();
     assert_eq!(

@@ -20,7 +20,7 @@
 #[path = "common/kerberos_fixture.rs"]
 mod fixture;
 
-use sspi_core::{AuthIdentity, CredentialUse, SecBuffer, SecBufferType, SecurityStatus};
+use sspi_core::{AuthIdentity, CredentialUse, Qop, SecBuffer, SecBufferRef, SecurityStatus};
 use sspi_plugin_host::loopback;
 use sspi_tests::{ASC_REQ, ISC_REQ, RegistryFile};
 use std::net::{TcpListener, TcpStream};
@@ -211,7 +211,9 @@ fn our_client_gets_tickets_from_mit_and_our_server_accepts_with_an_mit_keytab() 
     let mut data = b"sealed through an MIT ticket".to_vec();
     let mut trailer = vec![0u8; 60];
     let mut msg = [SecBuffer::token(&mut trailer), SecBuffer::data(&mut data)];
-    done.client.encrypt_message(0, &mut msg, 0).unwrap();
+    done.client
+        .encrypt_message(Qop::DEFAULT, &mut msg, 0)
+        .unwrap();
     done.server.decrypt_message(&mut msg, 0).unwrap();
     assert_eq!(msg[1].as_slice(), b"sealed through an MIT ticket");
 
@@ -466,16 +468,16 @@ fn mit_initiator_with_channel_bindings_to_our_acceptor() {
         ("tls-server-end-point:A", "tls-server-end-point:B", false),
     ] {
         let mut peer = Peer::start(&python, &mit, &["initiate", &target, mit_cb]);
-        let mut ap_req = peer.token();
-        let mut cb = bindings(our_cb);
+        let ap_req = peer.token();
+        let cb = bindings(our_cb);
         let mut out = vec![0u8; 12_000];
         let mut ctx = None;
-        let mut input = [
-            SecBuffer::token(&mut ap_req),
-            SecBuffer::new(SecBufferType::CHANNEL_BINDINGS, &mut cb),
+        let input = [
+            SecBufferRef::token(&ap_req),
+            SecBufferRef::channel_bindings(&cb),
         ];
         let mut output = [SecBuffer::token(&mut out)];
-        let result = server.accept_security_context(&mut ctx, ASC_REQ, &mut input, &mut output);
+        let result = server.accept_security_context(&mut ctx, ASC_REQ, &input, &mut output);
         if !accepted {
             let err = result.expect_err("different bindings");
             assert_eq!(
@@ -519,17 +521,17 @@ fn our_initiator_with_channel_bindings_to_an_mit_acceptor() {
         ("tls-server-end-point:A", "tls-server-end-point:B", false),
     ] {
         let mut peer = Peer::start(&python, &mit, &["accept", mit_cb]);
-        let mut cb = bindings(our_cb);
+        let cb = bindings(our_cb);
         let mut out = vec![0u8; 12_000];
         let mut ctx = None;
-        let mut input = [SecBuffer::new(SecBufferType::CHANNEL_BINDINGS, &mut cb)];
+        let input = [SecBufferRef::channel_bindings(&cb)];
         let mut output = [SecBuffer::token(&mut out)];
         let step = client
             .initialize_security_context(
                 &mut ctx,
                 Some("host/localhost"),
                 ISC_REQ,
-                &mut input,
+                &input,
                 &mut output,
             )
             .expect("our AP-REQ");
@@ -540,17 +542,17 @@ fn our_initiator_with_channel_bindings_to_an_mit_acceptor() {
             // complete the context; our initiator reports the refusal.
             let (kind, rest) = peer.next();
             if kind == "TOKEN" {
-                let mut error = from_hex(&rest);
+                let error = from_hex(&rest);
                 assert_eq!(error.get(13..15), Some(&[3u8, 0][..]), "{rest}");
                 let mut out = vec![0u8; 12_000];
-                let mut input = [SecBuffer::token(&mut error)];
+                let input = [SecBufferRef::token(&error)];
                 let mut output = [SecBuffer::token(&mut out)];
                 let err = client
                     .initialize_security_context(
                         &mut ctx,
                         Some("host/localhost"),
                         ISC_REQ,
-                        &mut input,
+                        &input,
                         &mut output,
                     )
                     .expect_err("MIT refused");
@@ -562,16 +564,16 @@ fn our_initiator_with_channel_bindings_to_an_mit_acceptor() {
             }
             continue;
         }
-        let mut ap_rep = peer.token();
+        let ap_rep = peer.token();
         let mut out = vec![0u8; 12_000];
-        let mut input = [SecBuffer::token(&mut ap_rep)];
+        let input = [SecBufferRef::token(&ap_rep)];
         let mut output = [SecBuffer::token(&mut out)];
         let step = client
             .initialize_security_context(
                 &mut ctx,
                 Some("host/localhost"),
                 ISC_REQ,
-                &mut input,
+                &input,
                 &mut output,
             )
             .expect("MIT's AP-REP");

@@ -5,10 +5,11 @@
 //! per-message calls inside the plugin.
 
 use sspi_core::{
-    AuthIdentity, CredentialUse, IscRet, SecBuffer, SecBufferType, SecurityError, SecurityStatus,
+    AuthIdentity, ContextFlags, CredentialUse, IscRet, MessageError, Qop, SecBuffer, SecBufferRef,
+    SecBufferType, SecurityError, SecurityStatus,
 };
 use sspi_package_ntlm as _;
-use sspi_plugin_host::loopback::{self, Direction};
+use sspi_plugin_host::loopback::{self, CompletedHandshake, TokenFlow};
 use sspi_plugin_host::{CredentialsHandle, PackageSource, SecurityContextHandle, SecurityHost};
 use sspi_tests::{ASC_REQ, ISC_REQ, RegistryFile};
 
@@ -71,20 +72,24 @@ fn round_trips(
         let mut data = text.to_vec();
         let mut signature = vec![0u8; 16];
         let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut signature)];
-        sender.make_signature(0, &mut message, 0).unwrap();
+        sender
+            .make_signature(Qop::DEFAULT, &mut message, 0)
+            .unwrap();
         assert_eq!(message[1].len(), 16);
-        assert_eq!(receiver.verify_signature(&mut message, 0), Ok(0));
+        assert_eq!(receiver.verify_signature(&mut message, 0), Ok(Qop::DEFAULT));
 
         let mut data = text.to_vec();
         let mut trailer = vec![0u8; 16];
         let mut message = [SecBuffer::token(&mut trailer), SecBuffer::data(&mut data)];
-        sender.encrypt_message(0, &mut message, 0).unwrap();
+        sender
+            .encrypt_message(Qop::DEFAULT, &mut message, 0)
+            .unwrap();
         assert_ne!(
             message[1].as_slice(),
             text,
             "EncryptMessage encrypts in place"
         );
-        assert_eq!(receiver.decrypt_message(&mut message, 0), Ok(0));
+        assert_eq!(receiver.decrypt_message(&mut message, 0), Ok(Qop::DEFAULT));
         assert_eq!(message[1].as_slice(), text);
     }
 }
@@ -113,23 +118,23 @@ fn full_handshake(providers: &str, builtin: bool) {
     let legs: Vec<_> = done
         .legs
         .iter()
-        .map(|l| (l.direction, l.status, l.token_len > 0))
+        .map(|l| (l.flow, l.status, l.token_len > 0))
         .collect();
     assert_eq!(
         legs,
         [
             (
-                Direction::ClientToServer,
+                TokenFlow::ClientToServer,
                 SecurityStatus::SEC_I_CONTINUE_NEEDED,
                 true
             ),
             (
-                Direction::ServerToClient,
+                TokenFlow::ServerToClient,
                 SecurityStatus::SEC_I_CONTINUE_NEEDED,
                 true
             ),
-            (Direction::ClientToServer, SecurityStatus::SEC_E_OK, true),
-            (Direction::ServerToClient, SecurityStatus::SEC_E_OK, false),
+            (TokenFlow::ClientToServer, SecurityStatus::SEC_E_OK, true),
+            (TokenFlow::ServerToClient, SecurityStatus::SEC_E_OK, false),
         ]
     );
     assert_eq!(done.legs[0].token_len, 40, "NEGOTIATE with VERSION");
@@ -151,7 +156,7 @@ fn full_handshake(providers: &str, builtin: bool) {
         client_key.expose(),
         done.server.session_key().unwrap().expose()
     );
-    let isc = IscRet(done.client_step.attributes);
+    let isc = done.client_step.attributes;
     assert!(isc.contains(
         IscRet::CONFIDENTIALITY
             | IscRet::INTEGRITY
@@ -162,7 +167,14 @@ fn full_handshake(providers: &str, builtin: bool) {
         !isc.contains(IscRet::MUTUAL_AUTH),
         "NTLM does not authenticate the server"
     );
-    assert_eq!(done.client.flags().unwrap(), done.client_step.attributes);
+    assert_eq!(
+        done.client.flags().unwrap(),
+        ContextFlags::Client(done.client_step.attributes)
+    );
+    assert_eq!(
+        done.server.flags().unwrap(),
+        ContextFlags::Server(done.server_step.attributes)
+    );
     let lifespan = done.server.lifespan().unwrap();
     assert!(lifespan.expiry > lifespan.start);
     assert_eq!(lifespan.expiry, done.server_step.expiry);
@@ -189,13 +201,8 @@ fn leg(
     input: Option<&[u8]>,
 ) -> Result<Vec<u8>, SecurityError> {
     let mut out = vec![0u8; 2888];
-    let mut token = input.unwrap_or_default().to_vec();
-    let mut input_buffers = [SecBuffer::token(&mut token)];
-    let input: &mut [SecBuffer<'_>] = if input.is_some() {
-        &mut input_buffers
-    } else {
-        &mut []
-    };
+    let input_buffers = [SecBufferRef::token(input.unwrap_or_default())];
+    let input: &[SecBufferRef<'_>] = if input.is_some() { &input_buffers } else { &[] };
     let mut output = [SecBuffer::token(&mut out)];
     if client {
         credentials.initialize_security_context(
@@ -364,7 +371,7 @@ fn malformed_messages_are_invalid_tokens_never_panics() {
     }
 }
 
-fn established(host: &SecurityHost) -> loopback::Established {
+fn established(host: &SecurityHost) -> CompletedHandshake {
     let (client, server) = credentials(host, None);
     loopback::handshake(&client, &server, Some(TARGET), ISC_REQ, ASC_REQ).unwrap()
 }
@@ -377,13 +384,15 @@ fn replayed_reordered_and_tampered_messages() {
     let seal = |ctx: &mut SecurityContextHandle, text: &[u8]| {
         let (mut token, mut data) = (vec![0u8; 16], text.to_vec());
         let mut message = [SecBuffer::token(&mut token), SecBuffer::data(&mut data)];
-        ctx.encrypt_message(0, &mut message, 0).unwrap();
+        ctx.encrypt_message(Qop::DEFAULT, &mut message, 0).unwrap();
         (token, data)
     };
     let open = |ctx: &mut SecurityContextHandle, sealed: &(Vec<u8>, Vec<u8>)| {
         let (mut token, mut data) = sealed.clone();
         let mut message = [SecBuffer::token(&mut token), SecBuffer::data(&mut data)];
-        ctx.decrypt_message(&mut message, 0).map(|_| data)
+        ctx.decrypt_message(&mut message, 0)
+            .map(|_| data)
+            .map_err(|e| e.status())
     };
     let m0 = seal(&mut done.client, b"first");
     let m1 = seal(&mut done.client, b"second");
@@ -412,13 +421,14 @@ fn replayed_reordered_and_tampered_messages() {
     let sign = |ctx: &mut SecurityContextHandle, text: &[u8]| {
         let (mut data, mut token) = (text.to_vec(), vec![0u8; 16]);
         let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut token)];
-        ctx.make_signature(0, &mut message, 0).unwrap();
+        ctx.make_signature(Qop::DEFAULT, &mut message, 0).unwrap();
         token
     };
     let verify = |ctx: &mut SecurityContextHandle, text: &[u8], token: &[u8]| {
         let (mut data, mut token) = (text.to_vec(), token.to_vec());
         let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut token)];
         ctx.verify_signature(&mut message, 0)
+            .map_err(|e| e.status())
     };
     let s0 = sign(&mut done.server, b"alpha");
     let s1 = sign(&mut done.server, b"beta");
@@ -426,7 +436,7 @@ fn replayed_reordered_and_tampered_messages() {
         verify(&mut done.client, b"beta", &s1),
         Err(SecurityStatus::SEC_E_OUT_OF_SEQUENCE)
     );
-    assert_eq!(verify(&mut done.client, b"alpha", &s0), Ok(0));
+    assert_eq!(verify(&mut done.client, b"alpha", &s0), Ok(Qop::DEFAULT));
     assert_eq!(
         verify(&mut done.client, b"alpha", &s0),
         Err(SecurityStatus::SEC_E_OUT_OF_SEQUENCE)
@@ -447,10 +457,15 @@ fn replayed_reordered_and_tampered_messages() {
         SecBuffer::data(&mut body),
         SecBuffer::token(&mut token),
     ];
-    done.server.encrypt_message(0, &mut message, 0).unwrap();
+    done.server
+        .encrypt_message(Qop::DEFAULT, &mut message, 0)
+        .unwrap();
     assert_eq!(message[0].as_slice(), b"header");
     assert_ne!(message[1].as_slice(), b"body");
-    assert_eq!(done.client.decrypt_message(&mut message, 0), Ok(0));
+    assert_eq!(
+        done.client.decrypt_message(&mut message, 0),
+        Ok(Qop::DEFAULT)
+    );
     assert_eq!(message[1].as_slice(), b"body");
 }
 
@@ -649,14 +664,14 @@ use devolutions::Peer;
 fn our_seal(ctx: &mut SecurityContextHandle, text: &[u8]) -> (Vec<u8>, Vec<u8>) {
     let (mut token, mut data) = (vec![0u8; 16], text.to_vec());
     let mut message = [SecBuffer::token(&mut token), SecBuffer::data(&mut data)];
-    ctx.encrypt_message(0, &mut message, 0).unwrap();
+    ctx.encrypt_message(Qop::DEFAULT, &mut message, 0).unwrap();
     (token, data)
 }
 
 fn our_open(
     ctx: &mut SecurityContextHandle,
     (token, data): &(Vec<u8>, Vec<u8>),
-) -> Result<Vec<u8>, SecurityStatus> {
+) -> Result<Vec<u8>, MessageError> {
     let (mut token, mut data) = (token.clone(), data.clone());
     let mut message = [SecBuffer::token(&mut token), SecBuffer::data(&mut data)];
     ctx.decrypt_message(&mut message, 0).map(|_| data)
@@ -665,7 +680,7 @@ fn our_open(
 fn our_sign(ctx: &mut SecurityContextHandle, text: &[u8]) -> Vec<u8> {
     let (mut data, mut token) = (text.to_vec(), vec![0u8; 16]);
     let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut token)];
-    ctx.make_signature(0, &mut message, 0).unwrap();
+    ctx.make_signature(Qop::DEFAULT, &mut message, 0).unwrap();
     token
 }
 
@@ -673,7 +688,7 @@ fn our_verify(
     ctx: &mut SecurityContextHandle,
     text: &[u8],
     token: &[u8],
-) -> Result<u32, SecurityStatus> {
+) -> Result<Qop, MessageError> {
     let (mut data, mut token) = (text.to_vec(), token.to_vec());
     let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut token)];
     ctx.verify_signature(&mut message, 0)
@@ -697,7 +712,7 @@ fn exchange(ours: &mut SecurityContextHandle, theirs: &mut Peer) {
         theirs.verify(text.as_bytes(), &token, i).unwrap();
         let text = format!("signed {i} by sspi-rs");
         let token = theirs.sign(text.as_bytes(), i);
-        assert_eq!(our_verify(ours, text.as_bytes(), &token), Ok(0));
+        assert_eq!(our_verify(ours, text.as_bytes(), &token), Ok(Qop::DEFAULT));
     }
     // Tampering is caught on both sides.
     let mut sealed = our_seal(ours, b"tamper me");
@@ -705,9 +720,14 @@ fn exchange(ours: &mut SecurityContextHandle, theirs: &mut Peer) {
     assert!(theirs.unseal(&sealed).is_err());
     let mut token = theirs.sign(b"tamper me", 6);
     token[4] ^= 1;
+    let altered = our_verify(ours, b"tamper me", &token).unwrap_err();
     assert_eq!(
-        our_verify(ours, b"tamper me", &token),
-        Err(SecurityStatus::SEC_E_MESSAGE_ALTERED)
+        (altered.status(), altered.reason()),
+        (
+            SecurityStatus::SEC_E_MESSAGE_ALTERED,
+            "the signature does not match the message"
+        ),
+        "a user debugging interop sees why"
     );
 }
 
@@ -726,15 +746,13 @@ fn our_client_their_server(
     assert_eq!(status, sspi::SecurityStatus::ContinueNeeded);
     let authenticate = {
         let mut out = vec![0u8; 2888];
-        let mut token = challenge.clone();
-        let mut cb = client_cb.unwrap_or_default().to_vec();
-        let mut input = vec![SecBuffer::token(&mut token)];
-        if client_cb.is_some() {
-            input.push(SecBuffer::new(SecBufferType::CHANNEL_BINDINGS, &mut cb));
+        let mut input = vec![SecBufferRef::token(&challenge)];
+        if let Some(cb) = client_cb {
+            input.push(SecBufferRef::channel_bindings(cb));
         }
         let mut output = [SecBuffer::token(&mut out)];
         let step = client
-            .initialize_security_context(&mut ctx, Some(TARGET), ISC_REQ, &mut input, &mut output)
+            .initialize_security_context(&mut ctx, Some(TARGET), ISC_REQ, &input, &mut output)
             .unwrap();
         assert_eq!(step.status, SecurityStatus::SEC_E_OK);
         output[0].as_slice().to_vec()
@@ -762,14 +780,12 @@ fn their_client_our_server(
     let (status, authenticate) = client.initialize(Some(&challenge), client_cb).unwrap();
     assert_eq!(status, sspi::SecurityStatus::Ok);
     let mut out = vec![0u8; 2888];
-    let mut token = authenticate;
-    let mut cb = server_cb.unwrap_or_default().to_vec();
-    let mut input = vec![SecBuffer::token(&mut token)];
-    if server_cb.is_some() {
-        input.push(SecBuffer::new(SecBufferType::CHANNEL_BINDINGS, &mut cb));
+    let mut input = vec![SecBufferRef::token(&authenticate)];
+    if let Some(cb) = server_cb {
+        input.push(SecBufferRef::channel_bindings(cb));
     }
     let mut output = [SecBuffer::token(&mut out)];
-    let step = server.accept_security_context(&mut ctx, ASC_REQ, &mut input, &mut output)?;
+    let step = server.accept_security_context(&mut ctx, ASC_REQ, &input, &mut output)?;
     assert_eq!(step.status, SecurityStatus::SEC_E_OK);
     assert!(output[0].is_empty());
     Ok((client, ctx.unwrap()))
@@ -832,19 +848,29 @@ mod no_alloc {
         let mut data = vec![0x5Au8; 4096];
         let mut trailer = vec![0u8; 16];
         let mut message = [SecBuffer::token(&mut trailer), SecBuffer::data(&mut data)];
-        done.server.encrypt_message(0, &mut message, 0).unwrap();
+        done.server
+            .encrypt_message(Qop::DEFAULT, &mut message, 0)
+            .unwrap();
         let (mut replay_trailer, mut replay_data) = (
             message[0].as_slice().to_vec(),
             message[1].as_slice().to_vec(),
         );
-        assert_eq!(done.client.decrypt_message(&mut message, 0), Ok(0));
+        assert_eq!(
+            done.client.decrypt_message(&mut message, 0),
+            Ok(Qop::DEFAULT)
+        );
         let mut replay = [
             SecBuffer::token(&mut replay_trailer),
             SecBuffer::data(&mut replay_data),
         ];
-        let mut result = Ok(0);
+        let mut result = Ok(Qop::DEFAULT);
         let allocations = measure(|| result = done.client.decrypt_message(&mut replay, 0));
-        assert_eq!(result, Err(SecurityStatus::SEC_E_OUT_OF_SEQUENCE));
+        let refused = result.unwrap_err();
+        assert_eq!(refused.status(), SecurityStatus::SEC_E_OUT_OF_SEQUENCE);
+        assert_eq!(
+            refused.reason(),
+            "the signature's sequence number is not the next one"
+        );
         assert_eq!(
             allocations, 0,
             "a refused message allocated {allocations} times"

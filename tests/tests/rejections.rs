@@ -146,7 +146,9 @@ fn tampered_signature_or_data_is_message_altered() {
     let mut data = b"pay 10 to bob".to_vec();
     let mut signature = vec![0u8; 64];
     let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut signature)];
-    done.client.make_signature(0, &mut message, 0).unwrap();
+    done.client
+        .make_signature(sspi_core::Qop::DEFAULT, &mut message, 0)
+        .unwrap();
     let sig_len = message[1].len();
     let mut tampered = b"pay 99 to bob".to_vec();
     let mut sig_copy = message[1].as_slice().to_vec();
@@ -155,7 +157,9 @@ fn tampered_signature_or_data_is_message_altered() {
         SecBuffer::token(&mut sig_copy),
     ];
     assert_eq!(
-        done.server.verify_signature(&mut forged, 0),
+        done.server
+            .verify_signature(&mut forged, 0)
+            .map_err(|e| e.status()),
         Err(SecurityStatus::SEC_E_MESSAGE_ALTERED)
     );
     // A flipped bit in the MAC itself.
@@ -164,17 +168,26 @@ fn tampered_signature_or_data_is_message_altered() {
     sig2[sig_len - 1] ^= 1;
     let mut bad_mac = [SecBuffer::data(&mut data2), SecBuffer::token(&mut sig2)];
     assert_eq!(
-        done.server.verify_signature(&mut bad_mac, 0),
+        done.server
+            .verify_signature(&mut bad_mac, 0)
+            .map_err(|e| e.status()),
         Err(SecurityStatus::SEC_E_MESSAGE_ALTERED)
     );
     // The genuine message still verifies afterwards.
-    assert_eq!(done.server.verify_signature(&mut message, 0), Ok(0));
+    assert_eq!(
+        done.server
+            .verify_signature(&mut message, 0)
+            .map_err(|e| e.status()),
+        Ok(sspi_core::Qop::DEFAULT)
+    );
     // A short signature is an invalid token.
     let mut data3 = b"x".to_vec();
     let mut short = vec![0u8; 10];
     let mut message3 = [SecBuffer::data(&mut data3), SecBuffer::token(&mut short)];
     assert_eq!(
-        done.server.verify_signature(&mut message3, 0),
+        done.server
+            .verify_signature(&mut message3, 0)
+            .map_err(|e| e.status()),
         Err(SecurityStatus::SEC_E_INVALID_TOKEN)
     );
 }
@@ -187,7 +200,9 @@ fn tampered_ciphertext_or_trailer_is_message_altered() {
         let mut data = b"secret message".to_vec();
         let mut trailer = vec![0u8; 64];
         let mut message = [SecBuffer::token(&mut trailer), SecBuffer::data(&mut data)];
-        done.client.encrypt_message(0, &mut message, 0).unwrap();
+        done.client
+            .encrypt_message(sspi_core::Qop::DEFAULT, &mut message, 0)
+            .unwrap();
         let trailer_len = message[0].len();
         match flip {
             "data" => message[1].as_mut_slice()[3] ^= 1,
@@ -195,7 +210,9 @@ fn tampered_ciphertext_or_trailer_is_message_altered() {
             _ => message[0].as_mut_slice()[11] ^= 1,
         }
         assert_eq!(
-            done.server.decrypt_message(&mut message, 0),
+            done.server
+                .decrypt_message(&mut message, 0)
+                .map_err(|e| e.status()),
             Err(SecurityStatus::SEC_E_MESSAGE_ALTERED),
             "{flip}"
         );
@@ -212,7 +229,9 @@ fn replayed_and_reordered_messages_are_out_of_sequence() {
         let mut data = text.to_vec();
         let mut signature = vec![0u8; 64];
         let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut signature)];
-        done.client.make_signature(0, &mut message, 0).unwrap();
+        done.client
+            .make_signature(sspi_core::Qop::DEFAULT, &mut message, 0)
+            .unwrap();
         let len = message[1].len();
         (text.to_vec(), signature[..len].to_vec())
     };
@@ -222,9 +241,11 @@ fn replayed_and_reordered_messages_are_out_of_sequence() {
     let mut verify = |m: &[u8], s: &[u8]| {
         let (mut m, mut s) = (m.to_vec(), s.to_vec());
         let mut message = [SecBuffer::data(&mut m), SecBuffer::token(&mut s)];
-        done.server.verify_signature(&mut message, 0)
+        done.server
+            .verify_signature(&mut message, 0)
+            .map_err(|e| e.status())
     };
-    assert_eq!(verify(&m0, &s0), Ok(0));
+    assert_eq!(verify(&m0, &s0), Ok(sspi_core::Qop::DEFAULT));
     assert_eq!(
         verify(&m0, &s0),
         Err(SecurityStatus::SEC_E_OUT_OF_SEQUENCE),
@@ -235,15 +256,17 @@ fn replayed_and_reordered_messages_are_out_of_sequence() {
         Err(SecurityStatus::SEC_E_OUT_OF_SEQUENCE),
         "reorder"
     );
-    assert_eq!(verify(&m1, &s1), Ok(0));
-    assert_eq!(verify(&m2, &s2), Ok(0));
+    assert_eq!(verify(&m1, &s1), Ok(sspi_core::Qop::DEFAULT));
+    assert_eq!(verify(&m2, &s2), Ok(sspi_core::Qop::DEFAULT));
 
     // Sealed messages: replay and reorder, and the replayed plaintext is wiped.
     let mut seal = |text: &[u8]| {
         let mut data = text.to_vec();
         let mut trailer = vec![0u8; 64];
         let mut message = [SecBuffer::token(&mut trailer), SecBuffer::data(&mut data)];
-        done.server.encrypt_message(0, &mut message, 0).unwrap();
+        done.server
+            .encrypt_message(sspi_core::Qop::DEFAULT, &mut message, 0)
+            .unwrap();
         let len = message[0].len();
         (trailer[..len].to_vec(), data)
     };
@@ -252,16 +275,19 @@ fn replayed_and_reordered_messages_are_out_of_sequence() {
     let mut open = |(t, d): &(Vec<u8>, Vec<u8>)| {
         let (mut t, mut d) = (t.clone(), d.clone());
         let mut message = [SecBuffer::token(&mut t), SecBuffer::data(&mut d)];
-        let result = done.client.decrypt_message(&mut message, 0);
+        let result = done
+            .client
+            .decrypt_message(&mut message, 0)
+            .map_err(|e| e.status());
         (result, d)
     };
     assert_eq!(open(&b).0, Err(SecurityStatus::SEC_E_OUT_OF_SEQUENCE));
-    assert_eq!(open(&a), (Ok(0), b"alpha".to_vec()));
+    assert_eq!(open(&a), (Ok(sspi_core::Qop::DEFAULT), b"alpha".to_vec()));
     assert_eq!(
         open(&a),
         (Err(SecurityStatus::SEC_E_OUT_OF_SEQUENCE), vec![0u8; 5])
     );
-    assert_eq!(open(&b), (Ok(0), b"bravo".to_vec()));
+    assert_eq!(open(&b), (Ok(sspi_core::Qop::DEFAULT), b"bravo".to_vec()));
 }
 
 #[test]
@@ -271,9 +297,13 @@ fn a_message_signed_for_one_direction_does_not_verify_in_the_other() {
     let mut data = b"reflect me".to_vec();
     let mut signature = vec![0u8; 64];
     let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut signature)];
-    done.client.make_signature(0, &mut message, 0).unwrap();
+    done.client
+        .make_signature(sspi_core::Qop::DEFAULT, &mut message, 0)
+        .unwrap();
     assert_eq!(
-        done.client.verify_signature(&mut message, 0),
+        done.client
+            .verify_signature(&mut message, 0)
+            .map_err(|e| e.status()),
         Err(SecurityStatus::SEC_E_MESSAGE_ALTERED)
     );
 }
@@ -296,7 +326,9 @@ fn calls_out_of_order_get_clear_errors() {
     let mut sig = vec![0u8; 64];
     let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut sig)];
     assert_eq!(
-        client.make_signature(0, &mut message, 0),
+        client
+            .make_signature(sspi_core::Qop::DEFAULT, &mut message, 0)
+            .map_err(|e| e.status()),
         Err(SecurityStatus::SEC_E_OUT_OF_SEQUENCE)
     );
     let names = client.names().unwrap_err();
@@ -305,10 +337,10 @@ fn calls_out_of_order_get_clear_errors() {
     // The next leg before CompleteAuthToken.
     let mut out2 = vec![0u8; 1024];
     let mut output2 = [SecBuffer::token(&mut out2)];
-    let mut junk = vec![1u8; 64];
-    let mut input = [SecBuffer::token(&mut junk)];
+    let junk = vec![1u8; 64];
+    let input = [sspi_core::SecBufferRef::token(&junk)];
     let error = client_cred
-        .initialize_security_context(&mut c, None, ISC_REQ, &mut input, &mut output2)
+        .initialize_security_context(&mut c, None, ISC_REQ, &input, &mut output2)
         .unwrap_err();
     assert_eq!(error.status(), SecurityStatus::SEC_E_OUT_OF_SEQUENCE);
     assert!(error.message().contains("CompleteAuthToken"), "{error}");
@@ -336,12 +368,12 @@ fn calls_out_of_order_get_clear_errors() {
 
     // AcceptSecurityContext on credentials acquired OUTBOUND, and the reverse.
     let mut s = None;
-    let mut hello = output[0].as_slice().to_vec();
-    let mut input = [SecBuffer::token(&mut hello)];
+    let hello = output[0].as_slice().to_vec();
+    let input = [sspi_core::SecBufferRef::token(&hello)];
     let mut out3 = vec![0u8; 1024];
     let mut output3 = [SecBuffer::token(&mut out3)];
     let error = client_cred
-        .accept_security_context(&mut s, ASC_REQ, &mut input, &mut output3)
+        .accept_security_context(&mut s, ASC_REQ, &input, &mut output3)
         .unwrap_err();
     assert_eq!(
         error.status(),
@@ -359,7 +391,7 @@ fn calls_out_of_order_get_clear_errors() {
     let mut tiny = vec![0u8; 16];
     let mut small = [SecBuffer::token(&mut tiny)];
     let error = server_cred
-        .accept_security_context(&mut s, ASC_REQ, &mut input, &mut small)
+        .accept_security_context(&mut s, ASC_REQ, &input, &mut small)
         .unwrap_err();
     assert_eq!(error.status(), SecurityStatus::SEC_E_BUFFER_TOO_SMALL);
 }
@@ -370,17 +402,17 @@ fn a_complete_context_refuses_more_legs_and_a_wrong_side_call() {
     let (client_cred, server_cred) = credentials(&host, None);
     let done = loopback::handshake(&client_cred, &server_cred, None, ISC_REQ, ASC_REQ).unwrap();
     let mut client = Some(done.client);
-    let mut junk = vec![0u8; 64];
-    let mut input = [SecBuffer::token(&mut junk)];
+    let junk = vec![0u8; 64];
+    let input = [sspi_core::SecBufferRef::token(&junk)];
     let mut out = vec![0u8; 1024];
     let mut output = [SecBuffer::token(&mut out)];
     let error = client_cred
-        .initialize_security_context(&mut client, None, ISC_REQ, &mut input, &mut output)
+        .initialize_security_context(&mut client, None, ISC_REQ, &input, &mut output)
         .unwrap_err();
     assert_eq!(error.status(), SecurityStatus::SEC_E_OUT_OF_SEQUENCE);
     // A client context handed to AcceptSecurityContext.
     let error = server_cred
-        .accept_security_context(&mut client, ASC_REQ, &mut input, &mut output)
+        .accept_security_context(&mut client, ASC_REQ, &input, &mut output)
         .unwrap_err();
     assert_eq!(error.status(), SecurityStatus::SEC_E_INVALID_HANDLE);
     // The context still works after the refused calls.
@@ -391,9 +423,14 @@ fn a_complete_context_refuses_more_legs_and_a_wrong_side_call() {
     client
         .as_mut()
         .unwrap()
-        .make_signature(0, &mut message, 0)
+        .make_signature(sspi_core::Qop::DEFAULT, &mut message, 0)
         .unwrap();
-    assert_eq!(server.verify_signature(&mut message, 0), Ok(0));
+    assert_eq!(
+        server
+            .verify_signature(&mut message, 0)
+            .map_err(|e| e.status()),
+        Ok(sspi_core::Qop::DEFAULT)
+    );
 }
 
 #[test]
@@ -407,14 +444,18 @@ fn unsupported_qop_and_unnegotiated_confidentiality_are_refused() {
     let mut trailer = vec![0u8; 64];
     let mut message = [SecBuffer::token(&mut trailer), SecBuffer::data(&mut data)];
     assert_eq!(
-        done.client.encrypt_message(0, &mut message, 0),
+        done.client
+            .encrypt_message(sspi_core::Qop::DEFAULT, &mut message, 0)
+            .map_err(|e| e.status()),
         Err(SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION)
     );
     let mut sig = vec![0u8; 64];
     let mut data = b"x".to_vec();
     let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut sig)];
     assert_eq!(
-        done.client.make_signature(0x8000_0001, &mut message, 0),
+        done.client
+            .make_signature(sspi_core::Qop::WRAP_NO_ENCRYPT, &mut message, 0)
+            .map_err(|e| e.status()),
         Err(SecurityStatus::SEC_E_QOP_NOT_SUPPORTED)
     );
 }

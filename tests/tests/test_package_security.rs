@@ -207,15 +207,12 @@ fn client_leg(
     input: Option<&[u8]>,
 ) -> (SecurityStatus, Vec<u8>) {
     let mut out = vec![0u8; 1024];
-    let mut token = input.map(<[u8]>::to_vec).unwrap_or_default();
+    let token = input.map(<[u8]>::to_vec).unwrap_or_default();
     let result = {
         let mut output = [SecBuffer::token(&mut out)];
-        let mut input_buffers = [SecBuffer::token(&mut token)];
-        let input: &mut [SecBuffer<'_>] = if input.is_some() {
-            &mut input_buffers
-        } else {
-            &mut []
-        };
+        let input_buffers = [sspi_core::SecBufferRef::token(&token)];
+        let input: &[sspi_core::SecBufferRef<'_>] =
+            if input.is_some() { &input_buffers } else { &[] };
         let result =
             credentials.initialize_security_context(context, None, ISC_REQ, input, &mut output);
         let written = output[0].len();
@@ -627,12 +624,12 @@ fn tampered_and_replayed_handshake_tokens_are_refused() {
     let checksum = Sha256::digest(&v1[..n - 32]);
     v1[n - 32..].copy_from_slice(&checksum);
     let mut out = vec![0u8; 1024];
-    let mut token = v1.clone();
+    let token = v1.clone();
     let error = server
         .accept_security_context(
             &mut se,
             sspi_tests::ASC_REQ,
-            &mut [SecBuffer::token(&mut token)],
+            &[sspi_core::SecBufferRef::token(&token)],
             &mut [SecBuffer::token(&mut out)],
         )
         .unwrap_err();

@@ -1,10 +1,10 @@
 //! What the KDC tests share: AS-REQs built by the Kerberos package's own client code.
 
 use picky_krb::data_types::PaData;
-use sspi_package_kerberos::as_exchange::{AsRequest, as_req};
-use sspi_package_kerberos::crypto::Etype;
-use sspi_package_kerberos::principal::Principal;
-use sspi_package_kerberos::transport::KdcTarget;
+use sspi_package_kerberos::internal::as_exchange::{AsRequest, as_req};
+use sspi_package_kerberos::internal::crypto::Etype;
+use sspi_package_kerberos::internal::principal::Principal;
+use sspi_package_kerberos::internal::transport::KdcTarget;
 
 /// The AS-REQ `client` sends for a TGT with `password`'s etypes, nonce
 /// `nonce` and the PA-DATA `padata`, asking for a one-hour ticket.

@@ -121,15 +121,4 @@ impl ClientState {
         tickets.insert(service.clone(), ticket.clone());
         Ok(ticket)
     }
-
-    /// Forgets every cached ticket (the next context goes to the KDC again).
-    pub fn purge(&self) {
-        *lock(&self.tgt) = None;
-        lock(&self.tickets).clear();
-    }
-
-    /// True when a TGT is cached.
-    pub fn has_tgt(&self) -> bool {
-        lock(&self.tgt).is_some()
-    }
 }

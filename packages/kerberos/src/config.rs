@@ -2,7 +2,7 @@
 
 use crate::crypto::Etype;
 use crate::principal::Principal;
-use sspi_core::{PackageParameters, ParameterValue, SecretBytes, SecurityResult};
+use sspi_core::{PackageParameters, ParameterSpec, ParameterValue, SecretBytes, SecurityResult};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -63,6 +63,103 @@ const DEFAULT_RETRIES: u32 = 1;
 const DEFAULT_SKEW_MINUTES: u32 = 5;
 const DEFAULT_LIFETIME: u32 = 36_000;
 const DEFAULT_REPLAY_CACHE: u32 = 100_000;
+const TIMEOUT_MS: (u32, u32) = (1, 600_000);
+const RETRIES: (u32, u32) = (0, 10);
+const SKEW_MINUTES: (u32, u32) = (0, 1440);
+const LIFETIME: (u32, u32) = (60, 31_536_000);
+const REPLAY_CACHE: (u32, u32) = (16, 10_000_000);
+
+/// Every registry value the package reads (the README's Kerberos table), for
+/// `sspi registry check` and `sspi registry describe Kerberos`.
+pub const PARAMETERS: &[ParameterSpec] = &[
+    ParameterSpec::string(
+        "DefaultRealm",
+        "",
+        "the realm of user and service names that give none",
+    ),
+    ParameterSpec::strings(
+        "KdcNames",
+        "",
+        "the realm's KDCs, host:port (port 88 when none); a REG_SZ may list them comma-separated",
+    )
+    .in_subkeys("Domains"),
+    ParameterSpec::dword(
+        "KdcTimeout",
+        TIMEOUT_MS.0,
+        TIMEOUT_MS.1,
+        "3000",
+        "milliseconds for each connect, send and receive to a KDC",
+    ),
+    ParameterSpec::dword(
+        "KdcRetries",
+        RETRIES.0,
+        RETRIES.1,
+        "1",
+        "extra rounds over the realm's KDC list",
+    ),
+    ParameterSpec::dword(
+        "SkewTime",
+        SKEW_MINUTES.0,
+        SKEW_MINUTES.1,
+        "5",
+        "minutes: the largest clock difference the acceptor accepts",
+    ),
+    ParameterSpec::strings(
+        "AllowedEnctypes",
+        "aes256-cts-hmac-sha1-96, aes128-cts-hmac-sha1-96",
+        "encryption types by name or number (18, 17), preferred first",
+    ),
+    ParameterSpec::dword(
+        "TicketLifetime",
+        LIFETIME.0,
+        LIFETIME.1,
+        "36000",
+        "seconds: the ticket lifetime asked of the KDC",
+    ),
+    ParameterSpec::path(
+        "Keytab",
+        "",
+        "the acceptor's MIT keytab; needed for SECPKG_CRED_INBOUND",
+    ),
+    ParameterSpec::string(
+        "ServicePrincipal",
+        "",
+        "the acceptor's principal (host/localhost); without it any principal of the keytab",
+    ),
+    ParameterSpec::string(
+        "DefaultTarget",
+        "ServicePrincipal",
+        "the target when InitializeSecurityContext names none",
+    ),
+    ParameterSpec::path(
+        "ReplayCachePath",
+        "/var/tmp/sspi-kerberos-<euid>.rcache",
+        "the replay cache file shared by every acceptor of the host naming it",
+    ),
+    ParameterSpec::dword(
+        "ReplayCacheSize",
+        REPLAY_CACHE.0,
+        REPLAY_CACHE.1,
+        "100000",
+        "entries of a replay cache file this package creates (64 + 32 bytes each)",
+    ),
+    ParameterSpec::flag(
+        "RequireChannelBindings",
+        "0",
+        "1: an acceptor given channel bindings also refuses initiators that send none",
+    ),
+    ParameterSpec::string(
+        "DefaultUser",
+        "",
+        "the client identity when the application supplies none (user or user@REALM)",
+    ),
+    ParameterSpec::string(
+        "DefaultPassword",
+        "",
+        "the default user's password (demo only)",
+    ),
+    ParameterSpec::string("Password", "", "the user's password (demo only)").in_subkeys("Users"),
+];
 
 impl KerberosConfig {
     /// Reads and validates the parameters; every problem names the file, line and value.
@@ -78,26 +175,35 @@ impl KerberosConfig {
             params,
             "KdcTimeout",
             DEFAULT_TIMEOUT_MS,
-            1,
-            600_000,
+            TIMEOUT_MS,
             "milliseconds",
         )?;
-        let kdc_retries = ranged(params, "KdcRetries", DEFAULT_RETRIES, 0, 10, "extra rounds")?;
-        let skew = ranged(params, "SkewTime", DEFAULT_SKEW_MINUTES, 0, 1440, "minutes")?;
+        let kdc_retries = ranged(
+            params,
+            "KdcRetries",
+            DEFAULT_RETRIES,
+            RETRIES,
+            "extra rounds",
+        )?;
+        let skew = ranged(
+            params,
+            "SkewTime",
+            DEFAULT_SKEW_MINUTES,
+            SKEW_MINUTES,
+            "minutes",
+        )?;
         let lifetime = ranged(
             params,
             "TicketLifetime",
             DEFAULT_LIFETIME,
-            60,
-            31_536_000,
+            LIFETIME,
             "seconds",
         )?;
         let replay = ranged(
             params,
             "ReplayCacheSize",
             DEFAULT_REPLAY_CACHE,
-            16,
-            10_000_000,
+            REPLAY_CACHE,
             "entries",
         )?;
 
@@ -200,29 +306,16 @@ impl KerberosConfig {
         };
         let require_channel_bindings = params.flag("RequireChannelBindings", false)?;
 
-        let mut users = HashMap::new();
-        for name in params.subkeys_of("Users") {
-            let key = format!("Users\\{name}");
-            match params.get_in(&key, "Password").map(|p| &p.value) {
-                Some(ParameterValue::Sz(s)) => {
-                    users.insert(name.to_ascii_lowercase(), SecretBytes::from(s.as_str()));
-                }
-                Some(other) => {
-                    return Err(params.error_in(
-                        &key,
-                        "Password",
-                        format_args!("expected REG_SZ, found {}", other.type_name()),
-                    ));
-                }
-                None => {
-                    return Err(params.error_in(
-                        &key,
-                        "Password",
-                        format_args!("user {name} has no Password value"),
-                    ));
-                }
-            }
-        }
+        let users = params
+            .users()?
+            .into_iter()
+            .map(|user| {
+                (
+                    user.name.to_ascii_lowercase(),
+                    SecretBytes::from(user.password),
+                )
+            })
+            .collect();
 
         Ok(Self {
             default_realm,
@@ -275,8 +368,7 @@ fn ranged(
     params: &PackageParameters,
     name: &str,
     default: u32,
-    min: u32,
-    max: u32,
+    (min, max): (u32, u32),
     unit: &str,
 ) -> SecurityResult<u32> {
     let value = params.dword(name)?.unwrap_or(default);
@@ -381,6 +473,90 @@ mod tests {
         assert!(
             err.message()
                 .contains("RequireChannelBindings must be 0 or 1"),
+            "{}",
+            err.message()
+        );
+    }
+
+    fn with_dword(name: &str, value: u32) -> PackageParameters {
+        let mut p = params(&[]);
+        p.entries.push(Parameter {
+            key: "".into(),
+            name: name.into(),
+            value: ParameterValue::Dword(value),
+            origin: "test.reg:2:1".into(),
+        });
+        p
+    }
+
+    #[test]
+    fn declared_parameters_are_the_readme_table_and_their_ranges_are_the_ones_read() {
+        let readme = include_str!("../../../README.md");
+        let section = readme
+            .split("### The Kerberos package")
+            .nth(1)
+            .expect("the README's Kerberos section");
+        let rows: Vec<Vec<String>> = section
+            .lines()
+            .skip_while(|l| !l.starts_with("| value |"))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| l.split('|').map(|c| c.trim().to_string()).collect())
+            .collect();
+        assert_eq!(rows.len(), PARAMETERS.len(), "one README row per value");
+        for row in &rows {
+            let path = row[1].trim_matches('`');
+            let (subkey, name) = match path.rsplit_once('\\') {
+                Some((parent, name)) => {
+                    let parent = parent.split('\\').next().unwrap();
+                    (format!("{parent}\\*"), name)
+                }
+                None => (String::new(), path),
+            };
+            let spec = PARAMETERS
+                .iter()
+                .find(|p| p.name() == name && p.subkey() == subkey)
+                .unwrap_or_else(|| panic!("{path} is in the README but not declared"));
+            assert!(
+                row[2].starts_with(spec.kind().type_name()),
+                "{path}: README {} vs {:?}",
+                row[2],
+                spec.kind()
+            );
+            if spec.range().is_some() {
+                assert_eq!(row[3], spec.default_text(), "{path}: default");
+            }
+        }
+        for spec in PARAMETERS {
+            let Some((min, max)) = spec.range() else {
+                continue;
+            };
+            let (min, max) = (min as u32, max as u32);
+            let read = |v| KerberosConfig::from_parameters(&with_dword(spec.name(), v));
+            assert!(read(min).is_ok(), "{} = {min}", spec.name());
+            assert!(read(max).is_ok(), "{} = {max}", spec.name());
+            assert!(read(max + 1).is_err(), "{} = {}", spec.name(), max + 1);
+            if min > 0 {
+                assert!(read(min - 1).is_err(), "{} = {}", spec.name(), min - 1);
+            }
+            let default: u32 = spec.default_text().parse().unwrap();
+            assert!(read(default).is_ok(), "{} default", spec.name());
+        }
+    }
+
+    #[test]
+    fn users_come_from_the_users_subkeys_and_a_user_without_password_is_named() {
+        let config = KerberosConfig::from_parameters(&params(&[
+            ("", "DefaultRealm", "R.TEST"),
+            ("Users\\Carol", "Password", "carol-pw"),
+        ]))
+        .unwrap();
+        let carol = Principal::parse("carol", "R.TEST").unwrap();
+        assert_eq!(config.password_of(&carol).unwrap().expose(), b"carol-pw");
+        let err = KerberosConfig::from_parameters(&params(&[("Users\\dave", "Domain", "X")]))
+            .unwrap_err();
+        assert!(
+            err.message().contains("user dave has no Password value"),
             "{}",
             err.message()
         );

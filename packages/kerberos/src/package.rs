@@ -2,14 +2,14 @@
 
 use crate::client::ClientState;
 use crate::config::KerberosConfig;
-use crate::context::KerberosContext;
+use crate::handshake::{KerberosClientHandshake, KerberosServerHandshake};
 use crate::keytab::Keytab;
 use crate::principal::Principal;
 use crate::replay::ReplayCache;
 use sspi_core::{
     AscReq, CredentialUse, Credentials, CredentialsRequest, IscReq, PackageCapabilities,
-    PackageFactory, PackageInfo, PackageParameters, SecretBytes, SecurityError, SecurityPackage,
-    SecurityResult, SecurityStatus,
+    PackageFactory, PackageInfo, PackageParameters, ParameterSpec, SecretBytes, SecurityError,
+    SecurityPackage, SecurityResult, SecurityStatus,
 };
 use std::sync::Arc;
 
@@ -46,6 +46,10 @@ impl PackageFactory for KerberosPackageFactory {
         }
     }
 
+    fn parameters() -> &'static [ParameterSpec] {
+        crate::config::PARAMETERS
+    }
+
     fn open(parameters: &PackageParameters) -> SecurityResult<KerberosPackage> {
         let config = KerberosConfig::from_parameters(parameters)?;
         // A keytab that exists must parse: a broken one is a configuration error now.
@@ -73,7 +77,7 @@ pub struct KerberosPackage {
 
 impl KerberosPackage {
     /// The package with `config`.
-    pub fn new(config: KerberosConfig) -> Self {
+    pub(crate) fn new(config: KerberosConfig) -> Self {
         let replay = ReplayCache::new(config.replay_cache_path.clone(), config.replay_cache_size);
         Self {
             shared: Arc::new(Shared { config, replay }),
@@ -207,15 +211,9 @@ pub struct KerberosCredentials {
     server: Option<Arc<ServerState>>,
 }
 
-impl KerberosCredentials {
-    /// The client state (tickets cached so far), for diagnostics and tests.
-    pub fn client_state(&self) -> Option<&Arc<ClientState>> {
-        self.client.as_ref()
-    }
-}
-
 impl Credentials for KerberosCredentials {
-    type Context = KerberosContext;
+    type Client = KerberosClientHandshake;
+    type Server = KerberosServerHandshake;
 
     fn credential_use(&self) -> CredentialUse {
         self.credential_use
@@ -237,7 +235,7 @@ impl Credentials for KerberosCredentials {
         &self,
         target: Option<&str>,
         req: IscReq,
-    ) -> SecurityResult<KerberosContext> {
+    ) -> SecurityResult<KerberosClientHandshake> {
         let Some(client) = &self.client else {
             return Err(SecurityError::new(
                 SecurityStatus::SEC_E_WRONG_CREDENTIAL_HANDLE,
@@ -264,7 +262,7 @@ impl Credentials for KerberosCredentials {
                     )
                 })?,
         };
-        Ok(KerberosContext::client(
+        Ok(KerberosClientHandshake::new(
             Arc::clone(&self.shared),
             Arc::clone(client),
             service,
@@ -272,17 +270,18 @@ impl Credentials for KerberosCredentials {
         ))
     }
 
-    fn new_server_context(&self, req: AscReq) -> SecurityResult<KerberosContext> {
+    /// The client's requests arrive in the AP-REQ (its 0x8003 checksum flags);
+    /// `req` adds nothing the acceptor acts on.
+    fn new_server_context(&self, _req: AscReq) -> SecurityResult<KerberosServerHandshake> {
         let Some(server) = &self.server else {
             return Err(SecurityError::new(
                 SecurityStatus::SEC_E_WRONG_CREDENTIAL_HANDLE,
                 "AcceptSecurityContext needs credentials acquired with SECPKG_CRED_INBOUND",
             ));
         };
-        Ok(KerberosContext::server(
+        Ok(KerberosServerHandshake::new(
             Arc::clone(&self.shared),
             Arc::clone(server),
-            req,
         ))
     }
 }

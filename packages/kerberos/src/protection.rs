@@ -15,13 +15,17 @@
 //! ```
 //!
 //! Key usages: initiator sign 25 / seal 24, acceptor sign 23 / seal 22. One
-//! sequence number per direction, shared by MIC and wrap tokens; a token
-//! whose number is not the next expected one is SEC_E_OUT_OF_SEQUENCE.
+//! sequence number per direction, shared by MIC and wrap tokens and kept by
+//! [`SequenceNumbers`]; a token whose number is not the next expected one is
+//! SEC_E_OUT_OF_SEQUENCE. Every failure is a [`MessageError`] with a fixed
+//! reason; the DATA buffer of a refused DecryptMessage is zeroed.
 
 use crate::crypto::cts::Segments;
 use crate::crypto::profile::CONFOUNDER_LEN;
 use crate::crypto::{CryptoError, Key, MAC_LEN, UsageKeys, constant_time_eq};
-use sspi_core::{SecBuffer, SecBufferType, SecBuffers, SecurityStatus, TimeStamp};
+use sspi_core::{
+    MessageError, Qop, SecBuffer, SecBufferType, SecBuffers, SecurityStatus, SequenceNumbers,
+};
 
 /// `cbMaxSignature`: a MIC token.
 pub const MIC_LEN: usize = 16 + MAC_LEN;
@@ -29,8 +33,6 @@ pub const MIC_LEN: usize = 16 + MAC_LEN;
 pub const SEALED_RRC: usize = 16 + MAC_LEN;
 /// `cbSecurityTrailer`: header, encrypted header copy, HMAC, confounder.
 pub const WRAP_TRAILER_LEN: usize = 16 + SEALED_RRC + CONFOUNDER_LEN;
-/// fQOP of a wrap token that is signed but not encrypted.
-pub const SECQOP_WRAP_NO_ENCRYPT: u32 = 0x8000_0001;
 
 const MIC_ID: [u8; 2] = [0x04, 0x04];
 const WRAP_ID: [u8; 2] = [0x05, 0x04];
@@ -46,22 +48,59 @@ const ACCEPTOR_SIGN: i32 = 23;
 const INITIATOR_SEAL: i32 = 24;
 const INITIATOR_SIGN: i32 = 25;
 
-/// The per-message state of an established context.
-pub struct Protection {
+const QOP_NOT_SUPPORTED: MessageError = MessageError::new(
+    SecurityStatus::SEC_E_QOP_NOT_SUPPORTED,
+    "Kerberos supports fQOP 0, and SECQOP_WRAP_NO_ENCRYPT for EncryptMessage only",
+);
+const NO_CONFIDENTIALITY: MessageError = MessageError::new(
+    SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION,
+    "confidentiality was not negotiated (ISC_REQ_CONFIDENTIALITY): only SECQOP_WRAP_NO_ENCRYPT wrap tokens",
+);
+const NO_RANDOM: MessageError = MessageError::new(
+    SecurityStatus::SEC_E_INTERNAL_ERROR,
+    "the system random number generator failed (confounder)",
+);
+const MIC_TOO_SMALL: MessageError =
+    MessageError::buffer_too_small("the TOKEN buffer is smaller than cbMaxSignature (28 bytes)");
+const TRAILER_TOO_SMALL: MessageError = MessageError::buffer_too_small(
+    "the TOKEN buffer is smaller than cbSecurityTrailer (60 bytes; 28 with SECQOP_WRAP_NO_ENCRYPT)",
+);
+const NOT_A_MIC: MessageError = MessageError::invalid_token(
+    "the token is not an RFC 4121 MIC token (28 bytes, TOK_ID 04 04, filler FF)",
+);
+const NOT_A_WRAP: MessageError = MessageError::invalid_token(
+    "the token is not an RFC 4121 wrap token (TOK_ID 05 04, filler FF)",
+);
+const BAD_SEALED_LAYOUT: MessageError = MessageError::invalid_token(
+    "the sealed wrap token's EC, RRC or length does not match the layout (RRC = EC + 28, trailer 16 + RRC + 16)",
+);
+const BAD_SIGNED_LAYOUT: MessageError = MessageError::invalid_token(
+    "the signed-only wrap token's EC, RRC or length is not 12, 12 and 28",
+);
+const WRONG_DIRECTION: MessageError =
+    MessageError::altered("the token's flags say it was sent by this side, or name another subkey");
+const BAD_CHECKSUM: MessageError =
+    MessageError::altered("the token's checksum does not match the message");
+const BAD_SEAL: MessageError =
+    MessageError::altered("the sealed message does not decrypt: its data or trailer was altered");
+const BAD_HEADER_COPY: MessageError =
+    MessageError::altered("the sealed header copy does not match the token's header");
+
+/// The RFC 4121 per-message token state of an established context: the
+/// derived keys of both directions and the sequence numbers.
+pub struct PerMessageTokens {
     acceptor: bool,
     acceptor_subkey: bool,
     send_seal: UsageKeys,
     send_sign: UsageKeys,
     receive_seal: UsageKeys,
     receive_sign: UsageKeys,
-    send_sequence: u64,
-    receive_sequence: u64,
+    sequence: SequenceNumbers,
     confidentiality: bool,
-    expiry: TimeStamp,
 }
 
-/// How a context's protection is set up.
-pub struct ProtectionParams<'a> {
+/// How a context's per-message tokens are set up.
+pub struct PerMessageSetup<'a> {
     /// The key of the message tokens (acceptor subkey, else initiator subkey, else session key).
     pub key: &'a Key,
     /// True on the acceptor's side.
@@ -74,37 +113,31 @@ pub struct ProtectionParams<'a> {
     pub receive_sequence: u32,
     /// Whether sealing was negotiated.
     pub confidentiality: bool,
-    /// When the context expires.
-    pub expiry: TimeStamp,
 }
 
-impl Protection {
+impl PerMessageTokens {
     /// Derives the four usage keys.
-    pub fn new(p: &ProtectionParams<'_>) -> Result<Protection, CryptoError> {
+    pub fn new(p: &PerMessageSetup<'_>) -> Result<PerMessageTokens, CryptoError> {
         let (send_seal, send_sign, receive_seal, receive_sign) = if p.acceptor {
             (ACCEPTOR_SEAL, ACCEPTOR_SIGN, INITIATOR_SEAL, INITIATOR_SIGN)
         } else {
             (INITIATOR_SEAL, INITIATOR_SIGN, ACCEPTOR_SEAL, ACCEPTOR_SIGN)
         };
-        Ok(Protection {
+        Ok(PerMessageTokens {
             acceptor: p.acceptor,
             acceptor_subkey: p.acceptor_subkey,
             send_seal: p.key.usage(send_seal)?,
             send_sign: p.key.usage(send_sign)?,
             receive_seal: p.key.usage(receive_seal)?,
             receive_sign: p.key.usage(receive_sign)?,
-            send_sequence: u64::from(p.send_sequence),
-            receive_sequence: u64::from(p.receive_sequence),
+            // SND_SEQ is 64 bits on the wire (RFC 4121 4.2.6).
+            sequence: SequenceNumbers::new(
+                u64::from(p.send_sequence),
+                u64::from(p.receive_sequence),
+                u64::MAX,
+            ),
             confidentiality: p.confidentiality,
-            expiry: p.expiry,
         })
-    }
-
-    fn check_alive(&self) -> Result<(), SecurityStatus> {
-        if TimeStamp::now() > self.expiry {
-            return Err(SecurityStatus::SEC_E_CONTEXT_EXPIRED);
-        }
-        Ok(())
     }
 
     fn send_flags(&self) -> u8 {
@@ -130,34 +163,19 @@ impl Protection {
         flags
     }
 
-    fn next_send(&mut self) -> u64 {
-        let sequence = self.send_sequence;
-        self.send_sequence = sequence.wrapping_add(1);
-        sequence
-    }
-
-    fn accept_receive(&mut self, sequence: u64) -> Result<(), SecurityStatus> {
-        if sequence != self.receive_sequence {
-            return Err(SecurityStatus::SEC_E_OUT_OF_SEQUENCE);
-        }
-        self.receive_sequence = sequence.wrapping_add(1);
-        Ok(())
-    }
-
     /// MakeSignature: a MIC token over every DATA buffer.
     pub fn make_signature(
         &mut self,
-        qop: u32,
+        qop: Qop,
         message: &mut [SecBuffer<'_>],
-    ) -> Result<(), SecurityStatus> {
-        if qop != 0 {
-            return Err(SecurityStatus::SEC_E_QOP_NOT_SUPPORTED);
+    ) -> Result<Qop, MessageError> {
+        if qop != Qop::DEFAULT {
+            return Err(QOP_NOT_SUPPORTED);
         }
-        self.check_alive()?;
         if message.token_mut()?.len() < MIC_LEN {
-            return Err(SecurityStatus::SEC_E_BUFFER_TOO_SMALL);
+            return Err(MIC_TOO_SMALL);
         }
-        let sequence = self.next_send();
+        let sequence = self.sequence.next_send()?;
         let mut header = [0u8; 16];
         header[..2].copy_from_slice(&MIC_ID);
         header[2] = self.send_flags();
@@ -169,61 +187,56 @@ impl Protection {
         out[..16].copy_from_slice(&header);
         out[16..MIC_LEN].copy_from_slice(&checksum);
         token.truncate(MIC_LEN);
-        Ok(())
+        Ok(Qop::DEFAULT)
     }
 
-    /// VerifySignature.
-    pub fn verify_signature(
-        &mut self,
-        message: &mut [SecBuffer<'_>],
-    ) -> Result<u32, SecurityStatus> {
-        self.check_alive()?;
+    /// VerifySignature: checks a MIC token; returns the QOP (always [`Qop::DEFAULT`]).
+    pub fn verify_signature(&mut self, message: &mut [SecBuffer<'_>]) -> Result<Qop, MessageError> {
         let token = message.token_mut()?.as_slice();
         if token.len() != MIC_LEN || token[..2] != MIC_ID || token[3..8] != [0xff; 5] {
-            return Err(SecurityStatus::SEC_E_INVALID_TOKEN);
+            return Err(NOT_A_MIC);
         }
         let mut header = [0u8; 16];
         header.copy_from_slice(&token[..16]);
         let mut received = [0u8; MAC_LEN];
         received.copy_from_slice(&token[16..MIC_LEN]);
         if header[2] != self.receive_flags() {
-            return Err(SecurityStatus::SEC_E_MESSAGE_ALTERED);
+            return Err(WRONG_DIRECTION);
         }
         let expected = self.receive_sign.checksum(data_then(message, &header));
         if !constant_time_eq(&expected, &received) {
-            return Err(SecurityStatus::SEC_E_MESSAGE_ALTERED);
+            return Err(BAD_CHECKSUM);
         }
-        self.accept_receive(sequence_of(&header))?;
-        Ok(0)
+        self.sequence.accept_receive(sequence_of(&header))?;
+        Ok(Qop::DEFAULT)
     }
 
-    /// EncryptMessage: seals the DATA buffer in place (or signs it with
-    /// SECQOP_WRAP_NO_ENCRYPT) and writes the trailer into TOKEN.
+    /// EncryptMessage: seals the DATA buffer in place (or, with
+    /// [`Qop::WRAP_NO_ENCRYPT`], signs it) and writes the trailer into TOKEN;
+    /// returns the QOP applied.
     pub fn encrypt_message(
         &mut self,
-        qop: u32,
+        qop: Qop,
         message: &mut [SecBuffer<'_>],
-    ) -> Result<(), SecurityStatus> {
+    ) -> Result<Qop, MessageError> {
         let seal = match qop {
-            0 => true,
-            SECQOP_WRAP_NO_ENCRYPT => false,
-            _ => return Err(SecurityStatus::SEC_E_QOP_NOT_SUPPORTED),
+            Qop::DEFAULT => true,
+            Qop::WRAP_NO_ENCRYPT => false,
+            _ => return Err(QOP_NOT_SUPPORTED),
         };
         if seal && !self.confidentiality {
-            return Err(SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION);
+            return Err(NO_CONFIDENTIALITY);
         }
-        self.check_alive()?;
         let (token, data) = message.token_and_data_mut()?;
         let needed = if seal { WRAP_TRAILER_LEN } else { MIC_LEN };
         if token.len() < needed {
-            return Err(SecurityStatus::SEC_E_BUFFER_TOO_SMALL);
+            return Err(TRAILER_TOO_SMALL);
         }
         let mut confounder = [0u8; CONFOUNDER_LEN];
         if seal {
-            crate::crypto::random(&mut confounder)
-                .map_err(|_| SecurityStatus::SEC_E_INTERNAL_ERROR)?;
+            crate::crypto::random(&mut confounder).map_err(|_| NO_RANDOM)?;
         }
-        let sequence = self.next_send();
+        let sequence = self.sequence.next_send()?;
         let mut header = [0u8; 16];
         header[..2].copy_from_slice(&WRAP_ID);
         header[2] = self.send_flags() | if seal { SEALED } else { 0 };
@@ -255,17 +268,14 @@ impl Protection {
             out[16..MIC_LEN].copy_from_slice(&checksum);
             token.truncate(MIC_LEN);
         }
-        Ok(())
+        Ok(qop)
     }
 
     /// DecryptMessage: checks the trailer and opens DATA in place; returns the
-    /// QOP (0 sealed, SECQOP_WRAP_NO_ENCRYPT signed only). On any failure the
-    /// DATA buffer is zeroed and the expected sequence number is unchanged.
-    pub fn decrypt_message(
-        &mut self,
-        message: &mut [SecBuffer<'_>],
-    ) -> Result<u32, SecurityStatus> {
-        self.check_alive()?;
+    /// QOP ([`Qop::DEFAULT`] sealed, [`Qop::WRAP_NO_ENCRYPT`] signed only). On
+    /// any failure the DATA buffer is zeroed and the expected sequence number
+    /// is unchanged.
+    pub fn decrypt_message(&mut self, message: &mut [SecBuffer<'_>]) -> Result<Qop, MessageError> {
         let (token, data) = message.token_and_data_mut()?;
         let result = self.open(token.as_mut_slice(), data.as_mut_slice());
         if result.is_err() {
@@ -274,9 +284,9 @@ impl Protection {
         result
     }
 
-    fn open(&mut self, token: &mut [u8], data: &mut [u8]) -> Result<u32, SecurityStatus> {
+    fn open(&mut self, token: &mut [u8], data: &mut [u8]) -> Result<Qop, MessageError> {
         if token.len() < 16 || token[..2] != WRAP_ID || token[3] != 0xff {
-            return Err(SecurityStatus::SEC_E_INVALID_TOKEN);
+            return Err(NOT_A_WRAP);
         }
         let mut header = [0u8; 16];
         header.copy_from_slice(&token[..16]);
@@ -284,45 +294,45 @@ impl Protection {
         let ec = usize::from(u16::from_be_bytes([header[4], header[5]]));
         let rrc = usize::from(u16::from_be_bytes([header[6], header[7]]));
         if flags & !SEALED != self.receive_flags() {
-            return Err(SecurityStatus::SEC_E_MESSAGE_ALTERED);
+            return Err(WRONG_DIRECTION);
         }
         let sequence = sequence_of(&header);
         if flags & SEALED != 0 {
             if !self.confidentiality {
-                return Err(SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION);
+                return Err(NO_CONFIDENTIALITY);
             }
             // The layout this package and Windows produce: the rotated tail
             // (filler, header copy, HMAC) then the confounder in TOKEN.
             if ec > MAX_EC || rrc != ec + SEALED_RRC || token.len() != 16 + rrc + CONFOUNDER_LEN {
-                return Err(SecurityStatus::SEC_E_INVALID_TOKEN);
+                return Err(BAD_SEALED_LAYOUT);
             }
             let (_, rest) = token.split_at_mut(16);
             let (tail, rest) = rest.split_at_mut(ec + 16);
             let (mac, conf) = rest.split_at_mut(MAC_LEN);
             self.receive_seal
                 .decrypt_in_place(&mut Segments::new(conf, data, tail), mac)
-                .map_err(|_| SecurityStatus::SEC_E_MESSAGE_ALTERED)?;
+                .map_err(|_| BAD_SEAL)?;
             let copy = &tail[ec..];
             // The decrypted header copy must equal the header, RRC aside.
             let same = constant_time_eq(&copy[..6], &header[..6])
                 && constant_time_eq(&copy[8..16], &header[8..16]);
             if !same {
-                return Err(SecurityStatus::SEC_E_MESSAGE_ALTERED);
+                return Err(BAD_HEADER_COPY);
             }
-            self.accept_receive(sequence)?;
-            Ok(0)
+            self.sequence.accept_receive(sequence)?;
+            Ok(Qop::DEFAULT)
         } else {
             if ec != MAC_LEN || rrc != MAC_LEN || token.len() != MIC_LEN {
-                return Err(SecurityStatus::SEC_E_INVALID_TOKEN);
+                return Err(BAD_SIGNED_LAYOUT);
             }
             let mut zeroed = header;
             zeroed[4..8].fill(0);
             let expected = self.receive_seal.checksum([&*data, &zeroed[..]]);
             if !constant_time_eq(&expected, &token[16..MIC_LEN]) {
-                return Err(SecurityStatus::SEC_E_MESSAGE_ALTERED);
+                return Err(BAD_CHECKSUM);
             }
-            self.accept_receive(sequence)?;
-            Ok(SECQOP_WRAP_NO_ENCRYPT)
+            self.sequence.accept_receive(sequence)?;
+            Ok(Qop::WRAP_NO_ENCRYPT)
         }
     }
 }

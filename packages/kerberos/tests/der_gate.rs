@@ -6,19 +6,19 @@
 //! decodes with picky except through the gate.
 
 use picky_krb::messages::{ApRep, ApReq, AsRep, TgsRep};
-use sspi_package_kerberos::acceptor::{self, AcceptorKeys};
-use sspi_package_kerberos::ap::{self, AuthenticatorSpec};
-use sspi_package_kerberos::as_exchange::{self, AsRequest};
-use sspi_package_kerberos::crypto::{Etype, Key};
-use sspi_package_kerberos::keytab::Keytab;
-use sspi_package_kerberos::krb_error::KdcError;
-use sspi_package_kerberos::principal::Principal;
-use sspi_package_kerberos::replay::ReplayCache;
-use sspi_package_kerberos::tgs_exchange;
-use sspi_package_kerberos::ticket::HeldTicket;
-use sspi_package_kerberos::time::KrbTime;
-use sspi_package_kerberos::transport::KdcTarget;
-use sspi_package_kerberos::{der, gss, messages};
+use sspi_package_kerberos::internal::acceptor::{self, AcceptorKeys};
+use sspi_package_kerberos::internal::ap::{self, AuthenticatorSpec};
+use sspi_package_kerberos::internal::as_exchange::{self, AsRequest};
+use sspi_package_kerberos::internal::crypto::{Etype, Key};
+use sspi_package_kerberos::internal::keytab::Keytab;
+use sspi_package_kerberos::internal::krb_error::KdcError;
+use sspi_package_kerberos::internal::principal::Principal;
+use sspi_package_kerberos::internal::replay::ReplayCache;
+use sspi_package_kerberos::internal::tgs_exchange;
+use sspi_package_kerberos::internal::ticket::HeldTicket;
+use sspi_package_kerberos::internal::time::KrbTime;
+use sspi_package_kerberos::internal::transport::KdcTarget;
+use sspi_package_kerberos::internal::{der, gss, messages};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
@@ -228,7 +228,7 @@ fn no_source_file_decodes_around_the_gate() {
     }
     assert!(
         found.is_empty(),
-        "decode peer bytes with sspi_package_kerberos::messages::decode:\n{}",
+        "decode peer bytes with sspi_package_kerberos::internal::messages::decode:\n{}",
         found.join("\n")
     );
 }

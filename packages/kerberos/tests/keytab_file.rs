@@ -1,7 +1,7 @@
 //! A keytab is refused when another user could have written it, when it is
 //! not a regular file, or when it is too large.
 
-use sspi_package_kerberos::keytab::{Keytab, MAX_KEYTAB_LEN};
+use sspi_package_kerberos::internal::keytab::{Keytab, MAX_KEYTAB_LEN};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 

@@ -3,32 +3,31 @@
 
 use picky_krb::messages::{ApRep, ApReq};
 use proptest::prelude::*;
-use sspi_core::{SecBuffer, TimeStamp};
-use sspi_package_kerberos::acceptor::{self, AcceptorKeys};
-use sspi_package_kerberos::ap::{self, AuthenticatorSpec};
-use sspi_package_kerberos::crypto::{Etype, Key};
-use sspi_package_kerberos::gss;
-use sspi_package_kerberos::keytab::Keytab;
-use sspi_package_kerberos::principal::Principal;
-use sspi_package_kerberos::protection::{Protection, ProtectionParams};
-use sspi_package_kerberos::replay::ReplayCache;
-use sspi_package_kerberos::time::KrbTime;
+use sspi_core::{Qop, SecBuffer};
+use sspi_package_kerberos::internal::acceptor::{self, AcceptorKeys};
+use sspi_package_kerberos::internal::ap::{self, AuthenticatorSpec};
+use sspi_package_kerberos::internal::crypto::{Etype, Key};
+use sspi_package_kerberos::internal::gss;
+use sspi_package_kerberos::internal::keytab::Keytab;
+use sspi_package_kerberos::internal::principal::Principal;
+use sspi_package_kerberos::internal::protection::{PerMessageSetup, PerMessageTokens};
+use sspi_package_kerberos::internal::replay::ReplayCache;
+use sspi_package_kerberos::internal::time::KrbTime;
 
 fn key(etype: Etype, byte: u8) -> Key {
     Key::new(etype, vec![byte; etype.key_len()]).unwrap()
 }
 
-fn pair(etype: Etype) -> (Protection, Protection) {
+fn pair(etype: Etype) -> (PerMessageTokens, PerMessageTokens) {
     let k = key(etype, 9);
     let make = |acceptor| {
-        Protection::new(&ProtectionParams {
+        PerMessageTokens::new(&PerMessageSetup {
             key: &k,
             acceptor,
             acceptor_subkey: true,
             send_sequence: 5,
             receive_sequence: 5,
             confidentiality: true,
-            expiry: TimeStamp::NEVER,
         })
         .unwrap()
     };
@@ -51,7 +50,7 @@ fn valid_ap_req(service: &Principal, service_key: &Key) -> Vec<u8> {
     let part =
         picky_krb::data_types::EncTicketPart::from(picky_krb::data_types::EncTicketPartInner {
             flags: picky_asn1::wrapper::ExplicitContextTag0::from(
-                sspi_package_kerberos::messages::flags(0),
+                sspi_package_kerberos::internal::messages::flags(0),
             ),
             key: picky_asn1::wrapper::ExplicitContextTag1::from(session.to_asn1()),
             crealm: picky_asn1::wrapper::ExplicitContextTag2::from(client.realm_asn1().unwrap()),
@@ -59,7 +58,7 @@ fn valid_ap_req(service: &Principal, service_key: &Key) -> Vec<u8> {
             transited: picky_asn1::wrapper::ExplicitContextTag4::from(
                 picky_krb::data_types::TransitedEncoding {
                     tr_type: picky_asn1::wrapper::ExplicitContextTag0::from(
-                        sspi_package_kerberos::principal::integer(1),
+                        sspi_package_kerberos::internal::principal::integer(1),
                     ),
                     contents: picky_asn1::wrapper::ExplicitContextTag1::from(
                         picky_asn1::wrapper::OctetStringAsn1::from(vec![]),
@@ -76,7 +75,7 @@ fn valid_ap_req(service: &Principal, service_key: &Key) -> Vec<u8> {
     let enc = service_key
         .encrypt_data(2, &picky_asn1_der::to_vec(&part).unwrap(), Some(2))
         .unwrap();
-    let ticket = sspi_package_kerberos::messages::ticket(service, enc).unwrap();
+    let ticket = sspi_package_kerberos::internal::messages::ticket(service, enc).unwrap();
     let subkey = key(Etype::Aes256CtsHmacSha196, 5);
     let spec = AuthenticatorSpec {
         client: &client,
@@ -89,7 +88,7 @@ fn valid_ap_req(service: &Principal, service_key: &Key) -> Vec<u8> {
         &ticket,
         &session,
         11,
-        sspi_package_kerberos::messages::AP_OPTION_MUTUAL_REQUIRED,
+        sspi_package_kerberos::internal::messages::AP_OPTION_MUTUAL_REQUIRED,
         &spec,
     )
     .unwrap();
@@ -192,9 +191,9 @@ proptest! {
         for token in [&data[..], &framed[..]] {
             prop_assert!(!accept(token, &kt, &service, &replay));
             let _ = gss::unframe::<ApRep>(token, gss::TOK_AP_REP);
-            let _ = sspi_package_kerberos::krb_error::KdcError::parse(token);
-            let _ = sspi_package_kerberos::der::kdc_req_body(token);
-            let _ = sspi_package_kerberos::as_exchange::enc_kdc_rep_part(token);
+            let _ = sspi_package_kerberos::internal::krb_error::KdcError::parse(token);
+            let _ = sspi_package_kerberos::internal::der::kdc_req_body(token);
+            let _ = sspi_package_kerberos::internal::as_exchange::enc_kdc_rep_part(token);
             let _ = picky_asn1_der::from_bytes::<picky_krb::messages::AsRep>(token);
             let _ = picky_asn1_der::from_bytes::<picky_krb::messages::KrbError>(token);
         }
@@ -212,10 +211,10 @@ proptest! {
         let text: Vec<u8> = (0..len).map(|i| i as u8).collect();
         let mut data = text.clone();
         let mut token = vec![0u8; 60];
-        let qop = if which == 1 { 0x8000_0001 } else { 0 };
+        let qop = if which == 1 { Qop::WRAP_NO_ENCRYPT } else { Qop::DEFAULT };
         if which == 2 {
             let mut msg = [SecBuffer::data(&mut data), SecBuffer::token(&mut token)];
-            client.make_signature(0, &mut msg).unwrap();
+            client.make_signature(Qop::DEFAULT, &mut msg).unwrap();
             let t = msg[1].as_slice().to_vec();
             let (bad_t, bad_d) = (mutate(t.clone(), &edits), mutate(text.clone(), &edits[..1]));
             if bad_t != t || bad_d != text {

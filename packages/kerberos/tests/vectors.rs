@@ -7,8 +7,8 @@
 
 use picky_krb::crypto::CipherSuite;
 use serde_json::Value;
-use sspi_package_kerberos::crypto::cts::{self, AesCipher, Segments};
-use sspi_package_kerberos::crypto::{Etype, Key};
+use sspi_package_kerberos::internal::crypto::cts::{self, AesCipher, Segments};
+use sspi_package_kerberos::internal::crypto::{Etype, Key};
 use std::num::NonZeroU32;
 
 fn vectors() -> Value {

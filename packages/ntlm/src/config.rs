@@ -4,24 +4,29 @@
 //!
 //! | value | type | default | meaning |
 //! |---|---|---|---|
-//! | `LmCompatibilityLevelClient` | DWORD | 3 | 1, 3, 4, 5: send NTLMv2 only (1 never falls back to LM). 0 (LM only) and 2 (NTLMv1 only) are refused |
-//! | `LmCompatibilityLevelServer` | DWORD | 5 | 3, 4, 5: accept NTLMv2 only. 0, 1, 2 (accept LM or NTLMv1) are refused |
-//! | `NoLmHash` | DWORD | 1 | accepted for compatibility; LM hashes are never computed |
-//! | `NbComputerName` | SZ | host name, first label, upper case | MsvAvNbComputerName |
-//! | `NbDomainName` | SZ | `DefaultDomain`, else `NbComputerName` | MsvAvNbDomainName and the CHALLENGE TargetName |
-//! | `DnsComputerName` | SZ | host name | MsvAvDnsComputerName (empty: not sent) |
-//! | `DnsDomainName` | SZ | none | MsvAvDnsDomainName |
-//! | `MaxClockSkew` | DWORD | 300 | seconds the NTLMv2 response's timestamp may differ from the server clock |
-//! | `ContextLifetime` | DWORD | 36000 | seconds a context stays valid |
-//! | `RequireChannelBindings` | DWORD | 0 | 1: a server given channel bindings refuses clients that send none |
-//! | `ServicePrincipalNames` | MULTI_SZ (or comma-separated SZ) | none | the server's own SPNs (`host/server.example.com`): an AUTHENTICATE whose MsvAvTargetName names none of them (or none at all) is refused; unset, any target is accepted |
-//! | `DefaultDomain` | SZ | "" | the domain of users that name none |
-//! | `DefaultUser` | SZ | none | the client identity when the application supplies none |
-//! | `UserDatabase` | SZ | none | file of `DOMAIN:user:password` or `DOMAIN:user:<32 hex NT hash>` lines |
-//! | `Users\<name>\Password`, `Users\<name>\Domain` | SZ | — | users in the registry |
+//! | `LmCompatibilityLevelClient` | REG_DWORD | 3 | 1, 3, 4, 5: send NTLMv2 only (1 never falls back to LM). 0 (LM only) and 2 (NTLMv1 only) are refused |
+//! | `LmCompatibilityLevelServer` | REG_DWORD | 5 | 3, 4, 5: accept NTLMv2 only. 0, 1, 2 (accept LM or NTLMv1) are refused |
+//! | `NoLmHash` | REG_DWORD | 1 | accepted for compatibility; LM hashes are never computed |
+//! | `NbComputerName` | REG_SZ | host name's first label, upper case | MsvAvNbComputerName |
+//! | `NbDomainName` | REG_SZ | `DefaultDomain`, else `NbComputerName` | MsvAvNbDomainName and the CHALLENGE TargetName |
+//! | `DnsComputerName` | REG_SZ | host name | MsvAvDnsComputerName (empty: not sent) |
+//! | `DnsDomainName` | REG_SZ | none | MsvAvDnsDomainName |
+//! | `MaxClockSkew` | REG_DWORD | 300 | seconds the NTLMv2 response's timestamp may differ from the server clock |
+//! | `ContextLifetime` | REG_DWORD | 36000 | seconds a context stays valid |
+//! | `RequireChannelBindings` | REG_DWORD | 0 | 1: a server given channel bindings refuses clients that send none |
+//! | `ServicePrincipalNames` | REG_MULTI_SZ (or comma-separated REG_SZ) | none | the server's own SPNs (`host/server.example.com`): an AUTHENTICATE whose MsvAvTargetName names none of them (or none at all) is refused; unset, any target is accepted |
+//! | `DefaultDomain` | REG_SZ | "" | the domain of users that name none |
+//! | `DefaultUser` | REG_SZ | none | the client identity when the application supplies none |
+//! | `UserDatabase` | REG_SZ | none | file of `DOMAIN:user:password` or `DOMAIN:user:<32 hex NT hash>` lines |
+//! | `Users\<name>\Password` | REG_SZ | — | a user's password (one subkey per user) |
+//! | `Users\<name>\Domain` | REG_SZ | `DefaultDomain` | a user's domain |
+//!
+//! [`PARAMETERS`] declares the same values to the registry tools; a test
+//! checks that it, this table and the README's agree.
 
 use crate::crypto::{self, Key16};
-use sspi_core::{PackageParameters, ParameterValue, SecurityError, SecurityResult, SecurityStatus};
+use crate::text::upcase;
+use sspi_core::{PackageParameters, ParameterSpec, SecurityError, SecurityResult, SecurityStatus};
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
@@ -29,6 +34,86 @@ use zeroize::Zeroizing;
 
 /// The largest `UserDatabase` file read (64 MiB, about a million users).
 pub const MAX_USER_DATABASE_SIZE: u64 = 64 << 20;
+
+/// The registry values the package reads (the table above), as
+/// `sspi registry check` and `sspi registry describe NTLM` see them.
+pub const PARAMETERS: &[ParameterSpec] = &[
+    ParameterSpec::dword(
+        "LmCompatibilityLevelClient",
+        1,
+        5,
+        "3",
+        "1, 3, 4, 5: send NTLMv2 only; 0 (LM only) and 2 (NTLMv1) are refused",
+    ),
+    ParameterSpec::dword(
+        "LmCompatibilityLevelServer",
+        3,
+        5,
+        "5",
+        "3, 4, 5: accept NTLMv2 only; 0, 1, 2 (LM or NTLMv1) are refused",
+    ),
+    ParameterSpec::dword(
+        "NoLmHash",
+        0,
+        u32::MAX,
+        "1",
+        "accepted for compatibility; LM hashes are never computed",
+    ),
+    ParameterSpec::string(
+        "NbComputerName",
+        "host name's first label, upper case",
+        "MsvAvNbComputerName; also the client's workstation name",
+    ),
+    ParameterSpec::string(
+        "NbDomainName",
+        "DefaultDomain, else NbComputerName",
+        "MsvAvNbDomainName and the CHALLENGE's TargetName",
+    ),
+    ParameterSpec::string(
+        "DnsComputerName",
+        "host name",
+        "MsvAvDnsComputerName (empty: not sent)",
+    ),
+    ParameterSpec::string("DnsDomainName", "", "MsvAvDnsDomainName (empty: not sent)"),
+    ParameterSpec::dword(
+        "MaxClockSkew",
+        1,
+        u32::MAX,
+        "300",
+        "seconds the NTLMv2 response's timestamp may differ from the server's clock",
+    ),
+    ParameterSpec::dword(
+        "ContextLifetime",
+        1,
+        u32::MAX,
+        "36000",
+        "seconds a context stays valid",
+    ),
+    ParameterSpec::flag(
+        "RequireChannelBindings",
+        "0",
+        "1: a server given channel bindings also refuses clients that send none",
+    ),
+    ParameterSpec::strings(
+        "ServicePrincipalNames",
+        "",
+        "the server's own SPNs; an AUTHENTICATE made for another target is refused",
+    ),
+    ParameterSpec::string("DefaultDomain", "", "the domain of users that name none"),
+    ParameterSpec::string(
+        "DefaultUser",
+        "",
+        "the client identity when the application supplies none",
+    ),
+    ParameterSpec::path(
+        "UserDatabase",
+        "",
+        "a file of DOMAIN:user:password or DOMAIN:user:<NT hash> lines",
+    ),
+    ParameterSpec::string("Password", "", "a user's password (one subkey per user)")
+        .in_subkeys("Users"),
+    ParameterSpec::string("Domain", "DefaultDomain", "a user's domain").in_subkeys("Users"),
+];
 
 /// The parameters of `HKEY_LOCAL_MACHINE\Comm\SecurityProviders\NTLM`.
 #[derive(Debug)]
@@ -67,8 +152,8 @@ struct UserId {
 impl UserId {
     fn new(domain: &str, user: &str) -> Self {
         Self {
-            domain: crypto::upcase(domain),
-            user: crypto::upcase(user),
+            domain: upcase(domain),
+            user: upcase(user),
         }
     }
 }
@@ -164,7 +249,7 @@ impl NtlmConfig {
             .take(15)
             .collect();
         let default_domain = name("DefaultDomain", String::new())?;
-        let nb_computer_name = name("NbComputerName", crypto::upcase(&first_label))?;
+        let nb_computer_name = name("NbComputerName", upcase(&first_label))?;
         let nb_domain_name = name(
             "NbDomainName",
             if default_domain.is_empty() {
@@ -229,43 +314,16 @@ impl NtlmConfig {
     }
 
     fn load_registry_users(&mut self, params: &PackageParameters) -> SecurityResult<()> {
-        for name in params.subkeys_of("Users") {
-            let key = format!("Users\\{name}");
-            let value = |value: &str| {
-                params
-                    .values_in(&key)
-                    .find(|p| p.name.eq_ignore_ascii_case(value))
-            };
-            let string = |value_name: &str| -> SecurityResult<Option<(&str, &str)>> {
-                match value(value_name) {
-                    Some(p) => match &p.value {
-                        ParameterValue::Sz(s) => Ok(Some((s.as_str(), p.origin.as_str()))),
-                        other => Err(params.error_in(
-                            &key,
-                            value_name,
-                            format_args!("expected REG_SZ, found {}", other.type_name()),
-                        )),
-                    },
-                    None => Ok(None),
-                }
-            };
-            let Some((password, origin)) = string("Password")? else {
-                return Err(params.error_in(
-                    &key,
-                    "Password",
-                    format_args!("user {name} has no Password value"),
-                ));
-            };
-            let domain = match string("Domain")? {
-                Some((domain, _)) => domain.to_string(),
-                None => self.default_domain.clone(),
-            };
+        for user in params.users()? {
             let entry = UserEntry {
-                nt_hash: crypto::nt_hash(password),
-                domain,
-                user: name.clone(),
-                origin: origin.to_string(),
+                nt_hash: crypto::nt_hash(user.password),
+                domain: user
+                    .domain
+                    .map_or_else(|| self.default_domain.clone(), str::to_string),
+                origin: user.origin.to_string(),
+                user: user.name,
             };
+            let key = format!("Users\\{}", entry.user);
             self.insert(entry)
                 .map_err(|message| params.error_in(&key, "Password", message))?;
         }
@@ -371,7 +429,7 @@ fn parse_hex16(text: &str) -> Option<Key16> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sspi_core::Parameter;
+    use sspi_core::{Parameter, ParameterKind, ParameterValue};
 
     fn params(entries: Vec<(&str, &str, ParameterValue)>) -> PackageParameters {
         PackageParameters {
@@ -452,6 +510,160 @@ mod tests {
             assert_eq!(result.is_ok(), ok, "{value}={level}");
             if let Err(e) = result {
                 assert!(e.message().starts_with("conf/sspi.reg:7:1: "), "{e}");
+            }
+        }
+    }
+
+    #[test]
+    fn registry_users_come_from_the_users_subkeys() {
+        let config = NtlmConfig::from_parameters(&params(vec![
+            ("", "DefaultDomain", ParameterValue::Sz("CORP".into())),
+            (r"Users\alice", "Password", ParameterValue::Sz("pw".into())),
+            (r"Users\bob", "Password", ParameterValue::Sz("pw2".into())),
+            (r"Users\bob", "Domain", ParameterValue::Sz("OTHER".into())),
+        ]))
+        .unwrap();
+        assert_eq!(
+            *config.user("corp", "alice").unwrap().nt_hash,
+            *crypto::nt_hash("pw")
+        );
+        assert_eq!(
+            *config.user("OTHER", "BOB").unwrap().nt_hash,
+            *crypto::nt_hash("pw2")
+        );
+        assert!(config.user("CORP", "bob").is_none());
+
+        let missing = NtlmConfig::from_parameters(&params(vec![(
+            r"Users\carol",
+            "Domain",
+            ParameterValue::Sz("CORP".into()),
+        )]))
+        .unwrap_err();
+        assert!(
+            missing
+                .message()
+                .contains("user carol has no Password value"),
+            "{missing}"
+        );
+        let wrong_type = NtlmConfig::from_parameters(&params(vec![(
+            r"Users\carol",
+            "Password",
+            ParameterValue::Dword(1),
+        )]))
+        .unwrap_err();
+        assert!(
+            wrong_type
+                .message()
+                .starts_with("conf/sspi.reg:7:1: expected REG_SZ, found REG_DWORD"),
+            "{wrong_type}"
+        );
+    }
+
+    /// The rows `| \`name\` | type | default | meaning |` of a markdown table
+    /// (`prefix` before each line), as (name, type, default).
+    fn table(text: &str, prefix: &str) -> Vec<(String, String, String)> {
+        text.lines()
+            .filter_map(|line| line.strip_prefix(prefix))
+            .filter(|line| line.starts_with("| `"))
+            .map(|line| {
+                let cells: Vec<&str> = line.split(" | ").collect();
+                let name = cells[0].trim_start_matches("| ").replace('`', "");
+                let default = match cells[2].replace('`', "").as_str() {
+                    "none" | "\"\"" | "—" => String::new(),
+                    other => other.to_string(),
+                };
+                (name, cells[1].to_string(), default)
+            })
+            .collect()
+    }
+
+    fn declared() -> Vec<(String, String, String)> {
+        PARAMETERS
+            .iter()
+            .map(|spec| {
+                let name = match spec.subkey_parent() {
+                    "" => spec.name().to_string(),
+                    parent => format!("{parent}\\<name>\\{}", spec.name()),
+                };
+                (
+                    name,
+                    spec.kind().type_name().to_string(),
+                    spec.default_text().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    fn same_values(
+        declared: &[(String, String, String)],
+        documented: &[(String, String, String)],
+        doc: &str,
+    ) {
+        assert_eq!(declared.len(), documented.len(), "{doc}: {documented:?}");
+        for (name, kind, default) in declared {
+            let Some((_, doc_kind, doc_default)) = documented.iter().find(|d| &d.0 == name) else {
+                panic!("{name} is declared but not documented in {doc}");
+            };
+            assert!(
+                doc_kind.starts_with(kind.as_str()),
+                "{name}: {kind} vs {doc_kind} in {doc}"
+            );
+            assert_eq!(default, doc_default, "{name}'s default in {doc}");
+        }
+    }
+
+    #[test]
+    fn the_declared_parameters_are_the_documented_ones() {
+        let readme = include_str!("../../../README.md");
+        let start = readme.find("### The NTLM package").unwrap();
+        let section = &readme[start..];
+        let end = section[4..].find("\n### ").map_or(section.len(), |e| e + 4);
+        let declared = declared();
+        same_values(&declared, &table(&section[..end], ""), "README.md");
+        same_values(
+            &declared,
+            &table(include_str!("config.rs"), "//! "),
+            "config.rs",
+        );
+        for spec in PARAMETERS {
+            assert!(!spec.meaning().is_empty(), "{} has a meaning", spec.name());
+        }
+    }
+
+    #[test]
+    fn declared_ranges_are_the_ones_the_package_enforces() {
+        for spec in PARAMETERS {
+            let Some((min, max)) = spec.range() else {
+                continue;
+            };
+            let load = |value: u64| {
+                NtlmConfig::from_parameters(&params(vec![(
+                    "",
+                    spec.name(),
+                    ParameterValue::Dword(value as u32),
+                )]))
+            };
+            let name = spec.name();
+            assert!(load(min).is_ok(), "{name}={min}");
+            assert!(load(max).is_ok(), "{name}={max}");
+            if min > 0 {
+                assert!(
+                    load(min - 1).is_err(),
+                    "{name}={} is below the range",
+                    min - 1
+                );
+            }
+            if max < u64::from(u32::MAX) {
+                assert!(
+                    load(max + 1).is_err(),
+                    "{name}={} is above the range",
+                    max + 1
+                );
+            }
+            let default: u64 = spec.default_text().parse().unwrap();
+            assert!((min..=max).contains(&default), "{name}'s default");
+            if spec.kind() == ParameterKind::Flag {
+                assert_eq!((min, max), (0, 1));
             }
         }
     }

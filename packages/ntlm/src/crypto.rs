@@ -1,17 +1,15 @@
 //! The MS-NLMP key computations (section 3.3.2 NTLMv2, 3.4.5 key derivation),
-//! on the RustCrypto primitives `md4`, `md-5`, `hmac` and `rc4`, with
-//! randomness from `ring`.
+//! on the RustCrypto primitives `md4`, `md-5`, `hmac` and `rc4`.
 //!
 //! Every function takes its inputs explicitly (client challenge, time, target
 //! information), so the section 4.2.4 test vectors can be checked one value at a
 //! time.
 
+use crate::text::{upcase, utf16le};
 use hmac::{KeyInit, Mac};
 use md4::Md4;
 use md5::{Digest, Md5};
 use rc4::{Rc4, StreamCipher};
-use ring::rand::{SecureRandom, SystemRandom};
-use sspi_core::{SecurityError, SecurityResult};
 use zeroize::Zeroizing;
 
 /// HMAC-MD5.
@@ -70,38 +68,6 @@ pub fn rc4k(key: &[u8; 16], data: &[u8; 16]) -> Key16 {
     let mut out = Zeroizing::new(*data);
     rc4(key).apply_keystream(out.as_mut());
     out
-}
-
-/// UTF-16LE encoding of `text`, as NTLM puts strings on the wire.
-pub fn utf16le(text: &str) -> Vec<u8> {
-    text.encode_utf16().flat_map(u16::to_le_bytes).collect()
-}
-
-/// Decodes UTF-16LE bytes; `None` for an odd length or unpaired surrogates.
-pub fn from_utf16le(bytes: &[u8]) -> Option<String> {
-    if !bytes.len().is_multiple_of(2) {
-        return None;
-    }
-    let units = bytes
-        .chunks_exact(2)
-        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]));
-    char::decode_utf16(units)
-        .collect::<Result<String, _>>()
-        .ok()
-}
-
-/// Upper-cases `text` one character at a time, as Windows' RtlUpcaseUnicodeString
-/// does: a character whose upper case is not a single character is kept.
-pub fn upcase(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            let mut upper = c.to_uppercase();
-            match (upper.next(), upper.next()) {
-                (Some(u), None) => u,
-                _ => c,
-            }
-        })
-        .collect()
 }
 
 /// NTOWFv1 (the NT hash): MD4(UTF-16LE(password)).
@@ -196,16 +162,4 @@ pub fn mic(
     mac.update(&[0u8; 16]);
     mac.update(tail.get(16..).unwrap_or_default());
     mac
-}
-
-/// Fills `out` with random bytes from the operating system.
-pub fn random(out: &mut [u8]) -> SecurityResult<()> {
-    SystemRandom::new()
-        .fill(out)
-        .map_err(|_| SecurityError::internal("the system random number generator failed"))
-}
-
-/// The current time as a FILETIME (100-ns ticks since 1601-01-01 UTC).
-pub fn filetime_now() -> u64 {
-    u64::try_from(sspi_core::TimeStamp::now().0).unwrap_or(0)
 }

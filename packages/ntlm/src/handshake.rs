@@ -9,6 +9,8 @@ use crate::messages::{
     self, Authenticate, AvPairs, AvPairsBuilder, Challenge, MIC_OFFSET, NTLMV1_RESPONSE_LEN,
     Negotiate, Ntlmv2Response, OUR_VERSION, av, flags,
 };
+use crate::system;
+use crate::text::{from_utf16le, upcase, utf16le};
 use hmac::Mac;
 use sspi_core::{IscReq, SecurityError, SecurityResult, SecurityStatus};
 use zeroize::Zeroizing;
@@ -109,13 +111,13 @@ impl ClientRandom {
     /// Fresh values from the system RNG and clock.
     pub fn generate() -> SecurityResult<Self> {
         let mut client_challenge = [0u8; 8];
-        crypto::random(&mut client_challenge)?;
+        system::random(&mut client_challenge)?;
         let mut session_key = Zeroizing::new([0u8; 16]);
-        crypto::random(session_key.as_mut())?;
+        system::random(session_key.as_mut())?;
         Ok(Self {
             client_challenge,
             session_key,
-            now: crypto::filetime_now(),
+            now: system::filetime_now(),
         })
     }
 }
@@ -183,7 +185,7 @@ pub fn client_authenticate(
     let av_flags = server_pairs.av_flags() | av::FLAG_MIC_PRESENT;
     pairs.push(av::FLAGS, &av_flags.to_le_bytes())?;
     if let Some(target) = target {
-        pairs.push(av::TARGET_NAME, &crypto::utf16le(target))?;
+        pairs.push(av::TARGET_NAME, &utf16le(target))?;
     }
     pairs.push(av::CHANNEL_BINDINGS, &channel_bindings.unwrap_or([0; 16]))?;
     let pairs = pairs.finish();
@@ -209,9 +211,9 @@ pub fn client_authenticate(
             (key_exchange_key, None)
         };
 
-    let user = crypto::utf16le(&identity.user);
-    let domain = crypto::utf16le(&identity.domain);
-    let workstation = crypto::utf16le(workstation);
+    let user = utf16le(&identity.user);
+    let domain = utf16le(&identity.domain);
+    let workstation = utf16le(workstation);
     let message_flags = negotiated
         | flags::UNICODE
         | flags::REQUEST_TARGET
@@ -301,24 +303,15 @@ pub fn server_challenge(
     // LM_KEY, DATAGRAM, ANONYMOUS and OEM are never granted.
     chosen &= !(flags::LM_KEY | flags::DATAGRAM | flags::ANONYMOUS | flags::OEM);
 
-    let target_name = crypto::utf16le(&config.nb_domain_name);
+    let target_name = utf16le(&config.nb_domain_name);
     let mut pairs = AvPairsBuilder::new();
     pairs.push(av::NB_DOMAIN_NAME, &target_name)?;
-    pairs.push(
-        av::NB_COMPUTER_NAME,
-        &crypto::utf16le(&config.nb_computer_name),
-    )?;
+    pairs.push(av::NB_COMPUTER_NAME, &utf16le(&config.nb_computer_name))?;
     if !config.dns_domain_name.is_empty() {
-        pairs.push(
-            av::DNS_DOMAIN_NAME,
-            &crypto::utf16le(&config.dns_domain_name),
-        )?;
+        pairs.push(av::DNS_DOMAIN_NAME, &utf16le(&config.dns_domain_name))?;
     }
     if !config.dns_computer_name.is_empty() {
-        pairs.push(
-            av::DNS_COMPUTER_NAME,
-            &crypto::utf16le(&config.dns_computer_name),
-        )?;
+        pairs.push(av::DNS_COMPUTER_NAME, &utf16le(&config.dns_computer_name))?;
     }
     pairs.push(av::TIMESTAMP, &now.to_le_bytes())?;
     let target_info = pairs.finish();
@@ -394,7 +387,7 @@ pub fn server_authenticate(
     }
     let negotiated = sent.flags & message.flags & SESSION_FLAGS;
     let decode = |bytes: &[u8], what: &str| {
-        crypto::from_utf16le(bytes).ok_or_else(|| {
+        from_utf16le(bytes).ok_or_else(|| {
             SecurityError::invalid_token(format!(
                 "the {what} in the AUTHENTICATE message is not valid UTF-16"
             ))
@@ -457,12 +450,12 @@ pub fn server_authenticate(
         let target = response
             .av_pairs
             .get(av::TARGET_NAME)
-            .and_then(crypto::from_utf16le)
+            .and_then(from_utf16le)
             .unwrap_or_default();
         if !config
             .service_principal_names
             .iter()
-            .any(|spn| crypto::upcase(spn) == crypto::upcase(&target))
+            .any(|spn| upcase(spn) == upcase(&target))
         {
             return Err(SecurityError::new(
                 SecurityStatus::SEC_E_BAD_BINDINGS,

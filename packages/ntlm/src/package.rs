@@ -1,13 +1,13 @@
 //! The package, its factory and its credentials.
 
-use crate::config::NtlmConfig;
-use crate::context::NtlmContext;
+use crate::config::{self, NtlmConfig};
+use crate::context::{ClientSetup, NtlmClientHandshake, NtlmServerHandshake};
 use crate::crypto;
 use crate::handshake::ClientIdentity;
 use sspi_core::{
     AscReq, CredentialUse, Credentials, CredentialsRequest, IscReq, PackageCapabilities,
-    PackageFactory, PackageInfo, PackageParameters, SecurityError, SecurityPackage, SecurityResult,
-    SecurityStatus,
+    PackageFactory, PackageInfo, PackageParameters, ParameterSpec, SecurityError, SecurityPackage,
+    SecurityResult, SecurityStatus,
 };
 use std::sync::Arc;
 
@@ -35,6 +35,10 @@ impl PackageFactory for NtlmPackageFactory {
         }
     }
 
+    fn parameters() -> &'static [ParameterSpec] {
+        config::PARAMETERS
+    }
+
     fn open(parameters: &PackageParameters) -> SecurityResult<NtlmPackage> {
         Ok(NtlmPackage::new(NtlmConfig::from_parameters(parameters)?))
     }
@@ -47,7 +51,7 @@ pub struct NtlmPackage {
 
 impl NtlmPackage {
     /// The package with `config`.
-    pub fn new(config: NtlmConfig) -> Self {
+    pub(crate) fn new(config: NtlmConfig) -> Self {
         Self {
             config: Arc::new(config),
         }
@@ -150,7 +154,8 @@ pub struct NtlmCredentials {
 }
 
 impl Credentials for NtlmCredentials {
-    type Context = NtlmContext;
+    type Client = NtlmClientHandshake;
+    type Server = NtlmServerHandshake;
 
     fn credential_use(&self) -> CredentialUse {
         self.credential_use
@@ -164,8 +169,14 @@ impl Credentials for NtlmCredentials {
             .unwrap_or_default())
     }
 
-    fn new_client_context(&self, target: Option<&str>, req: IscReq) -> SecurityResult<NtlmContext> {
-        let Some(client) = &self.client else {
+    fn new_client_context(
+        &self,
+        target: Option<&str>,
+        req: IscReq,
+    ) -> SecurityResult<NtlmClientHandshake> {
+        // The engine calls this only on OUTBOUND credentials, which always
+        // have an identity (see `acquire_credentials_handle`).
+        let Some(identity) = &self.client else {
             return Err(SecurityError::new(
                 SecurityStatus::SEC_E_WRONG_CREDENTIAL_HANDLE,
                 "InitializeSecurityContext needs credentials acquired with SECPKG_CRED_OUTBOUND",
@@ -177,21 +188,17 @@ impl Credentials for NtlmCredentials {
                 "connectionless (ISC_REQ_DATAGRAM) NTLM is not supported",
             ));
         }
-        Ok(NtlmContext::client(
-            Arc::clone(&self.config),
-            Arc::clone(client),
-            target,
+        Ok(NtlmClientHandshake::Start(ClientSetup {
+            config: Arc::clone(&self.config),
+            identity: Arc::clone(identity),
+            target: target.map(str::to_string),
             req,
-        ))
+        }))
     }
 
-    fn new_server_context(&self, _req: AscReq) -> SecurityResult<NtlmContext> {
-        if !self.credential_use.contains(CredentialUse::INBOUND) {
-            return Err(SecurityError::new(
-                SecurityStatus::SEC_E_WRONG_CREDENTIAL_HANDLE,
-                "AcceptSecurityContext needs credentials acquired with SECPKG_CRED_INBOUND",
-            ));
-        }
-        Ok(NtlmContext::server(Arc::clone(&self.config)))
+    fn new_server_context(&self, _req: AscReq) -> SecurityResult<NtlmServerHandshake> {
+        Ok(NtlmServerHandshake::AwaitingNegotiate(Arc::clone(
+            &self.config,
+        )))
     }
 }

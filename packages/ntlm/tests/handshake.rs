@@ -1,19 +1,18 @@
-//! Client and server driven directly (no host): the handshake legs and their
-//! statuses, the checks of the server, per-message protection.
+//! Client and server driven in-process through sspi-core's adapter and leg
+//! engine (no host): the handshake legs and their statuses, the checks of the
+//! server, per-message protection and the reasons of its failures.
 
+mod common;
+
+use common::{Context, Package, parameters, sz};
 use sspi_core::{
-    AscReq, AuthIdentity, CredentialUse, Credentials, CredentialsRequest, IscReq, IscRet,
-    PackageFactory, PackageParameters, Parameter, ParameterValue, SecBuffer, SecBufferType,
-    SecurityContext, SecurityPackage, SecurityStatus,
+    AscReq, AuthIdentity, ContextFlags, CredentialUse, IscReq, IscRet, PackageParameters,
+    Parameter, ParameterValue, Qop, SecBuffer, SecBufferRef, SecurityStatus, sec_channel_bindings,
 };
-use sspi_package_ntlm::messages::{self, Authenticate, Ntlmv2Response};
-use sspi_package_ntlm::{NtlmContext, NtlmPackage, NtlmPackageFactory};
+use sspi_package_ntlm::internal::messages::{self, Authenticate, Ntlmv2Response};
+use sspi_package_ntlm::internal::text::utf16le;
 
-fn sz(s: &str) -> ParameterValue {
-    ParameterValue::Sz(s.into())
-}
-
-fn package(extra: Vec<(&str, &str, ParameterValue)>) -> NtlmPackage {
+fn package(extra: Vec<(&str, &str, ParameterValue)>) -> Package {
     // Extra values first: the first of two values with one name wins.
     let mut entries = extra;
     entries.extend([
@@ -25,78 +24,54 @@ fn package(extra: Vec<(&str, &str, ParameterValue)>) -> NtlmPackage {
         (r"Users\alice2", "Password", sz("shared-password")),
         (r"Users\alice2", "Domain", sz("OTHER")),
     ]);
-    let params = PackageParameters {
-        key_path: r"HKEY_LOCAL_MACHINE\Comm\SecurityProviders\NTLM".into(),
-        entries: entries
-            .into_iter()
-            .map(|(key, name, value)| Parameter {
-                key: key.into(),
-                name: name.into(),
-                value,
-                origin: "test.reg:1:1".into(),
-            })
-            .collect::<Vec<_>>()
-            .into(),
-    };
-    NtlmPackageFactory::open(&params).unwrap()
+    common::open(&parameters(entries)).unwrap()
 }
 
-fn contexts(package: &NtlmPackage, identity: Option<AuthIdentity>) -> (NtlmContext, NtlmContext) {
-    let request = |credential_use, auth_identity: Option<AuthIdentity>| CredentialsRequest {
-        principal: None.into(),
-        credential_use,
-        auth_identity: auth_identity.into(),
-    };
+fn contexts(package: &Package, identity: Option<AuthIdentity>) -> (Context, Context) {
     let client = package
-        .acquire_credentials_handle(request(CredentialUse::OUTBOUND, identity))
+        .credentials(CredentialUse::OUTBOUND, identity)
         .unwrap()
-        .new_client_context(Some("host/server.example"), IscReq::PROTECTED_CONNECTION)
+        .client(Some("host/server.example"), IscReq::PROTECTED_CONNECTION)
         .unwrap();
     let server = package
-        .acquire_credentials_handle(request(CredentialUse::INBOUND, None))
+        .credentials(CredentialUse::INBOUND, None)
         .unwrap()
-        .new_server_context(AscReq::PROTECTED_CONNECTION)
+        .server(AscReq::PROTECTED_CONNECTION)
         .unwrap();
     (client, server)
 }
 
 fn leg(
-    context: &mut NtlmContext,
+    context: &mut Context,
     client: bool,
     input: &[u8],
     bindings: Option<&[u8]>,
 ) -> Result<(SecurityStatus, Vec<u8>), SecurityStatus> {
     let mut out = vec![0u8; sspi_package_ntlm::MAX_TOKEN];
-    let mut token = input.to_vec();
-    let mut cb = bindings.map(<[u8]>::to_vec).unwrap_or_default();
-    let mut inputs = vec![SecBuffer::token(&mut token)];
-    if bindings.is_some() {
-        inputs.push(SecBuffer::new(SecBufferType::CHANNEL_BINDINGS, &mut cb));
+    let mut inputs = vec![SecBufferRef::token(input)];
+    if let Some(bindings) = bindings {
+        inputs.push(SecBufferRef::channel_bindings(bindings));
     }
     let mut output = [SecBuffer::token(&mut out)];
-    let step = if client {
-        context.initialize_security_context(&mut inputs, &mut output)
+    let status = if client {
+        context.isc(&inputs, &mut output)
     } else {
-        context.accept_security_context(&mut inputs, &mut output)
+        context.asc(&inputs, &mut output)
     }
     .map_err(|e| {
         eprintln!("{e}");
         e.status()
     })?;
     let produced = output[0].as_slice().to_vec();
-    Ok((step.status, produced))
+    Ok((status, produced))
 }
 
 /// The three messages of a handshake, with `tamper` applied to the AUTHENTICATE.
 fn run(
-    package: &NtlmPackage,
+    package: &Package,
     identity: Option<AuthIdentity>,
     tamper: impl FnOnce(&mut Vec<u8>),
-) -> (
-    NtlmContext,
-    NtlmContext,
-    Result<SecurityStatus, SecurityStatus>,
-) {
+) -> (Context, Context, Result<SecurityStatus, SecurityStatus>) {
     let (mut client, mut server) = contexts(package, identity);
     let (status, negotiate) = leg(&mut client, true, &[], None).unwrap();
     assert_eq!(status, SecurityStatus::SEC_I_CONTINUE_NEEDED);
@@ -112,13 +87,13 @@ fn run(
     (client, server, result)
 }
 
-fn seal_round_trip(sender: &mut NtlmContext, receiver: &mut NtlmContext, text: &[u8]) {
+fn seal_round_trip(sender: &mut Context, receiver: &mut Context, text: &[u8]) {
     let mut data = text.to_vec();
     let mut token = [0u8; 16];
     let mut message = [SecBuffer::token(&mut token), SecBuffer::data(&mut data)];
-    sender.encrypt_message(0, &mut message, 0).unwrap();
+    sender.encrypt_message(Qop::DEFAULT, &mut message).unwrap();
     assert_ne!(message[1].as_slice(), text);
-    assert_eq!(receiver.decrypt_message(&mut message, 0), Ok(0));
+    assert_eq!(receiver.decrypt_message(&mut message), Ok(Qop::DEFAULT));
     assert_eq!(message[1].as_slice(), text);
 }
 
@@ -133,7 +108,9 @@ fn handshake_then_protection_both_ways() {
         client.session_key().unwrap().expose(),
         server.session_key().unwrap().expose()
     );
-    let flags = IscRet(client.flags());
+    let Ok(ContextFlags::Client(flags)) = client.flags() else {
+        panic!("a client context reports ISC_RET bits");
+    };
     assert!(flags.contains(IscRet::CONFIDENTIALITY | IscRet::INTEGRITY | IscRet::REPLAY_DETECT));
     for _ in 0..3 {
         seal_round_trip(&mut client, &mut server, b"hello server");
@@ -167,10 +144,7 @@ fn wrong_password_unknown_user_and_ntlmv1_are_denied() {
 
 /// Rewrites the UTF-16 user name field of an AUTHENTICATE message (same length).
 fn rename(authenticate: &mut [u8], field_at: usize, from: &str, to: &str) {
-    let (from, to) = (
-        sspi_package_ntlm::crypto::utf16le(from),
-        sspi_package_ntlm::crypto::utf16le(to),
-    );
+    let (from, to) = (utf16le(from), utf16le(to));
     assert_eq!(from.len(), to.len());
     let offset =
         u32::from_le_bytes(authenticate[field_at + 4..field_at + 8].try_into().unwrap()) as usize;
@@ -282,8 +256,8 @@ fn an_ntlmv1_response_is_refused_with_a_clear_error() {
     let v1 = Authenticate {
         lm_response: &[1; 24],
         nt_response: &[2; 24],
-        domain: &sspi_package_ntlm::crypto::utf16le("SSPI-PLUG"),
-        user: &sspi_package_ntlm::crypto::utf16le("alice"),
+        domain: &utf16le("SSPI-PLUG"),
+        user: &utf16le("alice"),
         workstation: &[],
         encrypted_session_key: &[],
         flags: 0xE2088235,
@@ -293,10 +267,9 @@ fn an_ntlmv1_response_is_refused_with_a_clear_error() {
     .write()
     .unwrap();
     let mut out = vec![0u8; 4096];
-    let mut input = v1.clone();
     let err = server
-        .accept_security_context(
-            &mut [SecBuffer::token(&mut input)],
+        .asc(
+            &[SecBufferRef::token(&v1)],
             &mut [SecBuffer::token(&mut out)],
         )
         .unwrap_err();
@@ -309,8 +282,8 @@ fn an_ntlmv1_response_is_refused_with_a_clear_error() {
     negotiate[14] &= !0x08; // clear 0x00080000
     let mut out = vec![0u8; 4096];
     let err = server
-        .accept_security_context(
-            &mut [SecBuffer::token(&mut negotiate)],
+        .asc(
+            &[SecBufferRef::token(&negotiate)],
             &mut [SecBuffer::token(&mut out)],
         )
         .unwrap_err();
@@ -318,17 +291,8 @@ fn an_ntlmv1_response_is_refused_with_a_clear_error() {
     assert!(err.message().contains("NTLMv1"), "{err}");
 }
 
-fn bindings(data: &[u8]) -> Vec<u8> {
-    // SEC_CHANNEL_BINDINGS: no addresses, application data after the header.
-    let mut out = vec![0u8; 32];
-    out[24..28].copy_from_slice(&(data.len() as u32).to_le_bytes());
-    out[28..32].copy_from_slice(&32u32.to_le_bytes());
-    out.extend_from_slice(data);
-    out
-}
-
 fn bound_handshake(
-    package: &NtlmPackage,
+    package: &Package,
     client_cb: Option<&[u8]>,
     server_cb: Option<&[u8]>,
 ) -> Result<(SecurityStatus, Vec<u8>), SecurityStatus> {
@@ -342,8 +306,8 @@ fn bound_handshake(
 #[test]
 fn channel_bindings() {
     let package = package(vec![]);
-    let a = bindings(b"tls-server-end-point:AAAA");
-    let b = bindings(b"tls-server-end-point:BBBB");
+    let a = sec_channel_bindings(b"tls-server-end-point:AAAA");
+    let b = sec_channel_bindings(b"tls-server-end-point:BBBB");
     assert!(bound_handshake(&package, Some(&a), Some(&a)).is_ok());
     assert_eq!(
         bound_handshake(&package, Some(&a), Some(&b)).unwrap_err(),
@@ -377,7 +341,7 @@ fn a_response_outside_the_clock_skew_is_refused() {
     // Re-time the client's blob: the proof then fails, so test the check with
     // a consistent client (the package's own functions) and a server clock
     // that moved on.
-    use sspi_package_ntlm::handshake::{self, ClientIdentity, ClientRandom};
+    use sspi_package_ntlm::internal::handshake::{self, ClientIdentity, ClientRandom};
     let package_config = |skew: u32| {
         let params = PackageParameters {
             key_path: "k".into(),
@@ -397,7 +361,7 @@ fn a_response_outside_the_clock_skew_is_refused() {
             ]
             .into(),
         };
-        sspi_package_ntlm::NtlmConfig::from_parameters(&params).unwrap()
+        sspi_package_ntlm::internal::config::NtlmConfig::from_parameters(&params).unwrap()
     };
     let config = package_config(300);
     let nego = handshake::negotiate_message(handshake::client_negotiate_flags(
@@ -406,7 +370,11 @@ fn a_response_outside_the_clock_skew_is_refused() {
     .unwrap();
     let t0 = 133_000_000_000_000_000u64;
     let sent = handshake::server_challenge(&config, &nego, [7; 8], t0).unwrap();
-    let identity = ClientIdentity::new("alice", "", &sspi_package_ntlm::crypto::nt_hash("pw"));
+    let identity = ClientIdentity::new(
+        "alice",
+        "",
+        &sspi_package_ntlm::internal::crypto::nt_hash("pw"),
+    );
     let random = ClientRandom::generate().unwrap();
     let out = handshake::client_authenticate(
         &identity,
@@ -450,17 +418,19 @@ fn replay_reorder_and_tamper_of_messages() {
     let package = package(vec![]);
     let (mut client, mut server, result) = run(&package, None, |_| {});
     result.unwrap();
-    let seal = |ctx: &mut NtlmContext, text: &[u8]| {
+    let seal = |ctx: &mut Context, text: &[u8]| {
         let mut data = text.to_vec();
         let mut token = vec![0u8; 16];
         let mut message = [SecBuffer::token(&mut token), SecBuffer::data(&mut data)];
-        ctx.encrypt_message(0, &mut message, 0).unwrap();
+        ctx.encrypt_message(Qop::DEFAULT, &mut message).unwrap();
         (token, data)
     };
-    let open = |ctx: &mut NtlmContext, (token, data): &(Vec<u8>, Vec<u8>)| {
+    let open = |ctx: &mut Context, (token, data): &(Vec<u8>, Vec<u8>)| {
         let (mut token, mut data) = (token.clone(), data.clone());
         let mut message = [SecBuffer::token(&mut token), SecBuffer::data(&mut data)];
-        ctx.decrypt_message(&mut message, 0).map(|_| data)
+        ctx.decrypt_message(&mut message)
+            .map(|_| data)
+            .map_err(|e| e.status())
     };
     let m0 = seal(&mut client, b"zero");
     let m1 = seal(&mut client, b"one");
@@ -486,17 +456,17 @@ fn replay_reorder_and_tamper_of_messages() {
     assert_eq!(open(&mut server, &m2).unwrap(), b"two");
 
     // Signatures.
-    let sign = |ctx: &mut NtlmContext, text: &[u8]| {
+    let sign = |ctx: &mut Context, text: &[u8]| {
         let mut data = text.to_vec();
         let mut token = vec![0u8; 16];
         let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut token)];
-        ctx.make_signature(0, &mut message, 0).unwrap();
+        ctx.make_signature(Qop::DEFAULT, &mut message).unwrap();
         token
     };
-    let verify = |ctx: &mut NtlmContext, text: &[u8], token: &[u8]| {
+    let verify = |ctx: &mut Context, text: &[u8], token: &[u8]| {
         let (mut data, mut token) = (text.to_vec(), token.to_vec());
         let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut token)];
-        ctx.verify_signature(&mut message, 0)
+        ctx.verify_signature(&mut message).map_err(|e| e.status())
     };
     let s0 = sign(&mut server, b"a");
     let s1 = sign(&mut server, b"b");
@@ -504,7 +474,7 @@ fn replay_reorder_and_tamper_of_messages() {
         verify(&mut client, b"b", &s1),
         Err(SecurityStatus::SEC_E_OUT_OF_SEQUENCE)
     );
-    assert_eq!(verify(&mut client, b"a", &s0), Ok(0));
+    assert_eq!(verify(&mut client, b"a", &s0), Ok(Qop::DEFAULT));
     assert_eq!(
         verify(&mut client, b"a", &s0),
         Err(SecurityStatus::SEC_E_OUT_OF_SEQUENCE)
@@ -514,7 +484,7 @@ fn replay_reorder_and_tamper_of_messages() {
         Err(SecurityStatus::SEC_E_MESSAGE_ALTERED)
     );
     let s2 = sign(&mut server, b"c");
-    assert_eq!(verify(&mut client, b"c", &s2), Ok(0));
+    assert_eq!(verify(&mut client, b"c", &s2), Ok(Qop::DEFAULT));
     assert_eq!(
         verify(&mut client, b"c", &s2[..15]),
         Err(SecurityStatus::SEC_E_INVALID_TOKEN)
@@ -525,11 +495,7 @@ fn replay_reorder_and_tamper_of_messages() {
 fn default_identity_needs_a_known_user() {
     let package = package(vec![("", "DefaultUser", sz("nobody"))]);
     let err = package
-        .acquire_credentials_handle(CredentialsRequest {
-            principal: None.into(),
-            credential_use: CredentialUse::OUTBOUND,
-            auth_identity: None.into(),
-        })
+        .credentials(CredentialUse::OUTBOUND, None)
         .err()
         .unwrap();
     assert_eq!(err.status(), SecurityStatus::SEC_E_NO_CREDENTIALS);
@@ -578,7 +544,7 @@ fn a_thousand_users_from_a_database_file() {
         }]
         .into(),
     };
-    let err = NtlmPackageFactory::open(&params).err().unwrap();
+    let err = common::open(&params).err().unwrap();
     assert_eq!(err.status(), SecurityStatus::SEC_E_CANNOT_INSTALL);
     assert!(
         err.message()
@@ -615,20 +581,15 @@ fn a_server_that_knows_its_spns_refuses_tokens_made_for_another_target() {
     assert_eq!(result, Err(SecurityStatus::SEC_E_BAD_BINDINGS));
 
     // A client that names no target at all is refused too once SPNs are set.
-    let request = |credential_use| CredentialsRequest {
-        principal: None.into(),
-        credential_use,
-        auth_identity: None.into(),
-    };
     let mut client = other
-        .acquire_credentials_handle(request(CredentialUse::OUTBOUND))
+        .credentials(CredentialUse::OUTBOUND, None)
         .unwrap()
-        .new_client_context(None, IscReq::PROTECTED_CONNECTION)
+        .client(None, IscReq::PROTECTED_CONNECTION)
         .unwrap();
     let mut server = other
-        .acquire_credentials_handle(request(CredentialUse::INBOUND))
+        .credentials(CredentialUse::INBOUND, None)
         .unwrap()
-        .new_server_context(AscReq::PROTECTED_CONNECTION)
+        .server(AscReq::PROTECTED_CONNECTION)
         .unwrap();
     let (_, negotiate) = leg(&mut client, true, &[], None).unwrap();
     let (_, challenge) = leg(&mut server, false, &negotiate, None).unwrap();
@@ -641,4 +602,206 @@ fn a_server_that_knows_its_spns_refuses_tokens_made_for_another_target() {
     // Unset (the default), any target is accepted.
     let (_, _, result) = run(&package(vec![]), None, |_| {});
     assert_eq!(result, Ok(SecurityStatus::SEC_E_OK));
+}
+
+#[test]
+fn per_message_failures_name_their_reason() {
+    let package = package(vec![]);
+    let (mut client, mut server, result) = run(&package, None, |_| {});
+    result.unwrap();
+    let sign = |ctx: &mut Context, token: &mut [u8]| {
+        let mut data = *b"data";
+        let mut message = [SecBuffer::data(&mut data), SecBuffer::token(token)];
+        ctx.make_signature(Qop::DEFAULT, &mut message)
+    };
+    let verify = |ctx: &mut Context, data: &[u8], token: &[u8]| {
+        let (mut data, mut token) = (data.to_vec(), token.to_vec());
+        let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut token)];
+        ctx.verify_signature(&mut message)
+    };
+    let failure = |result: Result<Qop, sspi_core::MessageError>| {
+        let e = result.unwrap_err();
+        (e.status(), e.reason())
+    };
+
+    let mut short = [0u8; 15];
+    assert_eq!(
+        failure(sign(&mut client, &mut short)),
+        (
+            SecurityStatus::SEC_E_BUFFER_TOO_SMALL,
+            "the TOKEN buffer is shorter than cbMaxSignature (16 bytes)"
+        )
+    );
+    let mut data = *b"data";
+    let mut trailer = [0u8; 15];
+    let mut message = [SecBuffer::token(&mut trailer), SecBuffer::data(&mut data)];
+    assert_eq!(
+        failure(client.encrypt_message(Qop::DEFAULT, &mut message)),
+        (
+            SecurityStatus::SEC_E_BUFFER_TOO_SMALL,
+            "the TOKEN buffer is shorter than cbSecurityTrailer (16 bytes)"
+        )
+    );
+    let mut data = *b"data";
+    assert_eq!(
+        failure(client.make_signature(Qop::DEFAULT, &mut [SecBuffer::data(&mut data)])),
+        (
+            SecurityStatus::SEC_E_INVALID_TOKEN,
+            "the message has no SECBUFFER_TOKEN buffer"
+        )
+    );
+    let mut token = [0u8; 16];
+    let mut data = *b"data";
+    let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut token)];
+    assert_eq!(
+        failure(client.make_signature(Qop::WRAP_NO_ENCRYPT, &mut message)).0,
+        SecurityStatus::SEC_E_QOP_NOT_SUPPORTED
+    );
+
+    // None of the refused calls took a sequence number: the first signature is number 0.
+    let mut s0 = [0u8; 16];
+    sign(&mut client, &mut s0).unwrap();
+    assert_eq!(s0[12..], 0u32.to_le_bytes());
+    let mut s1 = [0u8; 16];
+    sign(&mut client, &mut s1).unwrap();
+    assert_eq!(
+        failure(verify(&mut server, b"data", &s1)),
+        (
+            SecurityStatus::SEC_E_OUT_OF_SEQUENCE,
+            "the signature's sequence number is not the next one"
+        )
+    );
+    assert_eq!(
+        failure(verify(&mut server, b"data", &s0[..15])),
+        (
+            SecurityStatus::SEC_E_INVALID_TOKEN,
+            "the NTLM signature in the TOKEN buffer is not 16 bytes long"
+        )
+    );
+    let mut version_2 = s0;
+    version_2[0] = 2;
+    assert_eq!(
+        failure(verify(&mut server, b"data", &version_2)),
+        (
+            SecurityStatus::SEC_E_INVALID_TOKEN,
+            "the NTLM signature's version is not 1"
+        )
+    );
+    assert_eq!(
+        failure(verify(&mut server, b"DATA", &s0)),
+        (
+            SecurityStatus::SEC_E_MESSAGE_ALTERED,
+            "the signature does not match the message"
+        )
+    );
+    // The altered message used up number 0, as the sender did.
+    assert_eq!(verify(&mut server, b"data", &s1), Ok(Qop::DEFAULT));
+
+    let mut data = *b"secret";
+    let mut trailer = [0u8; 16];
+    let mut message = [SecBuffer::token(&mut trailer), SecBuffer::data(&mut data)];
+    server.encrypt_message(Qop::DEFAULT, &mut message).unwrap();
+    data[0] ^= 1;
+    let mut message = [SecBuffer::token(&mut trailer), SecBuffer::data(&mut data)];
+    let (status, reason) = failure(client.decrypt_message(&mut message));
+    assert_eq!(status, SecurityStatus::SEC_E_MESSAGE_ALTERED);
+    assert!(reason.contains("altered in transit"), "{reason}");
+    assert_eq!(data, [0; 6], "no unauthenticated plaintext is handed out");
+}
+
+#[test]
+fn sealing_needs_confidentiality_and_the_engine_checks_completeness_and_expiry() {
+    let package = package(vec![("", "ContextLifetime", ParameterValue::Dword(1))]);
+    let mut client = package
+        .credentials(CredentialUse::OUTBOUND, None)
+        .unwrap()
+        .client(None, IscReq::INTEGRITY | IscReq::CONNECTION)
+        .unwrap();
+    let mut server = package
+        .credentials(CredentialUse::INBOUND, None)
+        .unwrap()
+        .server(AscReq::NONE)
+        .unwrap();
+    let mut token = [0u8; 16];
+    let mut data = *b"early";
+    let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut token)];
+    let early = client
+        .make_signature(Qop::DEFAULT, &mut message)
+        .unwrap_err();
+    assert_eq!(early.status(), SecurityStatus::SEC_E_OUT_OF_SEQUENCE);
+
+    let (_, negotiate) = leg(&mut client, true, &[], None).unwrap();
+    let (_, challenge) = leg(&mut server, false, &negotiate, None).unwrap();
+    let (_, authenticate) = leg(&mut client, true, &challenge, None).unwrap();
+    leg(&mut server, false, &authenticate, None).unwrap();
+    let Ok(ContextFlags::Client(flags)) = client.flags() else {
+        panic!("client flags");
+    };
+    assert!(flags.contains(IscRet::INTEGRITY) && !flags.contains(IscRet::CONFIDENTIALITY));
+    assert!(!flags.contains(IscRet::REPLAY_DETECT), "not asked for");
+
+    let mut data = *b"secret";
+    let mut trailer = [0u8; 16];
+    let mut message = [SecBuffer::token(&mut trailer), SecBuffer::data(&mut data)];
+    let e = client
+        .encrypt_message(Qop::DEFAULT, &mut message)
+        .unwrap_err();
+    assert_eq!(e.status(), SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION);
+    assert!(e.reason().contains("ISC_REQ_CONFIDENTIALITY"), "{e}");
+
+    // ContextLifetime=1: a second later the engine refuses per-message calls.
+    let lifespan = client.lifespan().unwrap();
+    assert_eq!(lifespan.expiry.0 - lifespan.start.0, 10_000_000);
+    let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut trailer)];
+    client.make_signature(Qop::DEFAULT, &mut message).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut trailer)];
+    let expired = client
+        .make_signature(Qop::DEFAULT, &mut message)
+        .unwrap_err();
+    assert_eq!(expired.status(), SecurityStatus::SEC_E_CONTEXT_EXPIRED);
+}
+
+#[test]
+fn a_too_small_output_buffer_and_a_wrong_side_call_leave_the_context_usable() {
+    let package = package(vec![]);
+    let (mut client, mut server) = contexts(&package, None);
+    let (_, negotiate) = leg(&mut client, true, &[], None).unwrap();
+    let (_, challenge) = leg(&mut server, false, &negotiate, None).unwrap();
+
+    // AcceptSecurityContext on the client context is refused and changes nothing.
+    let mut out = vec![0u8; sspi_package_ntlm::MAX_TOKEN];
+    let wrong = client
+        .asc(
+            &[SecBufferRef::token(&challenge)],
+            &mut [SecBuffer::token(&mut out)],
+        )
+        .unwrap_err();
+    assert_eq!(wrong.status(), SecurityStatus::SEC_E_INVALID_HANDLE);
+
+    // ISC#2 into 10 bytes: SEC_E_BUFFER_TOO_SMALL, and the retry delivers the AUTHENTICATE.
+    let mut small = [0u8; 10];
+    let too_small = client
+        .isc(
+            &[SecBufferRef::token(&challenge)],
+            &mut [SecBuffer::token(&mut small)],
+        )
+        .unwrap_err();
+    assert_eq!(too_small.status(), SecurityStatus::SEC_E_BUFFER_TOO_SMALL);
+    let (status, authenticate) = leg(&mut client, true, &challenge, None).unwrap();
+    assert_eq!(status, SecurityStatus::SEC_E_OK);
+    assert_eq!(
+        leg(&mut server, false, &authenticate, None),
+        Ok((SecurityStatus::SEC_E_OK, vec![]))
+    );
+    let Ok(ContextFlags::Server(flags)) = server.flags() else {
+        panic!("a server context reports ASC_RET bits");
+    };
+    assert!(flags.contains(
+        sspi_core::AscRet::REPLAY_DETECT
+            | sspi_core::AscRet::SEQUENCE_DETECT
+            | sspi_core::AscRet::CONFIDENTIALITY
+            | sspi_core::AscRet::INTEGRITY
+    ));
+    seal_round_trip(&mut client, &mut server, b"after a retry");
 }

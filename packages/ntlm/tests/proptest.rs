@@ -4,10 +4,10 @@
 
 use proptest::prelude::*;
 use sspi_core::{IscReq, PackageParameters, Parameter, ParameterValue};
-use sspi_package_ntlm::NtlmConfig;
-use sspi_package_ntlm::crypto;
-use sspi_package_ntlm::handshake::{self, ClientIdentity, ClientRandom, ServerChallenge};
-use sspi_package_ntlm::messages::{
+use sspi_package_ntlm::internal::config::NtlmConfig;
+use sspi_package_ntlm::internal::crypto;
+use sspi_package_ntlm::internal::handshake::{self, ClientIdentity, ClientRandom, ServerChallenge};
+use sspi_package_ntlm::internal::messages::{
     Authenticate, AvPairs, AvPairsBuilder, Challenge, Negotiate, Ntlmv2Response, flags,
 };
 use std::sync::OnceLock;
@@ -52,8 +52,13 @@ fn fixture() -> &'static Fixture {
             IscReq::PROTECTED_CONNECTION,
         ))
         .unwrap();
-        let sent = handshake::server_challenge(&config, &negotiate, [3; 8], crypto::filetime_now())
-            .unwrap();
+        let sent = handshake::server_challenge(
+            &config,
+            &negotiate,
+            [3; 8],
+            sspi_package_ntlm::internal::system::filetime_now(),
+        )
+        .unwrap();
         let identity = ClientIdentity::new("alice", "", &crypto::nt_hash("pw"));
         let authenticate = handshake::client_authenticate(
             &identity,
@@ -155,7 +160,7 @@ proptest! {
         let bad = mutate(valid.clone(), &mutations);
         parse_all(&bad);
         // The whole server path: parse, look up, prove, MIC.
-        let result = handshake::server_authenticate(&f.config, &f.sent, &bad, None, crypto::filetime_now());
+        let result = handshake::server_authenticate(&f.config, &f.sent, &bad, None, sspi_package_ntlm::internal::system::filetime_now());
         if bad != f.authenticate {
             prop_assert!(result.is_err(), "a changed AUTHENTICATE must be refused");
         }

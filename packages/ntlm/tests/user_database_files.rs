@@ -3,7 +3,7 @@
 
 use sspi_core::{PackageFactory, PackageParameters, Parameter, ParameterValue, SecurityStatus};
 use sspi_package_ntlm::NtlmPackageFactory;
-use sspi_package_ntlm::config::MAX_USER_DATABASE_SIZE;
+use sspi_package_ntlm::internal::config::MAX_USER_DATABASE_SIZE;
 use std::os::unix::fs::PermissionsExt;
 
 fn open_with_database(path: &std::path::Path) -> Result<(), sspi_core::SecurityError> {

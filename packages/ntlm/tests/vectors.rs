@@ -5,12 +5,22 @@
 
 use hmac::Mac;
 use rc4::StreamCipher;
-use sspi_core::{SecBuffer, SecBufferType, TimeStamp};
-use sspi_package_ntlm::crypto::{
+use sspi_core::{Qop, SecBuffer, SecBufferType};
+use sspi_package_ntlm::internal::crypto::{
     self, CLIENT_SEAL_MAGIC, CLIENT_SIGN_MAGIC, SERVER_SEAL_MAGIC, SERVER_SIGN_MAGIC,
 };
-use sspi_package_ntlm::messages::{Authenticate, AvPairs, Challenge, Ntlmv2Response, flags};
-use sspi_package_ntlm::protection::{Protection, Side};
+use sspi_package_ntlm::internal::messages::{
+    Authenticate, AvPairs, Challenge, Ntlmv2Response, flags,
+};
+use sspi_package_ntlm::internal::session_security::SessionSecurity;
+use sspi_package_ntlm::internal::text::utf16le;
+
+/// Which side's session security a vector is for.
+#[derive(Clone, Copy)]
+enum Side {
+    Client,
+    Server,
+}
 
 fn hex(text: &str) -> Vec<u8> {
     (0..text.len())
@@ -117,12 +127,12 @@ fn the_challenge_message_parses_and_is_rewritten_byte_for_byte() {
     let challenge = Challenge::parse(&bytes).unwrap();
     assert_eq!(challenge.flags, 0xe28a8233);
     assert_eq!(challenge.server_challenge, arr::<8>(SERVER_CHALLENGE));
-    assert_eq!(challenge.target_name, crypto::utf16le("Server").as_slice());
+    assert_eq!(challenge.target_name, utf16le("Server").as_slice());
     assert_eq!(challenge.target_info, hex(TARGET_INFO).as_slice());
     assert_eq!(challenge.version, Some(arr::<8>("060070170000000f")));
     let pairs = AvPairs::parse(challenge.target_info).unwrap();
-    assert_eq!(pairs.get(2), Some(crypto::utf16le("Domain").as_slice()));
-    assert_eq!(pairs.get(1), Some(crypto::utf16le("Server").as_slice()));
+    assert_eq!(pairs.get(2), Some(utf16le("Domain").as_slice()));
+    assert_eq!(pairs.get(1), Some(utf16le("Server").as_slice()));
     assert_eq!(pairs.timestamp(), None);
     assert_eq!(challenge.write().unwrap(), bytes);
 }
@@ -133,9 +143,9 @@ fn the_authenticate_message_parses_and_is_rewritten_byte_for_byte() {
     assert_eq!(bytes.len(), 232);
     let message = Authenticate::parse(&bytes).unwrap();
     assert_eq!(message.flags, 0xe2888235);
-    assert_eq!(message.domain, crypto::utf16le("Domain").as_slice());
-    assert_eq!(message.user, crypto::utf16le("User").as_slice());
-    assert_eq!(message.workstation, crypto::utf16le("COMPUTER").as_slice());
+    assert_eq!(message.domain, utf16le("Domain").as_slice());
+    assert_eq!(message.user, utf16le("User").as_slice());
+    assert_eq!(message.workstation, utf16le("COMPUTER").as_slice());
     assert_eq!(
         message.lm_response,
         hex("86c35097ac9cec102554764a57cccc19aaaaaaaaaaaaaaaa").as_slice()
@@ -160,26 +170,27 @@ fn the_authenticate_message_parses_and_is_rewritten_byte_for_byte() {
     assert_eq!(message.write().unwrap(), bytes);
 }
 
-fn protection(side: Side) -> Protection {
+fn protection(side: Side) -> SessionSecurity {
     let negotiated = flags::SIGN
         | flags::SEAL
         | flags::KEY_EXCH
         | flags::NEGOTIATE_128
         | flags::NEGOTIATE_56
         | flags::EXTENDED_SESSIONSECURITY;
-    Protection::new(
-        side,
-        &arr::<16>(RANDOM_SESSION_KEY),
-        negotiated,
-        TimeStamp::NEVER,
-    )
+    let key = arr::<16>(RANDOM_SESSION_KEY);
+    match side {
+        Side::Client => SessionSecurity::client(&key, negotiated),
+        Side::Server => SessionSecurity::server(&key, negotiated),
+    }
 }
 
 fn seal(side: Side) -> (Vec<u8>, Vec<u8>) {
     let mut data = hex(PLAINTEXT);
     let mut token = vec![0u8; 16];
     let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut token)];
-    protection(side).encrypt_message(0, &mut message).unwrap();
+    protection(side)
+        .encrypt_message(Qop::DEFAULT, &mut message)
+        .unwrap();
     (data, token)
 }
 
@@ -210,7 +221,10 @@ fn the_vectors_unseal_on_the_other_side() {
         let mut data = hex(sealed);
         let mut token = hex(signature);
         let mut message = [SecBuffer::token(&mut token), SecBuffer::data(&mut data)];
-        assert_eq!(protection(receiver).decrypt_message(&mut message), Ok(0));
+        assert_eq!(
+            protection(receiver).decrypt_message(&mut message),
+            Ok(Qop::DEFAULT)
+        );
         assert_eq!(data, hex(PLAINTEXT));
     }
 }
@@ -223,7 +237,7 @@ fn sign_only_matches_a_recomputation_from_the_primitives() {
     let mut token = vec![0u8; 16];
     let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut token)];
     protection(Side::Client)
-        .make_signature(0, &mut message)
+        .make_signature(Qop::DEFAULT, &mut message)
         .unwrap();
     assert_eq!(message[1].buffer_type(), SecBufferType::TOKEN);
     assert_eq!(token, hex("0100000074d045342c4f1cd500000000"));
@@ -245,7 +259,7 @@ fn sign_only_matches_a_recomputation_from_the_primitives() {
     let mut token = vec![0u8; 16];
     let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut token)];
     protection(Side::Server)
-        .make_signature(0, &mut message)
+        .make_signature(Qop::DEFAULT, &mut message)
         .unwrap();
     assert_eq!(token, hex("01000000e01b84f3fbde503c00000000"));
 }

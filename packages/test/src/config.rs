@@ -1,7 +1,7 @@
 //! The Test package's registry parameters.
 
 use crate::pake::PakeSecret;
-use sspi_core::{PackageParameters, SecurityResult};
+use sspi_core::{PackageParameters, ParameterSpec, SecurityResult};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +10,37 @@ use std::time::Duration;
 pub const MIN_LEGS: u32 = 3;
 /// The most legs the package accepts.
 pub const MAX_LEGS: u32 = 16;
+
+/// The registry values the Test package reads.
+pub const PARAMETERS: &[ParameterSpec] = &[
+    ParameterSpec::dword(
+        "Legs",
+        MIN_LEGS,
+        MAX_LEGS,
+        "3",
+        "tokens exchanged in a handshake",
+    ),
+    ParameterSpec::flag(
+        "CompleteAuthToken",
+        "0",
+        "legs return SEC_I_COMPLETE_NEEDED / SEC_I_COMPLETE_AND_CONTINUE and CompleteAuthToken finishes each token",
+    ),
+    ParameterSpec::dword(
+        "ContextLifetime",
+        1,
+        u32::MAX,
+        "36000",
+        "seconds a context stays valid",
+    ),
+    ParameterSpec::string("DefaultDomain", "", "the domain of users that name none"),
+    ParameterSpec::string(
+        "DefaultUser",
+        "",
+        "the client identity when the application supplies none (a user under Users)",
+    ),
+    ParameterSpec::string("Password", "", "the user's password").in_subkeys("Users"),
+    ParameterSpec::string("Domain", "DefaultDomain", "the user's domain").in_subkeys("Users"),
+];
 
 /// The parameters of `HKEY_LOCAL_MACHINE\Comm\SecurityProviders\Test`.
 #[derive(Debug)]
@@ -80,45 +111,16 @@ impl TestConfig {
         let default_user = params.string("DefaultUser")?.map(str::to_string);
 
         let mut users = HashMap::new();
-        for name in params.subkeys_of("Users") {
-            let key = format!("Users\\{name}");
-            let value = |value: &str| {
-                params
-                    .values_in(&key)
-                    .find(|p| p.name.eq_ignore_ascii_case(value))
-            };
-            let password = match value("Password").map(|p| &p.value) {
-                Some(sspi_core::ParameterValue::Sz(s)) => s.as_str(),
-                Some(other) => {
-                    return Err(params.error_in(
-                        &key,
-                        "Password",
-                        format_args!("expected REG_SZ, found {}", other.type_name()),
-                    ));
-                }
-                None => {
-                    return Err(params.error_in(
-                        &key,
-                        "Password",
-                        format_args!("user {name} has no Password value"),
-                    ));
-                }
-            };
-            let domain = match value("Domain").map(|p| &p.value) {
-                Some(sspi_core::ParameterValue::Sz(s)) => s.to_string(),
-                Some(other) => {
-                    return Err(params.error_in(
-                        &key,
-                        "Domain",
-                        format_args!("expected REG_SZ, found {}", other.type_name()),
-                    ));
-                }
-                None => default_domain.clone(),
-            };
+        for user in params.users()? {
+            let domain = user.domain.unwrap_or(&default_domain).to_string();
             let entry = UserEntry {
-                key: Arc::new(PakeSecret::derive(&domain, &name, password.as_bytes())),
+                key: Arc::new(PakeSecret::derive(
+                    &domain,
+                    &user.name,
+                    user.password.as_bytes(),
+                )),
                 domain,
-                user: name.clone(),
+                user: user.name,
             };
             users.insert(UserId::new(&entry.domain, &entry.user), entry);
         }

@@ -1,127 +1,83 @@
-//! `TestContext`: the SSPI face of the handshake state machine and the
+//! The Test package's SSPI face: a client and a server handshake over the
+//! state machine of [`crate::handshake`], and the established context's
 //! per-message protection.
 
 use crate::config::TestConfig;
 use crate::handshake::{self, ClientIdentity, ClientStart, Outgoing, ServerStart, Shared, State};
-use crate::keys::Side;
-use crate::protection::{SIGNATURE_LEN, TRAILER_LEN};
+use crate::protection::{MessageProtection, SIGNATURE_LEN, TRAILER_LEN};
 use crate::token::{self, Body, Token};
 use sha2::{Digest, Sha256};
 use sspi_core::{
-    AscRet, ContextSizes, HandshakeStep, IscReq, IscRet, Lifespan, SecBuffer, SecBufferType,
-    SecBuffers, SecretBytes, SecurityContext, SecurityError, SecurityResult, SecurityStatus,
-    TimeStamp,
+    ClientHandshake, ContextSizes, EstablishedContext, IscReq, IscRet, LegInput, Lifespan,
+    MessageError, Qop, SecBuffer, SecretBytes, SecurityResult, ServerHandshake, Step, TimeStamp,
 };
 use std::sync::Arc;
 
 /// The ISC_REQ flags the Test package honours.
 const SUPPORTED: IscReq = IscReq::PROTECTED_CONNECTION;
 
-/// A token this side produced that waits for CompleteAuthToken.
-struct Pending {
-    len: usize,
-    body_hash: [u8; 32],
-}
-
-/// A Test package security context (client or server).
-pub struct TestContext {
+/// The handshake both sides share: the state machine, the transcript and the leg counter.
+struct Exchange {
     config: Arc<TestConfig>,
-    side: Side,
     state: State,
     transcript: Sha256,
     hello_hash: [u8; 32],
     next_leg: u8,
-    pending: Option<Pending>,
 }
 
-impl TestContext {
-    /// A client context for `client`, asking for `req`.
-    pub fn client(config: Arc<TestConfig>, client: ClientIdentity, req: IscReq) -> Self {
-        Self::new(
+/// A Test package client handshake (InitializeSecurityContext).
+pub struct TestClient(Exchange);
+
+/// A Test package server handshake (AcceptSecurityContext).
+pub struct TestServer(Exchange);
+
+/// A complete Test package context.
+pub struct TestEstablished {
+    established: handshake::Authenticated,
+    expiry: TimeStamp,
+}
+
+impl TestClient {
+    /// A client handshake for `client`, asking for `req`.
+    pub fn new(config: Arc<TestConfig>, client: ClientIdentity, req: IscReq) -> Self {
+        Self(Exchange::new(
             config,
-            Side::Client,
             State::ClientStart(ClientStart { client, req }),
-        )
+        ))
     }
+}
 
-    /// A server context.
-    pub fn server(config: Arc<TestConfig>) -> Self {
-        Self::new(config, Side::Server, State::ServerStart(ServerStart))
+impl TestServer {
+    /// A server handshake.
+    pub fn new(config: Arc<TestConfig>) -> Self {
+        Self(Exchange::new(config, State::ServerStart(ServerStart)))
     }
+}
 
-    fn new(config: Arc<TestConfig>, side: Side, state: State) -> Self {
+enum Next {
+    Continue(Exchange),
+    Done(TestEstablished),
+}
+
+impl Exchange {
+    fn new(config: Arc<TestConfig>, state: State) -> Self {
         Self {
             config,
-            side,
             state,
             transcript: Sha256::new(),
             hello_hash: [0; 32],
             next_leg: 1,
-            pending: None,
         }
     }
 
-    /// True once the handshake is complete (and any CompleteAuthToken done).
-    pub fn is_established(&self) -> bool {
-        matches!(self.state, State::Established(_)) && self.pending.is_none()
-    }
-
-    fn step(
-        &mut self,
-        call: Side,
-        input: &mut [SecBuffer<'_>],
-        output: &mut [SecBuffer<'_>],
-    ) -> SecurityResult<HandshakeStep> {
-        if call != self.side {
-            let (used, own) = match self.side {
-                Side::Client => ("AcceptSecurityContext", "client"),
-                Side::Server => ("InitializeSecurityContext", "server"),
-            };
-            return Err(SecurityError::new(
-                SecurityStatus::SEC_E_INVALID_HANDLE,
-                format!("{used} was called with a {own} context"),
-            ));
-        }
-        if self.pending.is_some() {
-            return Err(SecurityError::out_of_sequence(
-                "CompleteAuthToken must be called for the previous token before the next leg",
-            ));
-        }
-        match self.state {
-            State::Established(_) => {
-                return Err(SecurityError::out_of_sequence(
-                    "the context is already complete",
-                ));
-            }
-            State::Failed => {
-                return Err(SecurityError::out_of_sequence(
-                    "an earlier leg of this context failed; delete it and start again",
-                ));
-            }
-            _ => {}
-        }
-        let out = output.output_token_mut()?;
-        if out.len() < token::MAX_TOKEN {
-            return Err(SecurityError::new(
-                SecurityStatus::SEC_E_BUFFER_TOO_SMALL,
-                format!(
-                    "the output TOKEN buffer has {} bytes; cbMaxToken is {}",
-                    out.len(),
-                    token::MAX_TOKEN
-                ),
-            ));
-        }
-
+    /// One leg: consume the peer's token (none on the client's first leg) and
+    /// produce this side's, if any.
+    fn step(mut self, input: LegInput<'_>) -> SecurityResult<(Next, Vec<u8>, bool)> {
         let state = std::mem::replace(&mut self.state, State::Failed);
         let (outgoing, next) = match state {
             State::ClientStart(start) => start.send_hello()?,
             state => {
-                let Some(received) = input.find(SecBufferType::TOKEN).map(SecBuffer::as_slice)
-                else {
-                    return Err(SecurityError::invalid_token(
-                        "expected the peer's token in a SECBUFFER_TOKEN input buffer",
-                    ));
-                };
+                let received = input.require_token()?;
                 let before: [u8; 32] = self.transcript.clone().finalize().into();
                 let mut after = self.transcript.clone();
                 after.update(received);
@@ -137,48 +93,33 @@ impl TestContext {
                     &before,
                     &self.hello_hash,
                 )?;
-                self.record_received(after);
+                self.record(after);
                 result
             }
         };
         self.state = next;
-        let sent = self.send(outgoing, out)?;
-        let done = matches!(self.state, State::Established(_));
-        let status = match (done, sent, self.config.complete_auth_token) {
-            (true, false, _) => SecurityStatus::SEC_E_OK,
-            (true, true, false) => SecurityStatus::SEC_E_OK,
-            (true, true, true) => SecurityStatus::SEC_I_COMPLETE_NEEDED,
-            (false, true, false) => SecurityStatus::SEC_I_CONTINUE_NEEDED,
-            (false, true, true) => SecurityStatus::SEC_I_COMPLETE_AND_CONTINUE,
-            (false, false, _) => {
-                self.state = State::Failed;
-                return Err(SecurityError::internal(
-                    "handshake stalled with nothing to send",
-                ));
+        let token = self.token(&outgoing)?;
+        let complete_needed = self.config.complete_auth_token && !token.is_empty();
+        if !token.is_empty() && !complete_needed {
+            self.record_sent(&token);
+        }
+        let next = match std::mem::replace(&mut self.state, State::Failed) {
+            State::Authenticated(established) => Next::Done(TestEstablished {
+                expiry: established.start.after(self.config.context_lifetime),
+                established,
+            }),
+            state => {
+                self.state = state;
+                Next::Continue(self)
             }
         };
-        Ok(HandshakeStep {
-            status,
-            attributes: self.flags(),
-            expiry: self.expiry(),
-        })
+        Ok((next, token, complete_needed))
     }
 
-    fn record_received(&mut self, transcript: Sha256) {
-        self.transcript = transcript;
-        if self.next_leg == 1 {
-            self.hello_hash = self.transcript.clone().finalize().into();
-        }
-        self.next_leg += 1;
-    }
-
-    /// Writes the outgoing token (if any) into `out`; returns whether one was sent.
-    fn send(&mut self, outgoing: Outgoing, out: &mut SecBuffer<'_>) -> SecurityResult<bool> {
-        let body = match &outgoing {
-            Outgoing::Nothing => {
-                out.truncate(0);
-                return Ok(false);
-            }
+    /// The bytes of `outgoing`, finished now unless CompleteAuthToken will.
+    fn token(&self, outgoing: &Outgoing) -> SecurityResult<Vec<u8>> {
+        let body = match outgoing {
+            Outgoing::Nothing => return Ok(Vec::new()),
             Outgoing::Hello {
                 flags,
                 element,
@@ -199,176 +140,170 @@ impl TestContext {
             legs: self.config.legs,
             body,
         };
-        let written = token.write(out.as_mut_slice())?;
-        self.sent(out, written);
-        Ok(true)
-    }
-
-    /// Shrinks the output to the token, then finishes it now or leaves it for CompleteAuthToken.
-    fn sent(&mut self, out: &mut SecBuffer<'_>, written: usize) {
-        out.truncate(written);
-        let bytes = out.as_mut_slice();
-        if self.config.complete_auth_token {
-            let signed = &bytes[..written - token::CHECKSUM_LEN];
-            self.pending = Some(Pending {
-                len: written,
-                body_hash: Sha256::digest(signed).into(),
-            });
-        } else {
-            token::finish(bytes);
-            self.record_sent(bytes);
+        let mut bytes = vec![0u8; token::MAX_TOKEN];
+        let written = token.write(&mut bytes)?;
+        bytes.truncate(written);
+        if !self.config.complete_auth_token {
+            token::finish(&mut bytes);
         }
+        Ok(bytes)
     }
 
-    fn record_sent(&mut self, token: &[u8]) {
-        self.transcript.update(token);
+    fn record(&mut self, transcript: Sha256) {
+        self.transcript = transcript;
         if self.next_leg == 1 {
             self.hello_hash = self.transcript.clone().finalize().into();
         }
         self.next_leg += 1;
     }
 
-    fn expiry(&self) -> TimeStamp {
+    fn record_sent(&mut self, token: &[u8]) {
+        let mut after = self.transcript.clone();
+        after.update(token);
+        self.record(after);
+    }
+
+    /// CompleteAuthToken on the state a leg led to: finish the token, then
+    /// count it in the transcript.
+    fn complete(&mut self, token: &mut [u8]) {
+        token::finish(token);
+        self.record_sent(token);
+    }
+
+    fn flags(&self) -> IscRet {
         match &self.state {
-            State::Established(e) => e.start.after(self.config.context_lifetime),
-            _ => TimeStamp::NEVER,
-        }
-    }
-
-    fn established(&mut self) -> Result<&mut handshake::Established, SecurityStatus> {
-        if self.pending.is_some() {
-            return Err(SecurityStatus::SEC_E_OUT_OF_SEQUENCE);
-        }
-        match &mut self.state {
-            State::Established(e) => Ok(e),
-            _ => Err(SecurityStatus::SEC_E_OUT_OF_SEQUENCE),
-        }
-    }
-
-    fn established_ref(&self) -> SecurityResult<&handshake::Established> {
-        match (&self.state, &self.pending) {
-            (State::Established(e), None) => Ok(e),
-            _ => Err(SecurityError::new(
-                SecurityStatus::SEC_E_INVALID_HANDLE,
-                "the context is not complete yet",
-            )),
+            State::AwaitConfirm(c) => negotiated(c.client_flags),
+            _ => IscRet::NONE,
         }
     }
 }
 
-impl SecurityContext for TestContext {
-    fn initialize_security_context(
-        &mut self,
-        input: &mut [SecBuffer<'_>],
-        output: &mut [SecBuffer<'_>],
-    ) -> SecurityResult<HandshakeStep> {
-        self.step(Side::Client, input, output)
+fn negotiated(client_flags: u32) -> IscRet {
+    IscRet((IscReq(client_flags).intersection(SUPPORTED) | IscReq::MUTUAL_AUTH).0)
+}
+
+fn step<H>(
+    result: (Next, Vec<u8>, bool),
+    wrap: impl FnOnce(Exchange) -> H,
+) -> Step<H, TestEstablished> {
+    let (next, token, complete_needed) = result;
+    let step = match next {
+        Next::Continue(exchange) => Step::continue_with(wrap(exchange), token),
+        Next::Done(established) => Step::done(established, token),
+    };
+    if complete_needed {
+        step.needing_completion()
+    } else {
+        step
+    }
+}
+
+impl ClientHandshake for TestClient {
+    type Established = TestEstablished;
+
+    fn initialize(self, input: LegInput<'_>) -> SecurityResult<Step<Self, TestEstablished>> {
+        Ok(step(self.0.step(input)?, TestClient))
     }
 
-    fn accept_security_context(
-        &mut self,
-        input: &mut [SecBuffer<'_>],
-        output: &mut [SecBuffer<'_>],
-    ) -> SecurityResult<HandshakeStep> {
-        self.step(Side::Server, input, output)
+    fn flags(&self) -> IscRet {
+        self.0.flags()
     }
 
-    fn complete_auth_token(&mut self, token_buffers: &mut [SecBuffer<'_>]) -> SecurityResult<()> {
-        let Some(pending) = self.pending.take() else {
-            return Err(SecurityError::out_of_sequence(
-                "CompleteAuthToken was called, but no token is waiting to be completed",
-            ));
-        };
-        let Some(out) = token_buffers.find_mut(SecBufferType::TOKEN) else {
-            self.pending = Some(pending);
-            return Err(SecurityError::invalid_token(
-                "CompleteAuthToken needs the SECBUFFER_TOKEN buffer",
-            ));
-        };
-        let bytes = out.as_mut_slice();
-        let matches = bytes.len() == pending.len
-            && Sha256::digest(&bytes[..pending.len - token::CHECKSUM_LEN]).as_slice()
-                == pending.body_hash;
-        if !matches {
-            self.pending = Some(pending);
-            return Err(SecurityError::invalid_token(
-                "CompleteAuthToken was given a token other than the one this context produced",
-            ));
-        }
-        token::finish(bytes);
-        self.record_sent(bytes);
+    fn complete_auth_token(&mut self, token: &mut [u8]) -> SecurityResult<()> {
+        self.0.complete(token);
         Ok(())
     }
+}
 
-    fn sizes(&self) -> SecurityResult<ContextSizes> {
-        Ok(ContextSizes {
+impl ServerHandshake for TestServer {
+    type Established = TestEstablished;
+
+    fn accept(self, input: LegInput<'_>) -> SecurityResult<Step<Self, TestEstablished>> {
+        Ok(step(self.0.step(input)?, TestServer))
+    }
+
+    fn flags(&self) -> IscRet {
+        self.0.flags()
+    }
+
+    fn complete_auth_token(&mut self, token: &mut [u8]) -> SecurityResult<()> {
+        self.0.complete(token);
+        Ok(())
+    }
+}
+
+impl TestEstablished {
+    fn protection(&mut self) -> &mut MessageProtection {
+        &mut self.established.protection
+    }
+}
+
+impl EstablishedContext for TestEstablished {
+    fn sizes(&self) -> ContextSizes {
+        ContextSizes {
             max_token: token::MAX_TOKEN as u32,
             max_signature: SIGNATURE_LEN as u32,
             block_size: 0,
             security_trailer: TRAILER_LEN as u32,
-        })
+        }
     }
 
     fn names(&self) -> SecurityResult<String> {
-        Ok(self.established_ref()?.identity.qualified())
+        Ok(self.established.identity.qualified())
     }
 
-    fn lifespan(&self) -> SecurityResult<Lifespan> {
-        let established = self.established_ref()?;
-        Ok(Lifespan {
-            start: established.start,
-            expiry: self.expiry(),
-        })
+    fn lifespan(&self) -> Lifespan {
+        Lifespan {
+            start: self.established.start,
+            expiry: self.expiry,
+        }
+    }
+
+    fn flags(&self) -> IscRet {
+        negotiated(self.established.client_flags)
     }
 
     fn session_key(&self) -> SecurityResult<SecretBytes> {
-        Ok(self.established_ref()?.protection.keys().export())
+        Ok(self.established.protection.keys().export())
     }
 
-    fn flags(&self) -> u32 {
-        let negotiated = match &self.state {
-            State::Established(e) => IscReq(e.client_flags),
-            State::AwaitConfirm(c) => IscReq(c.client_flags),
-            _ => return 0,
-        };
-        let isc = IscRet((negotiated.intersection(SUPPORTED) | IscReq::MUTUAL_AUTH).0);
-        match self.side {
-            Side::Client => isc.0,
-            Side::Server => AscRet::from_isc_ret(isc).0,
-        }
+    fn complete_auth_token(&mut self, token: &mut [u8]) -> SecurityResult<()> {
+        // The last token: nothing follows it, so the transcript is not needed.
+        token::finish(token);
+        Ok(())
     }
 
     fn make_signature(
         &mut self,
-        qop: u32,
+        qop: Qop,
         message: &mut [SecBuffer<'_>],
         _sequence: u32,
-    ) -> Result<(), SecurityStatus> {
-        self.established()?.protection.make_signature(qop, message)
+    ) -> Result<Qop, MessageError> {
+        self.protection().make_signature(qop, message)
     }
 
     fn verify_signature(
         &mut self,
         message: &mut [SecBuffer<'_>],
         _sequence: u32,
-    ) -> Result<u32, SecurityStatus> {
-        self.established()?.protection.verify_signature(message)
+    ) -> Result<Qop, MessageError> {
+        self.protection().verify_signature(message)
     }
 
     fn encrypt_message(
         &mut self,
-        qop: u32,
+        qop: Qop,
         message: &mut [SecBuffer<'_>],
         _sequence: u32,
-    ) -> Result<(), SecurityStatus> {
-        self.established()?.protection.encrypt_message(qop, message)
+    ) -> Result<Qop, MessageError> {
+        self.protection().encrypt_message(qop, message)
     }
 
     fn decrypt_message(
         &mut self,
         message: &mut [SecBuffer<'_>],
         _sequence: u32,
-    ) -> Result<u32, SecurityStatus> {
-        self.established()?.protection.decrypt_message(message)
+    ) -> Result<Qop, MessageError> {
+        self.protection().decrypt_message(message)
     }
 }

@@ -19,9 +19,9 @@
 //! after checking it.
 
 use crate::config::TestConfig;
-use crate::keys::{KeySchedule, SessionKeys, Side};
+use crate::keys::{KeySchedule, SessionKeys};
 use crate::pake::{self, ELEMENT_LEN, PakeSecret, Role, Spake2};
-use crate::protection::Protection;
+use crate::protection::MessageProtection;
 use crate::token::{self, Body, Token};
 use hmac::Mac;
 use sha2::{Digest, Sha256};
@@ -97,7 +97,7 @@ pub enum State {
     /// Either side, waiting for the peer's confirmation leg.
     AwaitConfirm(Confirmed),
     /// Complete.
-    Established(Established),
+    Authenticated(Authenticated),
     /// A call failed: the context can only be deleted.
     Failed,
 }
@@ -139,7 +139,7 @@ pub struct Confirmed {
 }
 
 /// A complete context.
-pub struct Established {
+pub struct Authenticated {
     /// The authenticated client.
     pub identity: Identity,
     /// The client's ISC_REQ flags (what was negotiated).
@@ -147,7 +147,7 @@ pub struct Established {
     /// When it was established.
     pub start: TimeStamp,
     /// The per-message state.
-    pub protection: Protection,
+    pub protection: MessageProtection,
 }
 
 /// The common parts a transition reads: configuration, side, transcript.
@@ -189,12 +189,12 @@ impl Shared<'_> {
     ) -> SecurityResult<(Outgoing, State)> {
         let legs = self.config.legs;
         if received == legs {
-            return Ok((Outgoing::Nothing, establish(self.config, confirmed)));
+            return Ok((Outgoing::Nothing, establish(confirmed)));
         }
         // We send leg `received + 1`: a confirmation MAC over the transcript so far.
         let mac = confirm_mac(&confirmed.keys, received + 1, &self.transcript_hash());
         let next = if received + 1 == legs {
-            establish(self.config, confirmed)
+            establish(confirmed)
         } else {
             State::AwaitConfirm(confirmed)
         };
@@ -210,18 +210,14 @@ fn confirm_mac(keys: &SessionKeys, leg: u8, transcript: &[u8; 32]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-fn establish(config: &TestConfig, confirmed: Confirmed) -> State {
+fn establish(confirmed: Confirmed) -> State {
     let start = TimeStamp::now();
     let confidentiality = IscReq(confirmed.client_flags).contains(IscReq::CONFIDENTIALITY);
-    State::Established(Established {
+    State::Authenticated(Authenticated {
         identity: confirmed.identity,
         client_flags: confirmed.client_flags,
         start,
-        protection: Protection::new(
-            confirmed.keys,
-            confidentiality,
-            start.after(config.context_lifetime),
-        ),
+        protection: MessageProtection::new(confirmed.keys, confidentiality),
     })
 }
 
@@ -277,7 +273,7 @@ impl ClientSentHello {
         }
         let transcript = shared.transcript_hash();
         let proof = schedule.client_confirm(&transcript)?;
-        let keys = schedule.session_keys(&transcript, Side::Client)?;
+        let keys = schedule.session_keys(&transcript, Role::Client)?;
         let confirmed = Confirmed {
             identity: self.client.identity,
             client_flags: self.req.0,
@@ -285,7 +281,7 @@ impl ClientSentHello {
         };
         let legs = shared.config.legs;
         let next = if legs == 3 {
-            establish(shared.config, confirmed)
+            establish(confirmed)
         } else {
             State::AwaitConfirm(confirmed)
         };
@@ -362,7 +358,7 @@ impl ServerSentChallenge {
         }
         let keys = self
             .schedule
-            .session_keys(transcript_before, Side::Server)?;
+            .session_keys(transcript_before, Role::Server)?;
         shared.after_proofs(
             3,
             Confirmed {

@@ -13,6 +13,7 @@
 //!
 //! Every intermediate key is zeroized when dropped.
 
+use crate::pake::Role;
 use hmac::{KeyInit, Mac};
 use ring::{aead, rand::SecureRandom};
 use sha2::Sha256;
@@ -113,11 +114,11 @@ impl KeySchedule {
 
     /// The session keys, bound to `transcript` (the hash of hello and challenge),
     /// from the point of view of one side.
-    pub fn session_keys(&self, transcript: &[u8; 32], side: Side) -> SecurityResult<SessionKeys> {
+    pub fn session_keys(&self, transcript: &[u8; 32], role: Role) -> SecurityResult<SessionKeys> {
         let expand = |label: &[u8]| self.expand(label, transcript);
-        let (sign_out, sign_in, seal_out, seal_in) = match side {
-            Side::Client => (b"c2s sign", b"s2c sign", b"c2s seal", b"s2c seal"),
-            Side::Server => (b"s2c sign", b"c2s sign", b"s2c seal", b"c2s seal"),
+        let (sign_out, sign_in, seal_out, seal_in) = match role {
+            Role::Client => (b"c2s sign", b"s2c sign", b"c2s seal", b"s2c seal"),
+            Role::Server => (b"s2c sign", b"c2s sign", b"s2c seal", b"c2s seal"),
         };
         let seal_key = |label: &[u8]| -> SecurityResult<aead::LessSafeKey> {
             let bytes = expand(label)?;
@@ -134,15 +135,6 @@ impl KeySchedule {
             session_key: expand(b"session key")?,
         })
     }
-}
-
-/// Which side of the handshake a context is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
-    /// InitializeSecurityContext.
-    Client,
-    /// AcceptSecurityContext.
-    Server,
 }
 
 /// The keys of an established context.

@@ -29,7 +29,7 @@ pub mod pake;
 pub mod protection;
 pub mod token;
 
-pub use context::TestContext;
+pub use context::{TestClient, TestEstablished, TestServer};
 pub use package::{PACKAGE_NAME, TestCredentials, TestPackage, TestPackageFactory};
 
 sspi_core::declare_library!(pub TEST_LIBRARY = "test" => [TestPackageFactory]);

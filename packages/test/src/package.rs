@@ -1,14 +1,14 @@
 //! The package, its factory and its credentials.
 
 use crate::config::TestConfig;
-use crate::context::TestContext;
+use crate::context::{TestClient, TestServer};
 use crate::handshake::{ClientIdentity, Identity};
 use crate::pake::PakeSecret;
 use crate::token::MAX_TOKEN;
 use sspi_core::{
     AscReq, CredentialUse, Credentials, CredentialsRequest, IscReq, PackageCapabilities,
-    PackageFactory, PackageInfo, PackageParameters, SecurityError, SecurityPackage, SecurityResult,
-    SecurityStatus,
+    PackageFactory, PackageInfo, PackageParameters, ParameterSpec, SecurityError, SecurityPackage,
+    SecurityResult, SecurityStatus,
 };
 use std::sync::Arc;
 
@@ -36,6 +36,10 @@ impl PackageFactory for TestPackageFactory {
                 "sspi-plug Test package: multi-leg mutual authentication, HMAC-SHA256, AES-256-GCM"
                     .into(),
         }
+    }
+
+    fn parameters() -> &'static [ParameterSpec] {
+        crate::config::PARAMETERS
     }
 
     fn open(parameters: &PackageParameters) -> SecurityResult<TestPackage> {
@@ -142,7 +146,8 @@ pub struct TestCredentials {
 }
 
 impl Credentials for TestCredentials {
-    type Context = TestContext;
+    type Client = TestClient;
+    type Server = TestServer;
 
     fn credential_use(&self) -> CredentialUse {
         self.credential_use
@@ -155,18 +160,14 @@ impl Credentials for TestCredentials {
         })
     }
 
-    fn new_client_context(
-        &self,
-        _target: Option<&str>,
-        req: IscReq,
-    ) -> SecurityResult<TestContext> {
+    fn new_client_context(&self, _target: Option<&str>, req: IscReq) -> SecurityResult<TestClient> {
         let Some(client) = &self.client else {
             return Err(SecurityError::new(
                 SecurityStatus::SEC_E_WRONG_CREDENTIAL_HANDLE,
                 "InitializeSecurityContext needs credentials acquired with SECPKG_CRED_OUTBOUND",
             ));
         };
-        Ok(TestContext::client(
+        Ok(TestClient::new(
             Arc::clone(&self.config),
             ClientIdentity {
                 identity: client.identity.clone(),
@@ -176,13 +177,7 @@ impl Credentials for TestCredentials {
         ))
     }
 
-    fn new_server_context(&self, _req: AscReq) -> SecurityResult<TestContext> {
-        if !self.credential_use.contains(CredentialUse::INBOUND) {
-            return Err(SecurityError::new(
-                SecurityStatus::SEC_E_WRONG_CREDENTIAL_HANDLE,
-                "AcceptSecurityContext needs credentials acquired with SECPKG_CRED_INBOUND",
-            ));
-        }
-        Ok(TestContext::server(Arc::clone(&self.config)))
+    fn new_server_context(&self, _req: AscReq) -> SecurityResult<TestServer> {
+        Ok(TestServer::new(Arc::clone(&self.config)))
     }
 }

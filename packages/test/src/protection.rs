@@ -12,7 +12,7 @@
 use crate::keys::SessionKeys;
 use hmac::Mac;
 use ring::aead;
-use sspi_core::{SecBuffer, SecBufferType, SecBuffers, SecurityStatus, TimeStamp};
+use sspi_core::{MessageError, Qop, SecBuffer, SecBufferType, SecBuffers, SequenceNumbers};
 
 const VERSION: [u8; 4] = 1u32.to_le_bytes();
 const HEADER_LEN: usize = 12;
@@ -21,24 +21,29 @@ pub const SIGNATURE_LEN: usize = HEADER_LEN + 32;
 /// `cbSecurityTrailer`.
 pub const TRAILER_LEN: usize = HEADER_LEN + 16;
 
-/// The keys and counters of an established context.
-pub struct Protection {
+const QOP_NOT_SUPPORTED: MessageError = MessageError::new(
+    sspi_core::SecurityStatus::SEC_E_QOP_NOT_SUPPORTED,
+    "the Test package supports only the default QOP",
+);
+const NO_CONFIDENTIALITY: MessageError = MessageError::new(
+    sspi_core::SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION,
+    "confidentiality was not negotiated (ISC_REQ_CONFIDENTIALITY)",
+);
+
+/// The keys and sequence numbers of an established context.
+pub struct MessageProtection {
     keys: SessionKeys,
-    send_sequence: u64,
-    receive_sequence: u64,
+    sequence: SequenceNumbers,
     confidentiality: bool,
-    expiry: TimeStamp,
 }
 
-impl Protection {
+impl MessageProtection {
     /// Protection with fresh counters; sealing only if confidentiality was negotiated.
-    pub fn new(keys: SessionKeys, confidentiality: bool, expiry: TimeStamp) -> Self {
+    pub fn new(keys: SessionKeys, confidentiality: bool) -> Self {
         Self {
             keys,
-            send_sequence: 0,
-            receive_sequence: 0,
+            sequence: SequenceNumbers::new(0, 0, u64::MAX),
             confidentiality,
-            expiry,
         }
     }
 
@@ -47,45 +52,21 @@ impl Protection {
         &self.keys
     }
 
-    fn check_alive(&self) -> Result<(), SecurityStatus> {
-        if TimeStamp::now() > self.expiry {
-            return Err(SecurityStatus::SEC_E_CONTEXT_EXPIRED);
-        }
-        Ok(())
-    }
-
-    fn next_send(&mut self) -> Result<u64, SecurityStatus> {
-        let sequence = self.send_sequence;
-        self.send_sequence = sequence
-            .checked_add(1)
-            .ok_or(SecurityStatus::SEC_E_CONTEXT_EXPIRED)?;
-        Ok(sequence)
-    }
-
-    /// Checks the peer's sequence number after the message authenticated.
-    fn accept_receive(&mut self, sequence: u64) -> Result<(), SecurityStatus> {
-        if sequence != self.receive_sequence {
-            return Err(SecurityStatus::SEC_E_OUT_OF_SEQUENCE);
-        }
-        self.receive_sequence += 1;
-        Ok(())
-    }
-
     /// MakeSignature.
     pub fn make_signature(
         &mut self,
-        qop: u32,
+        qop: Qop,
         message: &mut [SecBuffer<'_>],
-    ) -> Result<(), SecurityStatus> {
-        if qop != 0 {
-            return Err(SecurityStatus::SEC_E_QOP_NOT_SUPPORTED);
+    ) -> Result<Qop, MessageError> {
+        if qop != Qop::DEFAULT {
+            return Err(QOP_NOT_SUPPORTED);
         }
-        self.check_alive()?;
-        let token_len = message.token_mut()?.len();
-        if token_len < SIGNATURE_LEN {
-            return Err(SecurityStatus::SEC_E_BUFFER_TOO_SMALL);
+        if message.token_mut()?.len() < SIGNATURE_LEN {
+            return Err(MessageError::buffer_too_small(
+                "the TOKEN buffer is shorter than cbMaxSignature",
+            ));
         }
-        let sequence = self.next_send()?;
+        let sequence = self.sequence.next_send()?;
         let mac = signature_mac(&self.keys.sign_out, sequence, message);
         let token = message.token_mut()?;
         let out = token.as_mut_slice();
@@ -93,47 +74,46 @@ impl Protection {
         out[4..HEADER_LEN].copy_from_slice(&sequence.to_be_bytes());
         out[HEADER_LEN..SIGNATURE_LEN].copy_from_slice(&mac.finalize().into_bytes());
         token.truncate(SIGNATURE_LEN);
-        Ok(())
+        Ok(Qop::DEFAULT)
     }
 
     /// VerifySignature.
-    pub fn verify_signature(
-        &mut self,
-        message: &mut [SecBuffer<'_>],
-    ) -> Result<u32, SecurityStatus> {
-        self.check_alive()?;
+    pub fn verify_signature(&mut self, message: &mut [SecBuffer<'_>]) -> Result<Qop, MessageError> {
         let token = message.token_mut()?.as_slice();
         if token.len() != SIGNATURE_LEN || token[..4] != VERSION {
-            return Err(SecurityStatus::SEC_E_INVALID_TOKEN);
+            return Err(MessageError::invalid_token(
+                "the signature is not a version-1 Test package signature of cbMaxSignature bytes",
+            ));
         }
         let sequence = read_sequence(token);
         let mut expected = [0u8; 32];
         expected.copy_from_slice(&token[HEADER_LEN..SIGNATURE_LEN]);
         let mac = signature_mac(&self.keys.sign_in, sequence, message);
         mac.verify_slice(&expected)
-            .map_err(|_| SecurityStatus::SEC_E_MESSAGE_ALTERED)?;
-        self.accept_receive(sequence)?;
-        Ok(0)
+            .map_err(|_| MessageError::altered("the signature does not match the message"))?;
+        self.sequence.accept_receive(sequence)?;
+        Ok(Qop::DEFAULT)
     }
 
     /// EncryptMessage: seals the one writable DATA buffer in place.
     pub fn encrypt_message(
         &mut self,
-        qop: u32,
+        qop: Qop,
         message: &mut [SecBuffer<'_>],
-    ) -> Result<(), SecurityStatus> {
+    ) -> Result<Qop, MessageError> {
         if !self.confidentiality {
-            return Err(SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION);
+            return Err(NO_CONFIDENTIALITY);
         }
-        if qop != 0 {
-            return Err(SecurityStatus::SEC_E_QOP_NOT_SUPPORTED);
+        if qop != Qop::DEFAULT {
+            return Err(QOP_NOT_SUPPORTED);
         }
-        self.check_alive()?;
         let (token, data) = message.token_and_data_mut()?;
         if token.len() < TRAILER_LEN {
-            return Err(SecurityStatus::SEC_E_BUFFER_TOO_SMALL);
+            return Err(MessageError::buffer_too_small(
+                "the TOKEN buffer is shorter than cbSecurityTrailer",
+            ));
         }
-        let sequence = self.next_send()?;
+        let sequence = self.sequence.next_send()?;
         let mut header = [0u8; HEADER_LEN];
         header[..4].copy_from_slice(&VERSION);
         header[4..].copy_from_slice(&sequence.to_be_bytes());
@@ -145,33 +125,36 @@ impl Protection {
                 aead::Aad::from(header),
                 data.as_mut_slice(),
             )
-            .map_err(|_| SecurityStatus::SEC_E_ENCRYPT_FAILURE)?;
+            .map_err(|_| {
+                MessageError::new(
+                    sspi_core::SecurityStatus::SEC_E_ENCRYPT_FAILURE,
+                    "AES-256-GCM refused to seal the message",
+                )
+            })?;
         let out = token.as_mut_slice();
         out[..HEADER_LEN].copy_from_slice(&header);
         out[HEADER_LEN..TRAILER_LEN].copy_from_slice(tag.as_ref());
         token.truncate(TRAILER_LEN);
-        Ok(())
+        Ok(Qop::DEFAULT)
     }
 
     /// DecryptMessage: authenticates and opens the DATA buffer in place.
-    pub fn decrypt_message(
-        &mut self,
-        message: &mut [SecBuffer<'_>],
-    ) -> Result<u32, SecurityStatus> {
+    pub fn decrypt_message(&mut self, message: &mut [SecBuffer<'_>]) -> Result<Qop, MessageError> {
         if !self.confidentiality {
-            return Err(SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION);
+            return Err(NO_CONFIDENTIALITY);
         }
-        self.check_alive()?;
         let (token, data) = message.token_and_data_mut()?;
         let trailer = token.as_slice();
         if trailer.len() != TRAILER_LEN || trailer[..4] != VERSION {
-            return Err(SecurityStatus::SEC_E_INVALID_TOKEN);
+            return Err(MessageError::invalid_token(
+                "the trailer is not a version-1 Test package trailer of cbSecurityTrailer bytes",
+            ));
         }
         let sequence = read_sequence(trailer);
         let mut header = [0u8; HEADER_LEN];
         header.copy_from_slice(&trailer[..HEADER_LEN]);
         let tag = aead::Tag::try_from(&trailer[HEADER_LEN..TRAILER_LEN])
-            .map_err(|_| SecurityStatus::SEC_E_INVALID_TOKEN)?;
+            .map_err(|_| MessageError::invalid_token("the trailer's tag is malformed"))?;
         let opened = self.keys.seal_in.open_in_place_separate_tag(
             nonce(sequence),
             aead::Aad::from(header),
@@ -180,14 +163,16 @@ impl Protection {
             0..,
         );
         if opened.is_err() {
-            return Err(SecurityStatus::SEC_E_MESSAGE_ALTERED);
+            return Err(MessageError::altered(
+                "the sealed message does not authenticate (AES-256-GCM tag mismatch)",
+            ));
         }
-        if let Err(status) = self.accept_receive(sequence) {
+        if let Err(error) = self.sequence.accept_receive(sequence) {
             // Authentic but replayed or reordered: do not hand out its plaintext.
             data.as_mut_slice().fill(0);
-            return Err(status);
+            return Err(error);
         }
-        Ok(0)
+        Ok(Qop::DEFAULT)
     }
 }
 

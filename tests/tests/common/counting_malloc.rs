@@ -134,7 +134,7 @@ pub fn live_bytes() -> isize {
 /// allocations made inside the plugin (the session key is a vector the
 /// plugin allocates and the host only passes on).
 pub fn assert_per_message_calls_allocate_nothing(
-    done: &mut sspi_plugin_host::loopback::Established,
+    done: &mut sspi_plugin_host::loopback::CompletedHandshake,
 ) {
     use sspi_core::SecBuffer;
     let mut key = None;
@@ -157,10 +157,16 @@ pub fn assert_per_message_calls_allocate_nothing(
                 (&mut done.server, &mut done.client)
             };
             let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut signature)];
-            failures += usize::from(from.make_signature(0, &mut message, 0).is_err());
+            failures += usize::from(
+                from.make_signature(sspi_core::Qop::DEFAULT, &mut message, 0)
+                    .is_err(),
+            );
             failures += usize::from(to.verify_signature(&mut message, 0).is_err());
             let mut message = [SecBuffer::token(&mut trailer), SecBuffer::data(&mut data)];
-            failures += usize::from(from.encrypt_message(0, &mut message, 0).is_err());
+            failures += usize::from(
+                from.encrypt_message(sspi_core::Qop::DEFAULT, &mut message, 0)
+                    .is_err(),
+            );
             failures += usize::from(to.decrypt_message(&mut message, 0).is_err());
         }
     });

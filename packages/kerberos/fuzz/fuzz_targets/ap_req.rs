@@ -3,12 +3,12 @@
 
 use libfuzzer_sys::fuzz_target;
 use picky_krb::messages::ApReq;
-use sspi_package_kerberos::acceptor::{self, AcceptorKeys};
-use sspi_package_kerberos::crypto::{Etype, Key};
-use sspi_package_kerberos::gss;
-use sspi_package_kerberos::keytab::Keytab;
-use sspi_package_kerberos::principal::Principal;
-use sspi_package_kerberos::replay::ReplayCache;
+use sspi_package_kerberos::internal::acceptor::{self, AcceptorKeys};
+use sspi_package_kerberos::internal::crypto::{Etype, Key};
+use sspi_package_kerberos::internal::gss;
+use sspi_package_kerberos::internal::keytab::Keytab;
+use sspi_package_kerberos::internal::principal::Principal;
+use sspi_package_kerberos::internal::replay::ReplayCache;
 use std::sync::OnceLock;
 
 fn setup() -> &'static (Keytab, Principal, ReplayCache) {
@@ -36,7 +36,7 @@ fn setup() -> &'static (Keytab, Principal, ReplayCache) {
 fuzz_target!(|data: &[u8]| {
     let (kt, service, replay) = setup();
     let req = if data.first() == Some(&0x6e) {
-        sspi_package_kerberos::messages::decode::<ApReq>(data).ok()
+        sspi_package_kerberos::internal::messages::decode::<ApReq>(data).ok()
     } else {
         match gss::unframe::<ApReq>(data, gss::TOK_AP_REQ) {
             Ok(gss::Received::Message(m)) => Some(m),

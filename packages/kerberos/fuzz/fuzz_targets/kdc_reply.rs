@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sspi_package_kerberos::crypto::Etype;
-use sspi_package_kerberos::krb_error::KdcError;
+use sspi_package_kerberos::internal::crypto::Etype;
+use sspi_package_kerberos::internal::krb_error::KdcError;
 use sspi_package_kerberos::{as_exchange, der, messages};
 
 fuzz_target!(|data: &[u8]| {

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sspi_package_kerberos::keytab::Keytab;
+use sspi_package_kerberos::internal::keytab::Keytab;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(keytab) = Keytab::parse(data)

@@ -2,9 +2,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sspi_core::{SecBuffer, TimeStamp};
-use sspi_package_kerberos::crypto::{Etype, Key};
-use sspi_package_kerberos::protection::{Protection, ProtectionParams};
+use sspi_core::{Qop, SecBuffer};
+use sspi_package_kerberos::internal::crypto::{Etype, Key};
+use sspi_package_kerberos::internal::protection::{PerMessageSetup, PerMessageTokens};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&split, rest)) = data.split_first() else {
@@ -13,14 +13,13 @@ fuzz_target!(|data: &[u8]| {
     let split = usize::from(split).min(rest.len());
     let (token, payload) = rest.split_at(split);
     let key = Key::new(Etype::Aes128CtsHmacSha196, vec![9; 16]).unwrap();
-    let mut p = Protection::new(&ProtectionParams {
+    let mut p = PerMessageTokens::new(&PerMessageSetup {
         key: &key,
         acceptor: true,
         acceptor_subkey: true,
         send_sequence: 0,
         receive_sequence: 0,
         confidentiality: true,
-        expiry: TimeStamp::NEVER,
     })
     .unwrap();
     let (mut t, mut d) = (token.to_vec(), payload.to_vec());

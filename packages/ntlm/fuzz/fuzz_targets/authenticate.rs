@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sspi_package_ntlm::messages::{Authenticate, Ntlmv2Response};
+use sspi_package_ntlm::internal::messages::{Authenticate, Ntlmv2Response};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(message) = Authenticate::parse(data) {

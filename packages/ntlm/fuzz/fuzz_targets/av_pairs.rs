@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sspi_package_ntlm::messages::AvPairs;
+use sspi_package_ntlm::internal::messages::AvPairs;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(pairs) = AvPairs::parse(data) {

@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sspi_package_ntlm::messages::{AvPairs, Challenge};
+use sspi_package_ntlm::internal::messages::{AvPairs, Challenge};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(message) = Challenge::parse(data) {

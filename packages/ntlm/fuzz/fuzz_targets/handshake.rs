@@ -7,9 +7,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use sspi_core::{IscReq, PackageParameters, Parameter, ParameterValue};
-use sspi_package_ntlm::NtlmConfig;
-use sspi_package_ntlm::crypto;
-use sspi_package_ntlm::handshake::{self, ClientIdentity, ClientRandom, ServerChallenge};
+use sspi_package_ntlm::internal::config::NtlmConfig;
+use sspi_package_ntlm::internal::crypto;
+use sspi_package_ntlm::internal::handshake::{self, ClientIdentity, ClientRandom, ServerChallenge};
 use std::sync::OnceLock;
 
 struct Fixture {

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sspi_package_ntlm::messages::Negotiate;
+use sspi_package_ntlm::internal::messages::Negotiate;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(message) = Negotiate::parse(data)

@@ -1,7 +1,12 @@
+//! # sspi-load
+//!
 //! A load generator: handshakes per second and latency percentiles, over
 //! loopback TCP with many concurrent clients or in-process for comparison.
+//! It drives `sspi bench` and the loopback benchmark; it is a measuring tool,
+//! not part of the connection library.
+#![deny(missing_docs)]
 
-use crate::{ClientOptions, ConnectionError, authenticate};
+use sspi_connection::{ClientOptions, ConnectionError, authenticate};
 use sspi_core::AscReq;
 use sspi_plugin_host::{CredentialsHandle, loopback};
 use std::net::SocketAddr;
