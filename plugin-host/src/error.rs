@@ -144,7 +144,7 @@ pub enum Unavailable {
     },
     /// The package was expected from a provider library that failed to load
     /// (the registry has a key for it and no loaded library provides it).
-    #[error("its library {library} (installed at {location}) failed to load: {reason}")]
+    #[error("its library {} (installed at {location}) failed to load: {reason}", .library.registry_name())]
     LibraryFailed {
         /// The library.
         library: PackageSource,

@@ -11,7 +11,9 @@ use sspi_core::{
     AuthIdentity, CredentialUse, CredentialsRequest, PackageInfo, PackageParameters, ParameterSpec,
     SecurityError, SecurityStatus,
 };
-use sspi_registry::{ADD_PROVIDERS_SUBKEY, LIBRARY_DIGESTS_SUBKEY, LibrarySpec, Location, SecurityConfig};
+use sspi_registry::{
+    ADD_PROVIDERS_SUBKEY, LIBRARY_DIGESTS_SUBKEY, LibrarySpec, Location, SecurityConfig,
+};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
