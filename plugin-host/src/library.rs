@@ -224,8 +224,10 @@ fn first_difference_between(
         .filter(|e| !e.errs.is_empty())
         .min_by_key(|e| e.index)?;
     // `SspiLibrary.packages`: a wrapper's positional field (`PrefixRef.0`)
-    // is named by its type instead.
+    // is named by its type instead, a function pointer by its field, and
+    // its return value (`__returns`) as such.
     let mut path: Vec<&str> = vec![errors.interface.name()];
+    let mut returns = false;
     for step in first.stack_trace.iter() {
         match &step.expected {
             TLFieldOrFunction::Field(field)
@@ -233,12 +235,37 @@ fn first_difference_between(
             {
                 path = vec![field.layout().name()];
             }
+            TLFieldOrFunction::Field(field) if field.name() == "__returns" => returns = true,
             TLFieldOrFunction::Field(field) => path.push(field.name()),
-            TLFieldOrFunction::Function(function) => path.push(function.name.as_str()),
+            TLFieldOrFunction::Function(function) => {
+                if path.last() != Some(&function.name.as_str()) {
+                    path.push(function.name.as_str());
+                }
+            }
         }
     }
     let path = path.join(".");
-    let what = first.errs.first().map(instability)?;
+    let error = first.errs.first()?;
+    // A different type: both types in full, from the field that holds them.
+    let what = match (error, first.stack_trace.last()) {
+        (
+            AbiInstability::Name(_),
+            Some(ExpectedFound {
+                expected: TLFieldOrFunction::Field(expected),
+                found: TLFieldOrFunction::Field(found),
+            }),
+        ) => format!(
+            "a different type: expected {}, found {}",
+            expected.full_type(),
+            found.full_type()
+        ),
+        _ => instability(error),
+    };
+    let what = if returns {
+        format!("its return value has {what}")
+    } else {
+        what
+    };
     Some(format!("{path}: {what}"))
 }
 
