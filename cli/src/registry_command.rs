@@ -1,10 +1,12 @@
 //! `sspi registry check` and `sspi registry describe`.
 
 use clap::Subcommand;
-use sspi_core::{ParameterKind, ParameterSpec, Severity, check_parameters};
+use sspi_core::{ParameterKind, ParameterSpec, Severity, check_parameters, closest};
 use sspi_plugin_host::resolve::{SearchOrigin, SearchPath};
 use sspi_plugin_host::{PROVIDERS_KEY, PackageEntry, SecurityHost};
-use sspi_registry::{RegFile, SecurityConfig, layered_files};
+use sspi_registry::{
+    ADD_PROVIDERS_SUBKEY, LIBRARY_DIGESTS_SUBKEY, RegFile, SecurityConfig, layered_files,
+};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -190,6 +192,33 @@ fn load_check(config: SecurityConfig, search: &SearchPath) -> Result<ExitCode, S
                 "{}: error: package {} unavailable: {reason}",
                 entry.registry_location(),
                 entry.name()
+            ));
+        }
+    }
+    // A package key no installed package reads (a misspelt package name?).
+    if let Some(providers) = host.config().registry().key(PROVIDERS_KEY) {
+        let names: Vec<&str> = host
+            .enumerate_security_packages()
+            .iter()
+            .filter(|e| e.is_package())
+            .map(PackageEntry::name)
+            .collect();
+        for key in providers.subkeys() {
+            let name = key.name();
+            if [LIBRARY_DIGESTS_SUBKEY, ADD_PROVIDERS_SUBKEY]
+                .iter()
+                .chain(&names)
+                .any(|n| n.eq_ignore_ascii_case(name))
+            {
+                continue;
+            }
+            let hint = closest(name, names.iter().copied())
+                .map(|n| format!(" (did you mean \"{n}\"?)"))
+                .unwrap_or_default();
+            warnings.push(format!(
+                "{}: warning: key {} configures no installed package; no library provides a package named {name}{hint}",
+                key.location(),
+                key.path()
             ));
         }
     }

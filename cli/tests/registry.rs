@@ -82,6 +82,28 @@ fn a_misspelt_value_is_a_warning_with_a_did_you_mean_at_its_own_line() {
 }
 
 #[test]
+fn a_key_for_a_package_nobody_provides_is_a_warning_with_a_did_you_mean() {
+    let dir = tempfile::tempdir().unwrap();
+    let reg = registry(
+        dir.path(),
+        "sspi_ntlm.dll",
+        &format!(
+            "{NTLM_KEY}\n[HKEY_LOCAL_MACHINE\\Comm\\SecurityProviders\\NTML]\n\"DefaultUser\"=\"bob\"\n"
+        ),
+    );
+    let out = sspi(&["registry", "check", reg.to_str().unwrap()]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{}:9:1: warning: key HKEY_LOCAL_MACHINE\\Comm\\SecurityProviders\\NTML configures no installed package",
+            reg.display()
+        )) && stderr.contains("(did you mean \"NTLM\"?)"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_wrong_type_or_range_is_an_error_at_the_values_line() {
     let dir = tempfile::tempdir().unwrap();
     let reg = registry(

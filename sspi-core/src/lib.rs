@@ -48,7 +48,7 @@ pub use identity::{AuthIdentity, CredentialsRequest, SecretBytes};
 pub use info::{ContextSizes, Lifespan, PackageInfo, TimeStamp};
 pub use message::{MessageError, MessageResult, Qop};
 pub use package::{Credentials, PackageFactory, SecurityPackage};
-pub use parameter_check::{Finding, Severity, check_parameters};
+pub use parameter_check::{Finding, Severity, check_parameters, closest};
 pub use parameter_spec::{ParameterKind, ParameterSpec};
 pub use params::{PackageParameters, Parameter, ParameterValue, RegistryUser};
 pub use sequence::SequenceNumbers;

@@ -210,8 +210,16 @@ fn type_error(spec: &ParameterSpec, value: &ParameterValue) -> Option<String> {
     }
 }
 
-/// The declared name most like `name`, if one is like it at all.
-fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+/// The candidate most like `name` (case-folded Jaro-Winkler similarity of at
+/// least 0.8), if one is like it at all: the "did you mean" of
+/// [`check_parameters`], for tools that check other names the same way.
+///
+/// ```
+/// let packages = ["Test", "NTLM", "Kerberos"];
+/// assert_eq!(sspi_core::closest("NTML", packages.into_iter()), Some("NTLM"));
+/// assert_eq!(sspi_core::closest("Zebra", packages.into_iter()), None);
+/// ```
+pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let folded = name.to_ascii_lowercase();
     candidates
         .map(|c| (strsim::jaro_winkler(&folded, &c.to_ascii_lowercase()), c))
