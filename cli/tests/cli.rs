@@ -256,6 +256,20 @@ fn server_and_client_processes() {
         "{out}"
     );
 
+    // Refused by the server's NTLM: the client prints the status once.
+    let refused = Command::new(env!("CARGO_BIN_EXE_sspi"))
+        .args(["--registry", shipped().to_str().unwrap(), "client"])
+        .args(["--connect", &addr, "--package", "NTLM"])
+        .args(["--user", "carol", "--domain", "SSPI-PLUG", "hi"])
+        .env("SSPI_PASSWORD", "not-carols")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = text(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{err}");
+    assert_eq!(err.matches("SEC_E_LOGON_DENIED").count(), 1, "{err}");
+    assert!(!err.contains("logon denied"), "the status once: {err}");
+
     let signed = client(&["--sign", "in clear"], None);
     assert_eq!(signed.status.code(), Some(0));
     assert!(text(&signed.stdout).contains("messages are signed"));
@@ -307,5 +321,116 @@ fn server_and_client_processes() {
     assert!(
         !log.contains("alice-demo-password") && !log.contains("not-bobs"),
         "no secret in the log"
+    );
+}
+
+/// `sspi handshake --package Kerberos` works from a fresh clone as `sspi demo`
+/// does: it starts the registry's KDC in process when none listens. The
+/// overlay moves the realm to a free port so no other KDC can answer instead.
+#[test]
+fn handshake_with_kerberos_starts_the_registry_kdc() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let overlay = dir.path().join("port.reg");
+    std::fs::write(
+        &overlay,
+        format!(
+            "Windows Registry Editor Version 5.00\n\n\
+             [HKEY_LOCAL_MACHINE\\Comm\\SecurityProviders\\Kerberos\\Domains\\SSPI-PLUG.TEST]\n\
+             \"KdcNames\"=\"127.0.0.1:{port}\"\n\n\
+             [HKEY_LOCAL_MACHINE\\Comm\\SspiKdc]\n\
+             \"Listen\"=\"127.0.0.1:{port}\"\n"
+        ),
+    )
+    .unwrap();
+    let out = sspi(&[
+        "--registry",
+        shipped().to_str().unwrap(),
+        "--registry",
+        overlay.to_str().unwrap(),
+        "handshake",
+        "--package",
+        "Kerberos",
+    ]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("server:  authenticated alice@SSPI-PLUG.TEST"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("seal:"), "{stdout}");
+}
+
+/// A per-message call that panics inside the server's package is logged by
+/// the server as a panic (an error), not as an ordinary failed session, and
+/// the server goes on serving.
+#[test]
+fn the_server_logs_a_package_panic_as_one() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    let registry = dir.path().join("panicky.reg");
+    std::fs::write(
+        &registry,
+        "Windows Registry Editor Version 5.00\n\n\
+         [HKEY_LOCAL_MACHINE\\Comm\\SecurityProviders]\n\
+         \"Providers\"=\"sspi_fixture_panicking.dll\"\n\n\
+         [HKEY_LOCAL_MACHINE\\Comm\\SspiServer]\n\
+         \"InboundPackages\"=multi_sz:\"Panicky\"\n",
+    )
+    .unwrap();
+    let registry = registry.to_str().unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_sspi"))
+        .args(["--registry", registry, "server", "--listen", "127.0.0.1:0"])
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(server.stdout.take().unwrap());
+    let mut banner = String::new();
+    stdout.read_line(&mut banner).unwrap();
+    let addr = banner
+        .split_whitespace()
+        .find(|w| w.starts_with("127.0.0.1:"))
+        .map(|w| w.trim_end_matches(';').to_string())
+        .unwrap_or_else(|| panic!("no address in {banner:?}"));
+    let client = |message: &str| {
+        Command::new(env!("CARGO_BIN_EXE_sspi"))
+            .args(["--registry", registry, "client", "--connect", &addr])
+            .args(["--package", "Panicky", message])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let calm = client("calm");
+    assert_eq!(calm.status.code(), Some(0), "{}", text(&calm.stderr));
+    let boom = client("panic");
+    assert_ne!(boom.status.code(), Some(0));
+    let after = client("calm again");
+    assert_eq!(after.status.code(), Some(0), "the server keeps serving");
+
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    server.wait().unwrap();
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut server.stderr.take().unwrap(), &mut log).unwrap();
+    let panics: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("the security package panicked"))
+        .collect();
+    assert_eq!(panics.len(), 1, "{log}");
+    assert!(panics[0].contains("ERROR"), "{}", panics[0]);
+    assert!(
+        panics[0].contains("the package panicked in DecryptMessage"),
+        "{}",
+        panics[0]
     );
 }

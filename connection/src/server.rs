@@ -210,10 +210,8 @@ async fn accept_gated<S: AsyncRead + AsyncWrite>(
 /// key files or its internals. The full text is for the server's log.
 fn peer_reason(error: &ConnectionError) -> Cow<'_, str> {
     match error {
-        ConnectionError::Security(e) => Cow::Owned(format!(
-            "refused by the server's security package: {}",
-            e.status().description()
-        )),
+        // The status travels in the frame beside this reason: say only who refused.
+        ConnectionError::Security(_) => Cow::Borrowed("refused by the server's security package"),
         other => Cow::Owned(other.to_string()),
     }
 }

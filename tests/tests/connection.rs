@@ -359,10 +359,8 @@ async fn an_unauthenticated_peer_is_told_the_status_not_the_internal_text() {
         panic!("an error frame");
     };
     assert_eq!(status, SecurityStatus::SEC_E_LOGON_DENIED);
-    assert_eq!(
-        reason,
-        "refused by the server's security package: logon denied"
-    );
+    // The status is in the frame; the reason does not repeat it.
+    assert_eq!(reason, "refused by the server's security package");
     for internal in ["alice", "SSPI-PLUG", "unknown user", "password"] {
         assert!(!reason.contains(internal), "{internal} in {reason:?}");
     }

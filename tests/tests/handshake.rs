@@ -163,13 +163,7 @@ fn documented_loop_with_complete_auth_token() {
     let mut out = vec![0u8; max_token];
     let mut output = [SecBuffer::token(&mut out)];
     let st = client_cred
-        .initialize_security_context(
-            &mut client,
-            Some("host/server"),
-            ISC_REQ,
-            &mut [],
-            &mut output,
-        )
+        .initialize_security_context(&mut client, Some("host/server"), ISC_REQ, &[], &mut output)
         .unwrap();
     statuses.push(st.status);
     client

@@ -97,7 +97,7 @@ fn panics_become_internal_errors_and_the_host_keeps_serving() {
             &mut context,
             Some("panic-in-initialize"),
             ISC_REQ,
-            &mut [],
+            &[],
             &mut output,
         )
         .unwrap_err();

@@ -318,7 +318,7 @@ fn calls_out_of_order_get_clear_errors() {
     let mut out = vec![0u8; 1024];
     let mut output = [SecBuffer::token(&mut out)];
     let step = client_cred
-        .initialize_security_context(&mut c, None, ISC_REQ, &mut [], &mut output)
+        .initialize_security_context(&mut c, None, ISC_REQ, &[], &mut output)
         .unwrap();
     assert_eq!(step.status, SecurityStatus::SEC_I_COMPLETE_AND_CONTINUE);
     let client = c.as_mut().unwrap();
@@ -380,7 +380,7 @@ fn calls_out_of_order_get_clear_errors() {
         SecurityStatus::SEC_E_WRONG_CREDENTIAL_HANDLE
     );
     let error = server_cred
-        .initialize_security_context(&mut s, None, ISC_REQ, &mut [], &mut output3)
+        .initialize_security_context(&mut s, None, ISC_REQ, &[], &mut output3)
         .unwrap_err();
     assert_eq!(
         error.status(),
