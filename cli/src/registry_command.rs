@@ -54,7 +54,16 @@ pub fn run(
             files,
             program,
             load_in_this_process,
-        } => check(&files, program.as_deref(), load_in_this_process),
+        } => {
+            // As the program would see itself: an absolute path (a relative
+            // one would otherwise name no directory at all).
+            let program = program
+                .map(|p| {
+                    std::path::absolute(&p).map_err(|e| format!("--program {}: {e}", p.display()))
+                })
+                .transpose()?;
+            check(&files, program.as_deref(), load_in_this_process)
+        }
         RegistryCommand::Describe { name, markdown } => {
             describe(&registry()?, name.as_deref(), markdown)
         }

@@ -177,6 +177,16 @@ fn check_resolves_libraries_as_the_named_program_does() {
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(!text(&out.stderr).contains("beside this program"));
+    // A relative --program is the program in the working directory's terms.
+    let out = Command::new(env!("CARGO_BIN_EXE_sspi"))
+        .args(["registry", "check", "--program", "app/bin/myapp"])
+        .arg(&reg)
+        .env_remove("SSPI_PLUGIN_PATH")
+        .env_remove("SSPI_FILE_CHECKS")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
 #[test]
