@@ -175,3 +175,39 @@ fn a_drop_in_with_an_error_is_reported_at_its_own_line() {
     );
     assert!(Path::new(&d).is_dir());
 }
+
+#[test]
+fn added_libraries_are_pinned_like_listed_ones() {
+    let dir = temp_dir("overlay-pin");
+    let base = write(
+        &dir,
+        "sspi.reg",
+        "[HKEY_LOCAL_MACHINE\\Comm\\SecurityProviders]\n\"Providers\"=\"builtin:test\"\n\"RequireDigests\"=dword:1\n",
+    );
+    let d = dir.join("sspi.reg.d");
+    std::fs::create_dir(&d).unwrap();
+    let drop_in = write(
+        &d,
+        "50-psk.reg",
+        "[HKEY_LOCAL_MACHINE\\Comm\\SecurityProviders\\AddProviders]\n\"sspi_psk.dll\"=\"\"\n",
+    );
+    let text = SecurityConfig::load(&[&base]).unwrap_err().to_string();
+    assert!(
+        text.contains("\"RequireDigests\" is set but library \"sspi_psk.dll\" has no digest"),
+        "{text}"
+    );
+    let pin = format!("sha256:{}", "ab".repeat(32));
+    std::fs::write(
+        &drop_in,
+        format!(
+            "[HKEY_LOCAL_MACHINE\\Comm\\SecurityProviders\\AddProviders]\n\"sspi_psk.dll\"=\"\"\n\n\
+             [HKEY_LOCAL_MACHINE\\Comm\\SecurityProviders\\LibraryDigests]\n\"sspi_psk.dll\"=\"{pin}\"\n"
+        ),
+    )
+    .unwrap();
+    let config = SecurityConfig::load(&[&base]).unwrap();
+    assert_eq!(
+        config.providers()[1].digest.as_ref().map(|d| d.sha256),
+        Some([0xab; 32])
+    );
+}
