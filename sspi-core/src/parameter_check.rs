@@ -203,6 +203,9 @@ fn type_error(spec: &ParameterSpec, value: &ParameterValue) -> Option<String> {
         None
     } else if spec.kind() == ParameterKind::Flag {
         Some(format!("{name} must be 0 or 1, not {number}"))
+    } else if (spec.kind() == ParameterKind::Dword && max == u64::from(u32::MAX)) || max == u64::MAX
+    {
+        Some(format!("{name} must be at least {min}, not {number}"))
     } else {
         Some(format!(
             "{name} must be between {min} and {max}, not {number}"
@@ -241,6 +244,7 @@ mod tests {
         ),
         ParameterSpec::strings("AllowedEnctypes", "aes256", "etypes"),
         ParameterSpec::qword("Big", 1, 10, "1", "a qword"),
+        ParameterSpec::dword("Seconds", 1, u32::MAX, "300", "no upper bound"),
         ParameterSpec::string("Password", "", "a user's password").in_subkeys("Users"),
     ];
 
@@ -314,6 +318,7 @@ mod tests {
                 ("", "RequireChannelBindings", ParameterValue::Dword(2)),
                 ("", "Big", ParameterValue::Qword(11)),
                 ("", "Big", ParameterValue::Dword(5)),
+                ("", "Seconds", ParameterValue::Dword(0)),
             ]),
         );
         assert!(found.iter().all(|f| f.severity == Severity::Error));
@@ -325,6 +330,7 @@ mod tests {
                 "RequireChannelBindings must be 0 or 1, not 2",
                 "Big must be between 1 and 10, not 11",
                 "Big must be REG_QWORD, found REG_DWORD",
+                "Seconds must be at least 1, not 0",
             ]
         );
     }
