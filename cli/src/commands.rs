@@ -4,10 +4,8 @@ use clap::Args;
 use sspi_core::{AscReq, AuthIdentity, CredentialUse, IscReq, Qop, SecBuffer, SecBufferType};
 use sspi_plugin_host::loopback::{self, CompletedHandshake};
 use sspi_plugin_host::{PackageState, SecurityHost};
-use sspi_registry::{RegFile, SecurityConfig};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 /// `sspi handshake` arguments.
 #[derive(Args, Debug)]
@@ -44,8 +42,8 @@ pub fn packages(registry: &[PathBuf]) -> Result<ExitCode, String> {
             .map(|i| (i.version.to_string(), i.max_token.to_string()))
             .unwrap_or_else(|| ("-".into(), "-".into()));
         let state = match entry.state() {
-            PackageState::Available => "available".to_string(),
-            PackageState::Unavailable(reason) => format!("unavailable: {reason}"),
+            PackageState::Available => "available",
+            PackageState::Unavailable(_) => "unavailable",
         };
         println!(
             "{:<12} {:>7} {:>9}  {:<44} {}",
@@ -55,125 +53,14 @@ pub fn packages(registry: &[PathBuf]) -> Result<ExitCode, String> {
             entry.source().to_string(),
             state
         );
+        if let Some(reason) = entry.unavailable() {
+            println!("{:<12} reason: {reason}", "");
+        }
         if let Some(info) = entry.info() {
             println!("{:<12} capabilities: {}", "", info.capabilities);
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// How long the child that loads the libraries may take.
-const LOAD_CHECK_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// `sspi registry check FILE...`
-///
-/// Everything that needs no library code is checked in this process: syntax,
-/// providers, server settings, and each library file's location, owner, mode
-/// and pinned digest. Only when all of that passes are the libraries loaded
-/// (and each package's parameters checked by its own code) — in a child
-/// process (`--load-in-this-process`), so no library runs in the checker.
-pub fn registry_check(files: &[PathBuf], load_in_this_process: bool) -> Result<ExitCode, String> {
-    let mut errors = Vec::new();
-    for file in files {
-        if let Err(e) = RegFile::read(file) {
-            errors.push(e.to_string());
-        }
-    }
-    if errors.is_empty() {
-        match SecurityConfig::load(files) {
-            Err(e) => errors.push(e.to_string()),
-            Ok(config) => {
-                if let Err(e) = sspi_connection::ServerConfig::from_registry(config.registry()) {
-                    errors.push(e.to_string());
-                }
-                errors.extend(SecurityHost::check_provider_files(&config));
-                if errors.is_empty() {
-                    return if load_in_this_process {
-                        load_check(config)
-                    } else {
-                        load_check_in_child(files)
-                    };
-                }
-            }
-        }
-    }
-    print_errors(&errors);
-    Ok(ExitCode::FAILURE)
-}
-
-fn print_errors(errors: &[String]) {
-    for error in errors {
-        eprintln!("error: {error}");
-    }
-    eprintln!("{} error(s)", errors.len());
-}
-
-/// Loads every provider (this is the child) and reports unavailable packages.
-fn load_check(config: SecurityConfig) -> Result<ExitCode, String> {
-    let files = config.registry().sources().len();
-    let host = SecurityHost::from_config(config);
-    let errors: Vec<String> = host
-        .enumerate_security_packages()
-        .iter()
-        .filter_map(|entry| match entry.state() {
-            PackageState::Unavailable(reason) => Some(format!(
-                "{}: package {} unavailable: {reason}",
-                entry.registry_location(),
-                entry.name()
-            )),
-            PackageState::Available => None,
-        })
-        .collect();
-    if !errors.is_empty() {
-        print_errors(&errors);
-        return Ok(ExitCode::FAILURE);
-    }
-    let names: Vec<&str> = host
-        .enumerate_security_packages()
-        .iter()
-        .map(|p| p.name())
-        .collect();
-    println!(
-        "ok: {files} file(s), {} package(s) available: {}",
-        names.len(),
-        names.join(", ")
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Runs `sspi registry check --load-in-this-process FILES` and passes on its
-/// output and verdict; a child that crashes or hangs is an error.
-fn load_check_in_child(files: &[PathBuf]) -> Result<ExitCode, String> {
-    let exe = std::env::current_exe().map_err(|e| format!("cannot locate this program: {e}"))?;
-    let mut child = std::process::Command::new(exe)
-        .args(["registry", "check", "--load-in-this-process", "--"])
-        .args(files)
-        .stdin(std::process::Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start the library check: {e}"))?;
-    let deadline = Instant::now() + LOAD_CHECK_TIMEOUT;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "loading the libraries did not finish within {} s",
-                    LOAD_CHECK_TIMEOUT.as_secs()
-                ));
-            }
-            Err(e) => return Err(format!("waiting for the library check: {e}")),
-        }
-    };
-    match status.code() {
-        Some(0) => Ok(ExitCode::SUCCESS),
-        Some(_) => Ok(ExitCode::FAILURE),
-        None => Err(format!(
-            "loading the libraries crashed the checking child ({status})"
-        )),
-    }
 }
 
 /// `sspi handshake --package NAME`

@@ -3,6 +3,7 @@
 mod commands;
 mod net;
 mod password;
+mod registry_command;
 mod registry_path;
 mod selftest;
 
@@ -33,10 +34,10 @@ struct Cli {
 enum Command {
     /// List the installed packages, where they come from and whether they are usable.
     Packages,
-    /// Registry files: validate them.
+    /// Registry files: validate them, describe a package's values.
     Registry {
         #[command(subcommand)]
-        command: RegistryCommand,
+        command: registry_command::RegistryCommand,
     },
     /// Authenticate a client to a server in this process with one package, then
     /// sign/verify and encrypt/decrypt a message.
@@ -53,19 +54,6 @@ enum Command {
     Selftest(selftest::SelftestArgs),
     /// Serve the Kerberos realm of the registry's SspiKdc key (AS and TGS) until Ctrl-C / SIGTERM.
     Kdc,
-}
-
-#[derive(Subcommand, Debug)]
-enum RegistryCommand {
-    /// Check registry files (layered in order): syntax, providers, libraries and package parameters.
-    Check {
-        /// The files to check.
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        /// Internal: load the libraries in this process (the check runs them in a child).
-        #[arg(long, hide = true)]
-        load_in_this_process: bool,
-    },
 }
 
 fn main() -> ExitCode {
@@ -87,13 +75,7 @@ fn main() -> ExitCode {
     let registry = || registry_path::files(&cli.registry);
     let result = match cli.command {
         Command::Packages => registry().and_then(|r| commands::packages(&r)),
-        Command::Registry {
-            command:
-                RegistryCommand::Check {
-                    files,
-                    load_in_this_process,
-                },
-        } => commands::registry_check(&files, load_in_this_process),
+        Command::Registry { command } => registry_command::run(command, registry),
         Command::Handshake(args) => registry().and_then(|r| commands::handshake(&r, &args)),
         Command::Demo => registry().and_then(|r| commands::demo(&r)),
         Command::Server(args) => registry().and_then(|r| net::server(&r, &args)),

@@ -131,7 +131,7 @@ fn a_library_others_may_write_is_refused_before_it_runs() {
     let canonical = library.canonicalize().unwrap();
     assert!(
         stdout.contains(&format!(
-            "unavailable: provider library {}: is writable by group and others (mode 0666)",
+            "reason: provider library {}: is writable by group and others (mode 0666)",
             canonical.display()
         )),
         "{stdout}"

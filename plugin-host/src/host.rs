@@ -3,13 +3,17 @@
 use crate::handle::{CredentialsHandle, PackageMeta};
 use crate::library::{self, Descriptors};
 use crate::params::package_parameters;
-use crate::{HostError, resolve};
+use crate::resolve::{Resolved, SearchPath};
+use crate::{HostError, Unavailable};
 use abi_stable::std_types::{ROption, RResult};
 use sspi_core::ffi::PackageBox;
 use sspi_core::{
-    AuthIdentity, CredentialUse, CredentialsRequest, PackageInfo, SecurityError, SecurityStatus,
+    AuthIdentity, CredentialUse, CredentialsRequest, PackageInfo, PackageParameters, ParameterSpec,
+    SecurityError, SecurityStatus,
 };
-use sspi_registry::{LibrarySpec, Location, SecurityConfig};
+use sspi_registry::{
+    ADD_PROVIDERS_SUBKEY, LIBRARY_DIGESTS_SUBKEY, LibrarySpec, Location, SecurityConfig,
+};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -34,6 +38,38 @@ pub enum PackageSource {
     },
 }
 
+impl PackageSource {
+    /// The library as the registry's `Providers` names it (`sspi_test.dll`, `builtin:test`).
+    pub fn registry_name(&self) -> String {
+        match self {
+            Self::Plugin { library, .. } => library.clone(),
+            Self::Builtin { name } => format!("builtin:{name}"),
+        }
+    }
+
+    /// The library's name without directory, `lib` prefix or extension, lower
+    /// case (`sspi_ntlm`), for matching it with the packages it provides.
+    fn stem(&self) -> String {
+        match self {
+            Self::Plugin { library, .. } => {
+                let file = crate::resolve::platform_file_name(
+                    std::path::Path::new(library)
+                        .file_name()
+                        .and_then(|f| f.to_str())
+                        .unwrap_or(library),
+                );
+                let file = file
+                    .strip_prefix(std::env::consts::DLL_PREFIX)
+                    .unwrap_or(&file);
+                file.strip_suffix(std::env::consts::DLL_SUFFIX)
+                    .unwrap_or(file)
+                    .to_ascii_lowercase()
+            }
+            Self::Builtin { name } => name.to_ascii_lowercase(),
+        }
+    }
+}
+
 impl fmt::Display for PackageSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -50,28 +86,63 @@ impl fmt::Display for PackageSource {
 }
 
 /// Whether a package can be used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub enum PackageState<'a> {
     /// Loaded and ready.
     Available,
-    /// Not usable, and why (path, error).
-    Unavailable(&'a str),
+    /// Not usable, and why.
+    Unavailable(&'a Unavailable),
+}
+
+impl PartialEq for PackageState<'_> {
+    /// Two unavailable states are equal when they are the same reason or read the same.
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Available, Self::Available) => true,
+            (Self::Unavailable(a), Self::Unavailable(b)) => {
+                std::ptr::eq(*a, *b) || a.to_string() == b.to_string()
+            }
+            _ => false,
+        }
+    }
 }
 
 /// One row of EnumerateSecurityPackages: a package, or a library whose
 /// packages could not be listed.
 pub struct PackageEntry {
     name: String,
+    /// Whether `name` is a package name (and not a library's).
+    is_package: bool,
     info: Option<PackageInfo>,
+    parameters: &'static [ParameterSpec],
     source: PackageSource,
     location: Location,
-    package: Result<PackageBox, String>,
+    package: Result<PackageBox, Arc<Unavailable>>,
 }
 
 impl PackageEntry {
-    /// The package name; for a library that failed to load, the library's name.
+    /// The package name; for a library that failed to load, the name of each
+    /// package the registry expected from it (a package key no loaded
+    /// library provides), else the library's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Whether [`PackageEntry::name`] names a package (`false`: a library
+    /// that failed to load, whose packages are unknown).
+    pub fn is_package(&self) -> bool {
+        self.is_package
+    }
+
+    /// The registry values the package declares it reads (empty when its
+    /// library did not load, or when it declares none).
+    pub fn parameters(&self) -> &'static [ParameterSpec] {
+        self.parameters
+    }
+
+    /// Why the package is unavailable; `None` when it is available.
+    pub fn unavailable(&self) -> Option<&Unavailable> {
+        self.package.as_ref().err().map(|reason| &**reason)
     }
 
     /// The package's `SecPkgInfo`, when its library listed it.
@@ -115,6 +186,8 @@ impl fmt::Debug for PackageEntry {
 pub struct SecurityHost {
     config: SecurityConfig,
     packages: Vec<PackageEntry>,
+    /// Every library that failed to load, and why.
+    failed: Vec<(PackageSource, Arc<Unavailable>)>,
 }
 
 impl fmt::Debug for SecurityHost {
@@ -135,35 +208,41 @@ impl SecurityHost {
     /// Loads every provider of `config`. A library that is missing, fails to
     /// load or fails the ABI check makes only its packages unavailable.
     pub fn from_config(config: SecurityConfig) -> Self {
-        let dirs = resolve::search_dirs(config.library_path());
+        let search = SearchPath::new(config.library_path());
+        Self::from_config_with(config, &search)
+    }
+
+    /// [`SecurityHost::from_config`], resolving bare library names through
+    /// `search` (e.g. as another program would: [`SearchPath::for_program`]).
+    pub fn from_config_with(config: SecurityConfig, search: &SearchPath) -> Self {
         let mut packages: Vec<PackageEntry> = Vec::new();
+        // Libraries that failed: their position in `packages`, and the reason.
+        let mut failed: Vec<(usize, Arc<Unavailable>)> = Vec::new();
         for provider in config.providers() {
             let (source, listed) = match &provider.library {
-                LibrarySpec::Builtin(name) => (
-                    PackageSource::Builtin { name: name.clone() },
-                    library::load_builtin(name),
-                ),
-                LibrarySpec::File { name, base_dir } => {
-                    match resolve::resolve(name, base_dir, &dirs) {
-                        Ok(path) => {
-                            let listed = library::load_plugin(&path, provider.digest.as_ref());
-                            (
-                                PackageSource::Plugin {
-                                    library: name.clone(),
-                                    path: Some(path),
-                                },
-                                listed,
-                            )
-                        }
-                        Err(e) => (
-                            PackageSource::Plugin {
-                                library: name.clone(),
-                                path: None,
-                            },
-                            Err(e),
-                        ),
-                    }
+                LibrarySpec::Builtin(name) => {
+                    let source = PackageSource::Builtin { name: name.clone() };
+                    let listed = library::load_builtin(name, &source);
+                    (source, listed)
                 }
+                LibrarySpec::File { name, base_dir } => match search.resolve(name, base_dir) {
+                    Ok(resolved) => {
+                        let source = PackageSource::Plugin {
+                            library: name.clone(),
+                            path: Some(resolved.path.clone()),
+                        };
+                        let listed =
+                            library::load_plugin(&resolved.path, provider.digest.as_ref(), &source);
+                        (source, listed)
+                    }
+                    Err(e) => (
+                        PackageSource::Plugin {
+                            library: name.clone(),
+                            path: None,
+                        },
+                        Err(e),
+                    ),
+                },
             };
             match listed {
                 Ok(descriptors) => Self::open_all(
@@ -175,12 +254,13 @@ impl SecurityHost {
                 ),
                 Err(reason) => {
                     tracing::warn!(library = %source, registry = %provider.location, %reason, "provider library unavailable");
+                    let reason = Arc::new(reason);
+                    failed.push((packages.len(), Arc::clone(&reason)));
                     packages.push(PackageEntry {
-                        name: match &source {
-                            PackageSource::Plugin { library, .. } => library.clone(),
-                            PackageSource::Builtin { name } => format!("builtin:{name}"),
-                        },
+                        name: source.registry_name(),
+                        is_package: false,
                         info: None,
+                        parameters: &[],
                         source,
                         location: provider.location.clone(),
                         package: Err(reason),
@@ -188,7 +268,16 @@ impl SecurityHost {
                 }
             }
         }
-        Self { config, packages }
+        let failed_libraries = failed
+            .iter()
+            .map(|(at, reason)| (packages[*at].source.clone(), Arc::clone(reason)))
+            .collect();
+        let packages = attribute_failed_libraries(&config, packages, &failed);
+        Self {
+            config,
+            packages,
+            failed: failed_libraries,
+        }
     }
 
     fn open_all(
@@ -204,18 +293,21 @@ impl SecurityHost {
                 .iter()
                 .find(|p| p.info.is_some() && p.name.eq_ignore_ascii_case(&name));
             let package = if let Some(first) = duplicate {
-                Err(format!(
-                    "duplicate package name {name}: already provided by {} (installed at {}); this copy from {source} (installed at {location}) is ignored",
-                    first.source, first.location
-                ))
+                Err(Unavailable::Duplicate {
+                    package: name.clone(),
+                    first: Box::new((first.source.clone(), first.location.clone())),
+                    library: source.clone(),
+                    location: location.clone(),
+                })
             } else {
-                let key_path = format!("{PROVIDERS_KEY}\\{name}");
-                let params = package_parameters(&key_path, config.package_key(&name));
+                let params = package_parameters_of(config, &name);
                 match (descriptor.open)(&params) {
                     RResult::ROk(package) => Ok(package),
-                    RResult::RErr(e) => Err(format!(
-                        "{source}: package {name} failed to initialise: {e}"
-                    )),
+                    RResult::RErr(error) => Err(Unavailable::ParametersRejected {
+                        package: name.clone(),
+                        library: source.clone(),
+                        error,
+                    }),
                 }
             };
             match &package {
@@ -226,20 +318,21 @@ impl SecurityHost {
             }
             packages.push(PackageEntry {
                 name,
+                is_package: true,
                 info: Some(descriptor.info),
+                parameters: descriptor.parameters.as_slice(),
                 source: source.clone(),
                 location: location.clone(),
-                package,
+                package: package.map_err(Arc::new),
             });
         }
     }
 
-    /// Checks every provider library file of `config` as loading would —
-    /// where it resolves, who may write it, its pinned digest — without
-    /// loading any (no code of a library runs). One line per fault, naming
-    /// the registry location of `Providers`.
-    pub fn check_provider_files(config: &SecurityConfig) -> Vec<String> {
-        let dirs = resolve::search_dirs(config.library_path());
+    /// Checks every provider library file of `config` as loading through
+    /// `search` would — where it resolves, who may write it, its pinned
+    /// digest — without loading any (no code of a library runs). One result
+    /// per library file, in `Providers` order.
+    pub fn check_provider_files(config: &SecurityConfig, search: &SearchPath) -> Vec<ProviderFile> {
         config
             .providers()
             .iter()
@@ -247,13 +340,23 @@ impl SecurityHost {
                 let LibrarySpec::File { name, base_dir } = &provider.library else {
                     return None;
                 };
-                let checked = resolve::resolve(name, base_dir, &dirs)
-                    .and_then(|path| library::check_plugin(&path, provider.digest.as_ref()));
-                checked
-                    .err()
-                    .map(|reason| format!("{}: library {name}: {reason}", provider.location))
+                let checked = search.resolve(name, base_dir).and_then(|resolved| {
+                    library::check_plugin(&resolved.path, provider.digest.as_ref())
+                        .map(|_| resolved)
+                });
+                Some(ProviderFile {
+                    library: name.clone(),
+                    location: provider.location.clone(),
+                    checked,
+                })
             })
             .collect()
+    }
+
+    /// The parameters the host hands to package `name` (its registry key's
+    /// values, typed, each with the `file:line:column` it was set at).
+    pub fn package_parameters(&self, name: &str) -> PackageParameters {
+        package_parameters_of(&self.config, name)
     }
 
     /// The configuration the host was built from.
@@ -285,30 +388,43 @@ impl SecurityHost {
 
     /// The available package `package`: its info and its object.
     fn find(&self, package: &str) -> Result<(&PackageInfo, &PackageBox), SecurityError> {
-        let mut unavailable = None;
+        let mut unavailable: Option<&Unavailable> = None;
         for entry in &self.packages {
-            let Some(info) = entry
-                .info
-                .as_ref()
-                .filter(|_| entry.name.eq_ignore_ascii_case(package))
-            else {
+            if !entry.is_package || !entry.name.eq_ignore_ascii_case(package) {
                 continue;
-            };
-            match &entry.package {
-                Ok(boxed) => return Ok((info, boxed)),
-                Err(reason) => unavailable = unavailable.or(Some(reason)),
+            }
+            match (&entry.package, &entry.info) {
+                (Ok(boxed), Some(info)) => return Ok((info, boxed)),
+                (Err(reason), _) => unavailable = unavailable.or(Some(reason)),
+                (Ok(_), None) => {}
             }
         }
-        Err(match unavailable {
-            Some(reason) => SecurityError::new(
-                SecurityStatus::SEC_E_SECPKG_NOT_FOUND,
-                format!("package {package} is installed but unavailable: {reason}"),
-            ),
-            None => SecurityError::new(
-                SecurityStatus::SEC_E_SECPKG_NOT_FOUND,
-                format!("no security package named {package} is installed"),
-            ),
-        })
+        let not_found =
+            |message: String| SecurityError::new(SecurityStatus::SEC_E_SECPKG_NOT_FOUND, message);
+        if let Some(reason) = unavailable {
+            return Err(not_found(format!(
+                "package {package} is installed but unavailable: {reason}"
+            )));
+        }
+        // A library that failed to load may have been meant to provide it.
+        let failed: Vec<String> = self
+            .failed
+            .iter()
+            .map(|(source, reason)| format!("{source} ({reason})"))
+            .collect();
+        Err(not_found(if failed.is_empty() {
+            format!("no security package named {package} is installed")
+        } else {
+            format!(
+                "no loaded library provides a security package named {package}; {} failed to load and may provide it: {}",
+                if failed.len() == 1 {
+                    "one provider library"
+                } else {
+                    "provider libraries"
+                },
+                failed.join("; ")
+            )
+        }))
     }
 
     /// AcquireCredentialsHandle: credentials of `package` for `credential_use`
@@ -345,4 +461,100 @@ impl SecurityHost {
             }
         }
     }
+}
+
+/// One provider library file as [`SecurityHost::check_provider_files`] found it.
+#[derive(Debug)]
+pub struct ProviderFile {
+    /// The library as `Providers` names it.
+    pub library: String,
+    /// Where `Providers` was set.
+    pub location: Location,
+    /// Where it resolved (and passed the trust and digest checks), or why not.
+    pub checked: Result<Resolved, Unavailable>,
+}
+
+fn package_parameters_of(config: &SecurityConfig, name: &str) -> PackageParameters {
+    let key_path = format!("{PROVIDERS_KEY}\\{name}");
+    package_parameters(&key_path, config.package_key(name))
+}
+
+/// Replaces each failed library's entry by one entry per package the
+/// registry expected from it: a package key (a subkey of `SecurityProviders`)
+/// that no loaded library provides is attributed to the failed library whose
+/// name contains the package's (`sspi_ntlm.dll` for `NTLM`), or to the only
+/// failed library. A failed library no key is attributed to keeps its entry.
+fn attribute_failed_libraries(
+    config: &SecurityConfig,
+    packages: Vec<PackageEntry>,
+    failed: &[(usize, Arc<Unavailable>)],
+) -> Vec<PackageEntry> {
+    if failed.is_empty() {
+        return packages;
+    }
+    let unclaimed: Vec<String> = config
+        .registry()
+        .key(PROVIDERS_KEY)
+        .map(|key| {
+            key.subkeys()
+                .map(|k| k.name().to_owned())
+                .filter(|k| {
+                    !k.eq_ignore_ascii_case(LIBRARY_DIGESTS_SUBKEY)
+                        && !k.eq_ignore_ascii_case(ADD_PROVIDERS_SUBKEY)
+                })
+                .filter(|k| {
+                    !packages
+                        .iter()
+                        .any(|p| p.info.is_some() && p.name.eq_ignore_ascii_case(k))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut attributed: Vec<Vec<String>> = vec![Vec::new(); failed.len()];
+    for key in unclaimed {
+        let lower = key.to_ascii_lowercase();
+        let by_name: Vec<usize> = failed
+            .iter()
+            .enumerate()
+            .filter(|(_, (at, _))| packages[*at].source.stem().contains(&lower))
+            .map(|(i, _)| i)
+            .collect();
+        let owner = match by_name.as_slice() {
+            [only] => Some(*only),
+            [] if failed.len() == 1 => Some(0),
+            _ => None,
+        };
+        if let Some(owner) = owner {
+            attributed[owner].push(key);
+        }
+    }
+    let mut out = Vec::with_capacity(packages.len());
+    for (index, entry) in packages.into_iter().enumerate() {
+        let Some(slot) = failed.iter().position(|(at, _)| *at == index) else {
+            out.push(entry);
+            continue;
+        };
+        let names = &attributed[slot];
+        if names.is_empty() {
+            out.push(entry);
+            continue;
+        }
+        let reason = &failed[slot].1;
+        for name in names {
+            out.push(PackageEntry {
+                name: name.clone(),
+                is_package: true,
+                info: None,
+                parameters: &[],
+                source: entry.source.clone(),
+                location: entry.location.clone(),
+                package: Err(Arc::new(Unavailable::LibraryFailed {
+                    library: entry.source.clone(),
+                    location: entry.location.clone(),
+                    reason: Arc::clone(reason),
+                })),
+            });
+        }
+    }
+    out
 }

@@ -23,8 +23,10 @@ pub mod loopback;
 pub mod params;
 pub mod resolve;
 
-pub use error::HostError;
+pub use error::{HostError, Unavailable};
 pub use handle::{
     ContextAttribute, ContextAttributeValue, CredentialsHandle, PackageMeta, SecurityContextHandle,
 };
-pub use host::{PROVIDERS_KEY, PackageEntry, PackageSource, PackageState, SecurityHost};
+pub use host::{
+    PROVIDERS_KEY, PackageEntry, PackageSource, PackageState, ProviderFile, SecurityHost,
+};

@@ -1,8 +1,14 @@
 //! Loading one provider library: a plugin file through its abi_stable header,
 //! or a built-in registered with `inventory`.
 
+use crate::{PackageSource, Unavailable};
+use abi_stable::StableAbi;
+use abi_stable::abi_stability::abi_checking::{
+    AbiInstability, ExpectedFound, check_layout_compatibility,
+};
 use abi_stable::library::{LibHeader, LibraryError, RootModule, lib_header_from_path};
 use abi_stable::std_types::{RResult, RVec};
+use abi_stable::type_layout::{TLField, TLFieldOrFunction, TypeLayout};
 use sha2::{Digest, Sha256};
 use sspi_core::SecurityError;
 use sspi_core::ffi::{PackageDescriptor, SspiLibraryRef, builtin_libraries};
@@ -28,15 +34,18 @@ pub type Descriptors = RVec<PackageDescriptor>;
 /// Each library is loaded through its own header, so several are held at once
 /// (`RootModule::load_from_file` would hand back the first one for every path).
 /// Libraries are never unloaded: their code backs every object they returned.
-pub fn load_plugin(path: &Path, pinned: Option<&LibraryDigest>) -> Result<Descriptors, String> {
+pub fn load_plugin(
+    path: &Path,
+    pinned: Option<&LibraryDigest>,
+    source: &PackageSource,
+) -> Result<Descriptors, Unavailable> {
     let file = check_plugin(path, pinned)?;
     let canonical = file.path().to_owned();
-    let at = |e: &LibraryError| format!("{}: {}", canonical.display(), describe(e));
-    let header = open_checked(file).map_err(|e| at(&e))?;
+    let header = open_checked(file).map_err(|e| describe(&canonical, None, &e))?;
     let root = header
         .init_root_module::<SspiLibraryRef>()
-        .map_err(|e| at(&e))?;
-    list(root.packages()).map_err(|e| format!("{}: {e}", canonical.display()))
+        .map_err(|e| describe(&canonical, Some(header), &e))?;
+    list(root.packages(), source)
 }
 
 /// A library this process has loaded, and the open file it was loaded from.
@@ -78,23 +87,23 @@ fn open_checked(file: TrustedFile) -> Result<&'static LibHeader, LibraryError> {
 
 /// Opens the plugin at `path` as a trusted file and checks its pinned digest,
 /// without loading it.
-pub fn check_plugin(path: &Path, pinned: Option<&LibraryDigest>) -> Result<TrustedFile, String> {
-    let file = TrustedFile::open(path, "provider library").map_err(|e| e.to_string())?;
+pub fn check_plugin(
+    path: &Path,
+    pinned: Option<&LibraryDigest>,
+) -> Result<TrustedFile, Unavailable> {
+    let file = TrustedFile::open(path, "provider library").map_err(Unavailable::Untrusted)?;
     if let Some(pinned) = pinned {
-        let actual = sha256(file.file()).map_err(|e| {
-            format!(
-                "provider library {}: cannot be read: {e}",
-                file.path().display()
-            )
+        let actual = sha256(file.file()).map_err(|error| Unavailable::Unreadable {
+            path: file.path().to_owned(),
+            error,
         })?;
         if actual != pinned.sha256 {
-            return Err(format!(
-                "provider library {}: its SHA-256 is {}, not the {} pinned at {}; refusing to load it",
-                file.path().display(),
-                hex(&actual),
-                hex(&pinned.sha256),
-                pinned.location
-            ));
+            return Err(Unavailable::DigestMismatch {
+                path: file.path().to_owned(),
+                actual,
+                pinned: pinned.sha256,
+                pinned_at: pinned.location.clone(),
+            });
         }
     }
     Ok(file)
@@ -111,60 +120,78 @@ fn sha256(mut file: &std::fs::File) -> std::io::Result<[u8; 32]> {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Lists the packages of the built-in library `name`.
-pub fn load_builtin(name: &str) -> Result<Descriptors, String> {
+pub fn load_builtin(name: &str, source: &PackageSource) -> Result<Descriptors, Unavailable> {
     let Some(library) = builtin_libraries().find(|b| b.name.eq_ignore_ascii_case(name)) else {
-        let known: Vec<&str> = builtin_libraries().map(|b| b.name).collect();
-        return Err(if known.is_empty() {
-            format!("no built-in library {name}: this program links none")
-        } else {
-            format!(
-                "no built-in library {name} (this program links: {})",
-                known.join(", ")
-            )
+        return Err(Unavailable::NoSuchBuiltin {
+            name: name.to_owned(),
+            linked: builtin_libraries().map(|b| b.name.to_owned()).collect(),
         });
     };
-    list(library.packages)
+    list(library.packages, source)
 }
 
 /// Calls a library's package list; the library's own guard turns a panic into an error.
 fn list(
     packages: extern "C" fn() -> RResult<Descriptors, SecurityError>,
-) -> Result<Descriptors, String> {
+    source: &PackageSource,
+) -> Result<Descriptors, Unavailable> {
     match packages() {
         RResult::ROk(list) => Ok(list),
-        RResult::RErr(e) => Err(format!("listing its packages failed: {e}")),
+        RResult::RErr(error) => Err(Unavailable::ListingFailed {
+            library: source.clone(),
+            error,
+        }),
     }
 }
 
-/// One line for abi_stable's (long, multi-line) loading errors.
-fn describe(error: &LibraryError) -> String {
-    let expected = SspiLibraryRef::VERSION_STRINGS;
+/// abi_stable's (long, multi-line) loading errors as one typed reason.
+fn describe(path: &Path, header: Option<&LibHeader>, error: &LibraryError) -> Unavailable {
+    let path = path.to_owned();
+    let host_version = SspiLibraryRef::VERSION_STRINGS.version.to_string();
+    let failed = |message: String| Unavailable::LoadFailed {
+        path: path.clone(),
+        message,
+    };
     match error {
-        LibraryError::OpenError { err, .. } => format!("cannot be opened: {err}"),
-        LibraryError::GetSymbolError { .. } => {
-            "is not an sspi-plug package library (it exports no abi_stable root module)".to_string()
+        LibraryError::OpenError { err, .. } => Unavailable::CannotLoad {
+            path,
+            message: first_line(&err.to_string()),
+        },
+        LibraryError::GetSymbolError { .. } => Unavailable::NotAPlugin { path },
+        LibraryError::ParseVersionError(e) => failed(format!(
+            "has an unreadable ABI version: {}",
+            first_line(&e.to_string())
+        )),
+        LibraryError::IncompatibleVersionNumber { actual_version, .. } => {
+            Unavailable::AbiMismatch {
+                path,
+                library_version: actual_version.to_string(),
+                host_version,
+                difference: None,
+            }
         }
-        LibraryError::ParseVersionError(e) => format!("has an unreadable ABI version: {e}"),
-        LibraryError::IncompatibleVersionNumber { actual_version, .. } => format!(
-            "was built against sspi-core {actual_version}, incompatible with this host's {expected}"
-        ),
-        LibraryError::AbiInstability(_) => format!(
-            "has an incompatible ABI layout: it was built against a different sspi-core \
-             (this host uses {expected}); rebuild it against this version"
-        ),
+        LibraryError::AbiInstability(_) => Unavailable::AbiMismatch {
+            path,
+            library_version: header
+                .map(|h| h.version_strings().version.to_string())
+                .unwrap_or_else(|| host_version.clone()),
+            host_version,
+            difference: header
+                .and_then(LibHeader::layout)
+                .and_then(first_difference),
+        },
         LibraryError::InvalidAbiHeader(_) => {
-            "was built with an incompatible abi_stable version".to_string()
+            failed("was built with an incompatible abi_stable version".to_string())
         }
         LibraryError::InvalidCAbi { .. } => {
-            "was built by a compiler with an incompatible C ABI".to_string()
+            failed("was built by a compiler with an incompatible C ABI".to_string())
         }
-        LibraryError::RootModule { err, .. } => format!("failed to initialise: {err}"),
-        other => first_line(&other.to_string()),
+        LibraryError::RootModule { err, .. } => failed(format!(
+            "failed to initialise: {}",
+            first_line(&err.to_string())
+        )),
+        other => failed(first_line(&other.to_string())),
     }
 }
 
@@ -174,4 +201,177 @@ fn first_line(text: &str) -> String {
         .find(|l| !l.is_empty())
         .unwrap_or("failed to load")
         .to_string()
+}
+
+/// The first type or field whose layout differs between this host's root
+/// module and the library's, in one line (`SspiLibrary.packages: ...`).
+///
+/// abi_stable's loader only keeps the formatted text of its check (pages of
+/// layouts), so the check is run again here for its structured errors.
+fn first_difference(found: &'static TypeLayout) -> Option<String> {
+    first_difference_between(<SspiLibraryRef as StableAbi>::LAYOUT, found)
+}
+
+fn first_difference_between(
+    expected: &'static TypeLayout,
+    found: &'static TypeLayout,
+) -> Option<String> {
+    let errors = check_layout_compatibility(expected, found).err()?;
+    // The outer entries of a prefix type carry no error of their own.
+    let first = errors
+        .errors
+        .iter()
+        .filter(|e| !e.errs.is_empty())
+        .min_by_key(|e| e.index)?;
+    // `SspiLibrary.packages`: a wrapper's positional field (`PrefixRef.0`)
+    // is named by its type instead, a function pointer by its field, and
+    // its return value (`__returns`) as such.
+    let mut path: Vec<&str> = vec![errors.interface.name()];
+    let mut returns = false;
+    for step in first.stack_trace.iter() {
+        match &step.expected {
+            TLFieldOrFunction::Field(field)
+                if field.name().is_empty() || field.name().bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                path = vec![field.layout().name()];
+            }
+            TLFieldOrFunction::Field(field) if field.name() == "__returns" => returns = true,
+            TLFieldOrFunction::Field(field) => path.push(field.name()),
+            TLFieldOrFunction::Function(function) => {
+                if path.last() != Some(&function.name.as_str()) {
+                    path.push(function.name.as_str());
+                }
+            }
+        }
+    }
+    let path = path.join(".");
+    let error = first.errs.first()?;
+    // A different type: both types in full, from the field that holds them.
+    let what = match (error, first.stack_trace.last()) {
+        (
+            AbiInstability::Name(_),
+            Some(ExpectedFound {
+                expected: TLFieldOrFunction::Field(expected),
+                found: TLFieldOrFunction::Field(found),
+            }),
+        ) => format!(
+            "a different type: expected {}, found {}",
+            expected.full_type(),
+            found.full_type()
+        ),
+        _ => instability(error),
+    };
+    let what = if returns {
+        format!("its return value has {what}")
+    } else {
+        what
+    };
+    Some(format!("{path}: {what}"))
+}
+
+/// One abi_stable layout error, as "expected X, found Y".
+fn instability(error: &AbiInstability) -> String {
+    fn pair<T: std::fmt::Display>(what: &str, v: &ExpectedFound<T>) -> String {
+        format!("{what}: expected {}, found {}", v.expected, v.found)
+    }
+    fn debug<T: std::fmt::Debug>(what: &str, v: &ExpectedFound<T>) -> String {
+        format!("{what}: expected {:?}, found {:?}", v.expected, v.found)
+    }
+    fn field(v: &TLField) -> String {
+        format!("`{}: {}`", v.name(), v.full_type())
+    }
+    match error {
+        AbiInstability::Name(v) => pair("a different type", v),
+        AbiInstability::Package(v) => pair("a type from another crate", v),
+        AbiInstability::PackageVersion(v) => format!(
+            "a type from another crate version: expected {}, found {}",
+            v.expected.version, v.found.version
+        ),
+        AbiInstability::Size(v) => pair("a different size", v),
+        AbiInstability::Alignment(v) => pair("a different alignment", v),
+        AbiInstability::FieldCountMismatch(v) => pair("a different number of fields", v),
+        AbiInstability::UnexpectedField(v) => format!(
+            "a different field: expected {}, found {}",
+            field(&v.expected),
+            field(&v.found)
+        ),
+        AbiInstability::FieldLifetimeMismatch(v) => format!(
+            "a field with other lifetimes: expected {}, found {}",
+            field(&v.expected),
+            field(&v.found)
+        ),
+        AbiInstability::FnLifetimeMismatch(v) => pair("a function with other lifetimes", v),
+        AbiInstability::FnQualifierMismatch(v) => pair("a function with other qualifiers", v),
+        AbiInstability::TooManyVariants(v) => pair("a different number of variants", v),
+        AbiInstability::UnexpectedVariant(v) => pair("a different variant", v),
+        AbiInstability::MismatchedPrefixSize(v) => pair("a different prefix", v),
+        AbiInstability::NonZeroness(v) => pair("a different non-zeroness", v),
+        AbiInstability::GenericParamCount(v) => pair("a different number of generic parameters", v),
+        AbiInstability::TLDataDiscriminant(v) => debug("a different kind of type", v),
+        AbiInstability::MismatchedPrimitive(v) => debug("a different primitive", v),
+        AbiInstability::ReprAttr(v) => debug("a different repr", v),
+        AbiInstability::EnumDiscriminant(v) => debug("different discriminants", v),
+        AbiInstability::MismatchedExhaustiveness(v) => debug("a different exhaustiveness", v),
+        other => first_line(&format!("{other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    mod host {
+        #[repr(C)]
+        #[derive(abi_stable::StableAbi)]
+        pub struct Root {
+            pub count: u32,
+            pub inner: Inner,
+        }
+        #[repr(C)]
+        #[derive(abi_stable::StableAbi)]
+        pub struct Inner {
+            pub flags: u32,
+            pub packages: extern "C" fn() -> u64,
+        }
+    }
+
+    mod library {
+        #[repr(C)]
+        #[derive(abi_stable::StableAbi)]
+        pub struct Root {
+            pub count: u32,
+            pub inner: Inner,
+        }
+        #[repr(C)]
+        #[derive(abi_stable::StableAbi)]
+        pub struct Inner {
+            pub flags: u32,
+            pub packages: extern "C" fn() -> u8,
+        }
+    }
+
+    #[test]
+    fn the_first_difference_names_the_nested_field_in_one_line() {
+        let difference = first_difference_between(
+            <host::Root as StableAbi>::LAYOUT,
+            <library::Root as StableAbi>::LAYOUT,
+        )
+        .expect("the layouts differ");
+        assert!(!difference.contains('\n'), "{difference}");
+        assert!(
+            difference.starts_with("Root.inner.packages"),
+            "names the field: {difference}"
+        );
+        assert!(
+            difference.contains("u64") && difference.contains("u8"),
+            "both types: {difference}"
+        );
+        assert_eq!(
+            first_difference_between(
+                <host::Root as StableAbi>::LAYOUT,
+                <host::Root as StableAbi>::LAYOUT
+            ),
+            None
+        );
+    }
 }

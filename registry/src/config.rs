@@ -17,6 +17,14 @@ const LIBRARY_PATH: &str = "LibraryPath";
 const BUILTIN: &str = "builtin:";
 const REQUIRE_DIGESTS: &str = "RequireDigests";
 
+/// The subkey of [`SECURITY_PROVIDERS_KEY`] whose values add provider
+/// libraries after those of `Providers`: each value's *name* is a library as
+/// `Providers` writes it (`"sspi_psk.dll"=""`; the data, a REG_SZ, is free
+/// text), in the order the values were first set. An overlay file (a drop-in
+/// in `<registry>.d/`) adds its library this way without restating the list,
+/// and two overlays never overwrite each other's.
+pub const ADD_PROVIDERS_SUBKEY: &str = "AddProviders";
+
 /// The subkey of [`SECURITY_PROVIDERS_KEY`] that pins provider libraries:
 /// one REG_SZ value per library, named as in `Providers`, holding
 /// `sha256:` and the 64 hex digits of the file's SHA-256 digest.
@@ -31,7 +39,8 @@ pub enum LibrarySpec {
     File {
         /// The name or path as written in `Providers`.
         name: String,
-        /// The directory of the `.reg` file that set `Providers` (`.` if it had none).
+        /// The directory of the `.reg` file that named it (`Providers` or an
+        /// `AddProviders` value; `.` if the path has none).
         base_dir: PathBuf,
     },
 }
@@ -41,7 +50,7 @@ pub enum LibrarySpec {
 pub struct ProviderEntry {
     /// The library to load.
     pub library: LibrarySpec,
-    /// Where the `Providers` value was set.
+    /// Where the library was named: the `Providers` value, or its `AddProviders` value.
     pub location: Location,
     /// The SHA-256 digest the library file must have, when the registry pins it.
     pub digest: Option<LibraryDigest>,
@@ -95,7 +104,12 @@ impl SecurityConfig {
                         "the security provider key has no \"Providers\" value (files read: {files})"
                     ),
                 })?;
-        let mut providers = providers(key, value, location)?;
+        let added = key.subkey(ADD_PROVIDERS_SUBKEY);
+        let has_added = added.is_some_and(|k| k.values().next().is_some());
+        let mut providers = providers(key, value, location, has_added)?;
+        if let Some(added) = added {
+            add_providers(added, &mut providers)?;
+        }
         pin_digests(key, &mut providers)?;
         let library_path = library_path(key)?;
         Ok(SecurityConfig {
@@ -161,6 +175,7 @@ fn providers(
     key: &RegKey,
     value: &RegValue,
     location: &Location,
+    more_follow: bool,
 ) -> Result<Vec<ProviderEntry>, RegistryError> {
     let fail = |message: String| error(key, PROVIDERS, location, message);
     let (items, hint): (Vec<&str>, &str) = match value {
@@ -181,7 +196,7 @@ fn providers(
             )));
         }
     };
-    if items.is_empty() {
+    if items.is_empty() && !more_follow {
         return Err(fail("\"Providers\" lists no provider library".to_owned()));
     }
     let mut entries: Vec<ProviderEntry> = Vec::with_capacity(items.len());
@@ -192,24 +207,11 @@ fn providers(
                 "entry {number} of \"Providers\" is empty: a provider with no library ({hint})"
             )));
         }
-        let library = match item
-            .get(..BUILTIN.len())
-            .filter(|p| p.eq_ignore_ascii_case(BUILTIN))
-        {
-            Some(_) => {
-                let name = item.get(BUILTIN.len()..).unwrap_or_default().trim();
-                if name.is_empty() {
-                    return Err(fail(format!(
-                        "entry {number} of \"Providers\" is \"{item}\" with no package library name"
-                    )));
-                }
-                LibrarySpec::Builtin(name.to_owned())
-            }
-            None => LibrarySpec::File {
-                name: item.to_owned(),
-                base_dir: base_dir(location),
-            },
-        };
+        let library = library_spec(item, location).ok_or_else(|| {
+            fail(format!(
+                "entry {number} of \"Providers\" is \"{item}\" with no package library name"
+            ))
+        })?;
         if let Some(first) = entries
             .iter()
             .position(|e| same_library(&e.library, &library))
@@ -226,6 +228,67 @@ fn providers(
         });
     }
     Ok(entries)
+}
+
+/// `builtin:NAME` or a library file named in a value set at `location`;
+/// `None` for a `builtin:` without a name.
+fn library_spec(item: &str, location: &Location) -> Option<LibrarySpec> {
+    match item
+        .get(..BUILTIN.len())
+        .filter(|p| p.eq_ignore_ascii_case(BUILTIN))
+    {
+        Some(_) => {
+            let name = item.get(BUILTIN.len()..).unwrap_or_default().trim();
+            (!name.is_empty()).then(|| LibrarySpec::Builtin(name.to_owned()))
+        }
+        None => Some(LibrarySpec::File {
+            name: item.to_owned(),
+            base_dir: base_dir(location),
+        }),
+    }
+}
+
+/// Appends the libraries named by the values of the `AddProviders` subkey,
+/// each relative to the file that set it.
+fn add_providers(added: &RegKey, providers: &mut Vec<ProviderEntry>) -> Result<(), RegistryError> {
+    for (name, value) in added.values() {
+        let raw = name.as_str();
+        let location = added
+            .value_entry(raw)
+            .map(|(_, location)| location.clone())
+            .unwrap_or_else(|| added.location().clone());
+        let fail = |message: String| error(added, raw, &location, message);
+        let item = raw.trim();
+        if item.is_empty() {
+            return Err(fail(
+                "a value of AddProviders names the library to add; the default value @ names none"
+                    .to_owned(),
+            ));
+        }
+        if !matches!(value, RegValue::Sz(_)) {
+            return Err(fail(format!(
+                "an AddProviders value is named after its library and holds REG_SZ text (e.g. \"\"), found {}",
+                value.type_name()
+            )));
+        }
+        let library = library_spec(item, &location)
+            .ok_or_else(|| fail(format!("\"{item}\" names no package library")))?;
+        if let Some(first) = providers
+            .iter()
+            .find(|e| same_library(&e.library, &library))
+        {
+            return Err(fail(format!(
+                "library \"{item}\" is already a provider (set at {}); remove one of the two",
+                first.location
+            )));
+        }
+        providers.push(ProviderEntry {
+            library,
+            location,
+            digest: None,
+        });
+    }
+    Ok(())
 }
 
 /// Attaches the `LibraryDigests` pins to their providers. A pin that names no

@@ -25,10 +25,13 @@ pub enum RegistryError {
         source: std::io::Error,
     },
     /// A file is neither UTF-8 nor UTF-16LE with a byte-order mark.
-    #[error("{}: {message}", path.display())]
+    #[error("{}{}: {message}", path.display(), at(*position))]
     Encoding {
         /// The file.
         path: PathBuf,
+        /// The 1-based line and column (in characters) of the first bad
+        /// character, when the fault is at one.
+        position: Option<(u32, u32)>,
         /// What is wrong with its encoding.
         message: String,
     },
@@ -64,6 +67,12 @@ pub enum RegistryError {
         /// What is wrong.
         message: String,
     },
+}
+
+fn at(position: Option<(u32, u32)>) -> String {
+    position
+        .map(|(line, column)| format!(":{line}:{column}"))
+        .unwrap_or_default()
 }
 
 fn prefix(location: Option<&Location>) -> String {

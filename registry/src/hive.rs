@@ -88,10 +88,12 @@ impl Registry {
         self.sources.push(file.path.clone());
     }
 
-    /// Reads the files in order and imports each one: later files win.
+    /// Reads the files in order and imports each one, each followed by the
+    /// `*.reg` files of its drop-in directory `<file>.d/` in name order
+    /// ([`crate::layered_files`]): later files win.
     pub fn load_layered(paths: &[impl AsRef<Path>]) -> Result<Registry, RegistryError> {
         let mut registry = Registry::new();
-        for path in paths {
+        for path in crate::overlay::layered_files(paths)? {
             registry.apply(&RegFile::read(path)?);
         }
         Ok(registry)

@@ -39,13 +39,14 @@ mod key_path;
 mod lines;
 mod location;
 mod name;
+mod overlay;
 mod parse;
 mod value;
 mod write;
 
 pub use config::{
-    LIBRARY_DIGESTS_SUBKEY, LibraryDigest, LibrarySpec, ProviderEntry, SECURITY_PROVIDERS_KEY,
-    SecurityConfig,
+    ADD_PROVIDERS_SUBKEY, LIBRARY_DIGESTS_SUBKEY, LibraryDigest, LibrarySpec, ProviderEntry,
+    SECURITY_PROVIDERS_KEY, SecurityConfig,
 };
 pub use error::RegistryError;
 pub use file::{MAX_FILE_SIZE, RegEntry, RegFile, RegHeader};
@@ -53,6 +54,7 @@ pub use hive::{FlatValue, RegKey, Registry};
 pub use key_path::{KeyPath, RootKey};
 pub use location::Location;
 pub use name::{ValueName, is_secret};
+pub use overlay::{drop_in_dir, layered_files};
 pub use value::{
     REG_BINARY, REG_DWORD, REG_DWORD_BIG_ENDIAN, REG_EXPAND_SZ, REG_FULL_RESOURCE_DESCRIPTOR,
     REG_LINK, REG_MULTI_SZ, REG_NONE, REG_QWORD, REG_RESOURCE_LIST, REG_RESOURCE_REQUIREMENTS_LIST,

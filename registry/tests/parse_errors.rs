@@ -419,7 +419,7 @@ fn encoding_error(bytes: &[u8]) -> String {
 fn encoding_errors_name_the_file() {
     assert_eq!(
         encoding_error(b"[HKLM\\A]\n\"x\"=\"\xe9\"\n"),
-        "dir/enc.reg: not valid UTF-8 (line 2, byte offset 14); save the file as UTF-8 or \
+        "dir/enc.reg:2:6: not valid UTF-8 (byte offset 14); save the file as UTF-8 or \
          as UTF-16LE with a byte-order mark"
     );
     assert_eq!(
@@ -428,7 +428,7 @@ fn encoding_errors_name_the_file() {
     );
     assert_eq!(
         encoding_error(b"[\x00H\x00"),
-        "dir/enc.reg: NUL byte on line 1: UTF-16 without a byte-order mark? Save the file \
+        "dir/enc.reg:1:2: NUL character: UTF-16 without a byte-order mark? Save the file \
          as UTF-8 or as UTF-16LE with a byte-order mark"
     );
     assert_eq!(
@@ -437,7 +437,8 @@ fn encoding_errors_name_the_file() {
     );
     assert_eq!(
         encoding_error(b"\xff\xfe[\x00\x00\xd8A\x00"),
-        "dir/enc.reg: invalid UTF-16LE (unpaired surrogate at byte offset 4)"
+        "dir/enc.reg:1:2: invalid UTF-16LE: unpaired surrogate 0xD800 at byte offset 4; \
+         save the file as UTF-8 or as UTF-16LE"
     );
 }
 

@@ -2,7 +2,7 @@
 //! the root module a package library exports, and the built-in registry.
 //!
 //! Hosts only see these types; package authors never touch them directly
-//! (see [`crate::package`] and [`crate::export_library!`]).
+//! (see [`crate::PackageFactory`] and [`crate::export_library!`]).
 
 // `#[sabi_trait]` (abi_stable 0.11) emits its impls inside a generated const;
 // the lint is about that macro's expansion, not our code.

@@ -24,7 +24,9 @@ pub trait PackageFactory: 'static {
     fn info() -> PackageInfo;
 
     /// The registry values the package reads, for `sspi registry check` and
-    /// `sspi registry describe`. Values not listed are reported as unknown.
+    /// `sspi registry describe`. Once a package declares any, values it does
+    /// not list are reported as unknown (with a did-you-mean); a package that
+    /// declares none is not checked.
     fn parameters() -> &'static [ParameterSpec] {
         &[]
     }
