@@ -58,14 +58,19 @@ extern "C" fn open_package<F: PackageFactory>(
 ) -> RResult<PackageBox, SecurityError> {
     guard("package initialisation", || {
         let package = F::open(parameters)?;
+        let max_token = F::info().max_token as usize;
         Ok(PackageFfi_TO::from_value(
-            PackageAdapter(package),
+            PackageAdapter { package, max_token },
             TD_Opaque,
         ))
     })
 }
 
-struct PackageAdapter<P>(P);
+struct PackageAdapter<P> {
+    package: P,
+    /// `cbMaxToken`: the engine refuses a longer peer token.
+    max_token: usize,
+}
 
 impl<P: SecurityPackage> PackageFfi for PackageAdapter<P> {
     fn acquire_credentials_handle(
@@ -73,16 +78,16 @@ impl<P: SecurityPackage> PackageFfi for PackageAdapter<P> {
         request: CredentialsRequest,
     ) -> RResult<CredentialsBox, SecurityError> {
         guard("AcquireCredentialsHandle", || {
-            let credentials = self.0.acquire_credentials_handle(request)?;
+            let credentials = self.package.acquire_credentials_handle(request)?;
             Ok(CredentialsFfi_TO::from_value(
-                CredentialsAdapter(credentials),
+                CredentialsAdapter(credentials, self.max_token),
                 TD_Opaque,
             ))
         })
     }
 }
 
-struct CredentialsAdapter<C>(C);
+struct CredentialsAdapter<C>(C, usize);
 
 impl<C: Credentials> CredentialsAdapter<C> {
     fn require(&self, direction: CredentialUse, call: &str) -> SecurityResult<()> {
@@ -120,7 +125,7 @@ impl<C: Credentials> CredentialsFfi for CredentialsAdapter<C> {
             let target = target.as_ref().map(RStr::as_str).into_option();
             let first = self.0.new_client_context(target, req)?;
             Ok(ContextFfi_TO::from_value(
-                Engine::<ClientSide<C::Client>>::new(first),
+                Engine::<ClientSide<C::Client>>::new(first, self.1),
                 TD_Opaque,
             ))
         })
@@ -131,7 +136,7 @@ impl<C: Credentials> CredentialsFfi for CredentialsAdapter<C> {
             self.require(CredentialUse::INBOUND, "AcceptSecurityContext")?;
             let first = self.0.new_server_context(req)?;
             Ok(ContextFfi_TO::from_value(
-                Engine::<ServerSide<C::Server>>::new(first),
+                Engine::<ServerSide<C::Server>>::new(first, self.1),
                 TD_Opaque,
             ))
         })

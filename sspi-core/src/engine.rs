@@ -115,6 +115,8 @@ pub(crate) struct Engine<X: Side> {
     /// The token that waits for CompleteAuthToken, as it was written.
     awaiting_completion: Option<Vec<u8>>,
     expiry: TimeStamp,
+    /// `cbMaxToken`: a longer peer token is refused before the package sees it.
+    max_token: usize,
     /// Set when a call panicked: the state may be half-updated.
     poisoned: bool,
 }
@@ -138,12 +140,13 @@ const POISONED: MessageError = MessageError::new(
 );
 
 impl<X: Side> Engine<X> {
-    pub(crate) fn new(first: X::Handshake) -> Self {
+    pub(crate) fn new(first: X::Handshake, max_token: usize) -> Self {
         Self {
             phase: Phase::Handshake(first),
             held: None,
             awaiting_completion: None,
             expiry: TimeStamp::NEVER,
+            max_token,
             poisoned: false,
         }
     }
@@ -190,6 +193,15 @@ impl<X: Side> Engine<X> {
             return Err(SecurityError::out_of_sequence(
                 "CompleteAuthToken must be called for the previous token before the next leg",
             ));
+        }
+        if let Some(token) = input.iter().find(|b| b.kind() == SecBufferType::TOKEN)
+            && token.len() > self.max_token
+        {
+            return Err(SecurityError::invalid_token(format!(
+                "the peer's token has {} bytes, more than this package's cbMaxToken ({})",
+                token.len(),
+                self.max_token
+            )));
         }
         let state = match std::mem::replace(&mut self.phase, Phase::InStep) {
             Phase::Handshake(state) => state,

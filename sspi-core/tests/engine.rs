@@ -504,3 +504,21 @@ fn contexts_need_credentials_of_their_direction() {
     };
     assert_eq!(e.status(), SecurityStatus::SEC_E_WRONG_CREDENTIAL_HANDLE);
 }
+
+#[test]
+fn a_token_longer_than_cb_max_token_is_refused_before_the_package_sees_it() {
+    let (mut c, mut s) = (client(""), server());
+    let (_, hello) = isc(&mut c, &[], &mut [0; 64]).unwrap();
+    let mut long = hello.clone();
+    long.resize(65, 0);
+    let e = asc(&mut s, &long, &mut [0; 64]).unwrap_err();
+    assert_eq!(e.status(), SecurityStatus::SEC_E_INVALID_TOKEN);
+    assert!(e.message().contains("cbMaxToken (64)"), "{e}");
+    // Refused without harm: the real hello still completes the handshake.
+    let (status, reply) = asc(&mut s, &hello, &mut [0; 64]).unwrap();
+    assert_eq!(status, SecurityStatus::SEC_E_OK);
+    assert_eq!(
+        isc(&mut c, &reply, &mut [0; 64]).unwrap().0,
+        SecurityStatus::SEC_E_OK
+    );
+}

@@ -231,6 +231,15 @@ impl<'a> Negotiate<'a> {
         check_header(message, NEGOTIATE, "NEGOTIATE")?;
         let flags = u32_at(message, 12)
             .ok_or_else(|| invalid("the NTLM NEGOTIATE message has no NegotiateFlags"))?;
+        // The header alone (16 bytes, old clients), the field descriptors
+        // (32), or those and the VERSION (40): anything in between is cut short.
+        if (16 < message.len() && message.len() < 32)
+            || (flags & flags::VERSION != 0 && 32 < message.len() && message.len() < 40)
+        {
+            return Err(invalid(
+                "the NTLM NEGOTIATE message is truncated inside its field descriptors or VERSION",
+            ));
+        }
         let mut domain: &[u8] = &[];
         let mut workstation: &[u8] = &[];
         if message.len() >= 32 {
