@@ -9,7 +9,7 @@ use abi_stable::std_types::{ROption, RResult};
 use sspi_core::ffi::PackageBox;
 use sspi_core::{
     AuthIdentity, CredentialUse, CredentialsRequest, PackageInfo, PackageParameters, ParameterSpec,
-    SecurityError, SecurityStatus,
+    SecurityError, SecurityStatus, Severity,
 };
 use sspi_registry::{
     ADD_PROVIDERS_SUBKEY, LIBRARY_DIGESTS_SUBKEY, LibrarySpec, Location, SecurityConfig,
@@ -301,13 +301,30 @@ impl SecurityHost {
                 })
             } else {
                 let params = package_parameters_of(config, &name);
-                match (descriptor.open)(&params) {
-                    RResult::ROk(package) => Ok(package),
-                    RResult::RErr(error) => Err(Unavailable::ParametersRejected {
+                let findings = sspi_core::check_parameters(&descriptor.parameters, &params);
+                for warning in findings.iter().filter(|f| f.severity == Severity::Warning) {
+                    tracing::warn!(package = %name, %warning, "registry value not read by the package");
+                }
+                let refused = findings.iter().find(|f| f.severity == Severity::Error);
+                match refused {
+                    // A value outside what the package declares: refused
+                    // before the package sees it, with the value's own place.
+                    Some(error) => Err(Unavailable::ParametersRejected {
                         package: name.clone(),
                         library: source.clone(),
-                        error,
+                        error: SecurityError::new(
+                            SecurityStatus::SEC_E_CANNOT_INSTALL,
+                            error.to_string(),
+                        ),
                     }),
+                    None => match (descriptor.open)(&params) {
+                        RResult::ROk(package) => Ok(package),
+                        RResult::RErr(error) => Err(Unavailable::ParametersRejected {
+                            package: name.clone(),
+                            library: source.clone(),
+                            error,
+                        }),
+                    },
                 }
             };
             match &package {

@@ -69,11 +69,26 @@ impl<'a> LegInput<'a> {
 
 /// What a step produced: the next state or the established context, and the
 /// token to send to the peer.
-#[derive(Debug)]
 pub struct Step<H, E> {
     pub(crate) outcome: StepOutcome<H, E>,
     pub(crate) token: Vec<u8>,
     pub(crate) complete_needed: bool,
+}
+
+impl<H, E> std::fmt::Debug for Step<H, E> {
+    /// Where the step leads and the token's length, without the states
+    /// (which need not be `Debug`, and may hold secrets).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let outcome = match self.outcome {
+            StepOutcome::Continue(_) => "Continue",
+            StepOutcome::Done(_) => "Done",
+        };
+        f.debug_struct("Step")
+            .field("outcome", &outcome)
+            .field("token_len", &self.token.len())
+            .field("complete_needed", &self.complete_needed)
+            .finish()
+    }
 }
 
 /// Where a step leads: the next handshake state, or the established context.

@@ -68,8 +68,9 @@ pub trait Credentials: Send + Sync + 'static {
     fn new_client_context(&self, target: Option<&str>, req: IscReq)
     -> SecurityResult<Self::Client>;
 
-    /// The first state of a server handshake for a client asking for `req`
-    /// (the server learns the client's ISC_REQ bits from its tokens). Called
+    /// The first state of a server handshake; `req` is the server
+    /// application's ASC_REQ (what it requires). The client's ISC_REQ bits
+    /// reach the server only inside the client's tokens. Called
     /// by the first AcceptSecurityContext, and only on credentials acquired
     /// INBOUND.
     fn new_server_context(&self, req: AscReq) -> SecurityResult<Self::Server>;

@@ -363,3 +363,41 @@ fn a_user_with_a_wrong_value_type_is_named_with_its_subkey_and_line() {
         "{reason}"
     );
 }
+
+/// The host checks a package's registry values against what the package
+/// declares before opening it: a value of the wrong type or out of range
+/// makes the package unavailable with the value's own file:line:column first,
+/// and a misspelt value is only a warning (the package still loads).
+#[test]
+fn declared_values_are_enforced_when_the_package_is_loaded() {
+    let text = registry_text("sspi_test.dll", 3, false).replace(
+        "\"Legs\"=dword:00000003",
+        "\"Legs\"=dword:00000003\n\"ContextLifetime\"=\"ten hours\"\n\"DefualtUser\"=\"bob\"",
+    );
+    let r = RegistryFile::new(&text);
+    let host = r.host();
+    let entry = host
+        .enumerate_security_packages()
+        .iter()
+        .find(|p| p.name() == "Test")
+        .unwrap();
+    let PackageState::Unavailable(reason) = entry.state() else {
+        panic!("a REG_SZ ContextLifetime must be refused");
+    };
+    let reason = reason.to_string();
+    let at = format!("{}:", r.path.display());
+    assert!(
+        reason.contains(&format!(
+            "{at}8:1: error: ContextLifetime must be REG_DWORD"
+        )),
+        "{reason}"
+    );
+
+    // Only the misspelling left: a warning, the package loads.
+    let text = registry_text("sspi_test.dll", 3, false).replace(
+        "\"Legs\"=dword:00000003",
+        "\"Legs\"=dword:00000003\n\"DefualtUser\"=\"bob\"",
+    );
+    let host = RegistryFile::new(&text).host();
+    assert!(host.query_security_package_info("Test").is_ok());
+}
