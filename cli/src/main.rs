@@ -58,11 +58,13 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The server logs each connection by default; the other commands only warnings.
-    let default_level = if matches!(cli.command, Command::Server(_) | Command::Kdc) {
-        "info"
-    } else {
-        "warn"
+    // The server logs each connection by default; `registry` reports every
+    // finding itself (the host's warnings would repeat them); the other
+    // commands log warnings.
+    let default_level = match cli.command {
+        Command::Server(_) | Command::Kdc => "info",
+        Command::Registry { .. } => "error",
+        _ => "warn",
     };
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -359,7 +359,7 @@ fn a_user_with_a_wrong_value_type_is_named_with_its_subkey_and_line() {
         "{reason}"
     );
     assert!(
-        reason.contains("expected REG_SZ, found REG_DWORD"),
+        reason.contains("Password must be REG_SZ, found REG_DWORD"),
         "{reason}"
     );
 }
