@@ -1,7 +1,9 @@
 //! The subcommands.
 
 use clap::Args;
-use sspi_core::{AscReq, AuthIdentity, CredentialUse, IscReq, Qop, SecBuffer, SecBufferType};
+use sspi_core::{
+    AscReq, AuthIdentity, CredentialUse, IscReq, IscRet, Qop, SecBuffer, SecBufferType,
+};
 use sspi_plugin_host::loopback::{self, CompletedHandshake};
 use sspi_plugin_host::{PackageState, SecurityHost};
 use std::path::PathBuf;
@@ -215,6 +217,14 @@ fn report(established: &mut CompletedHandshake) -> Result<ExitCode, String> {
         message.len()
     );
 
+    if !established
+        .client_step
+        .attributes
+        .contains(IscRet::CONFIDENTIALITY)
+    {
+        println!("  seal:    not offered (the context has no ISC_RET_CONFIDENTIALITY)");
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut data = message.clone();
     let mut trailer = vec![0u8; sizes.security_trailer as usize];
     let mut buffers = [SecBuffer::token(&mut trailer), SecBuffer::data(&mut data)];

@@ -434,3 +434,35 @@ fn the_server_logs_a_package_panic_as_one() {
         panics[0]
     );
 }
+
+/// `sspi handshake` on a package that only signs (the Example package) does
+/// not count the missing sealing as a failure.
+#[test]
+fn handshake_with_a_sign_only_package_skips_sealing() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = dir.path().join("example.reg");
+    let key = vec!["5a"; 32].join(",");
+    std::fs::write(
+        &registry,
+        format!(
+            "Windows Registry Editor Version 5.00\n\n\
+             [HKEY_LOCAL_MACHINE\\Comm\\SecurityProviders]\n\
+             \"Providers\"=\"sspi_example.dll\"\n\n\
+             [HKEY_LOCAL_MACHINE\\Comm\\SecurityProviders\\Example]\n\
+             \"Key\"=hex:{key}\n\
+             \"DefaultUser\"=\"alice\"\n"
+        ),
+    )
+    .unwrap();
+    let out = sspi(&[
+        "--registry",
+        registry.to_str().unwrap(),
+        "handshake",
+        "--package",
+        "Example",
+    ]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("verified by the server"), "{stdout}");
+    assert!(stdout.contains("seal:    not offered"), "{stdout}");
+}
