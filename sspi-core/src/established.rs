@@ -6,6 +6,11 @@ use crate::{
     SecurityResult, SecurityStatus,
 };
 
+const NO_SEALING: MessageError = MessageError::new(
+    SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION,
+    "this package does not seal messages",
+);
+
 /// A complete security context: what a handshake's last step returns.
 ///
 /// The per-message methods work in place on the caller's buffers and MUST NOT
@@ -62,17 +67,24 @@ pub trait EstablishedContext: Send + 'static {
     ) -> Result<Qop, MessageError>;
 
     /// EncryptMessage: encrypts DATA in place and writes the trailer into TOKEN.
+    /// A package that only signs keeps the default, SEC_E_UNSUPPORTED_FUNCTION
+    /// (and does not advertise SECPKG_FLAG_PRIVACY).
     fn encrypt_message(
         &mut self,
-        qop: Qop,
-        message: &mut [SecBuffer<'_>],
-        sequence: u32,
-    ) -> Result<Qop, MessageError>;
+        _qop: Qop,
+        _message: &mut [SecBuffer<'_>],
+        _sequence: u32,
+    ) -> Result<Qop, MessageError> {
+        Err(NO_SEALING)
+    }
 
-    /// DecryptMessage: checks the TOKEN trailer and decrypts DATA in place; returns the QOP.
+    /// DecryptMessage: checks the TOKEN trailer and decrypts DATA in place;
+    /// returns the QOP. The default is SEC_E_UNSUPPORTED_FUNCTION.
     fn decrypt_message(
         &mut self,
-        message: &mut [SecBuffer<'_>],
-        sequence: u32,
-    ) -> Result<Qop, MessageError>;
+        _message: &mut [SecBuffer<'_>],
+        _sequence: u32,
+    ) -> Result<Qop, MessageError> {
+        Err(NO_SEALING)
+    }
 }

@@ -364,6 +364,18 @@ pub use params::{PackageParameters, Parameter, ParameterValue, RegistryUser};
 pub use sequence::SequenceNumbers;
 pub use status::SecurityStatus;
 
+/// What a package author's code uses, in one import: `use sspi_core::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        AscReq, AscRet, ClientHandshake, ContextSizes, CredentialUse, Credentials,
+        CredentialsRequest, EstablishedContext, IscReq, IscRet, LegInput, Lifespan, MessageError,
+        MessageResult, PackageCapabilities, PackageFactory, PackageInfo, PackageParameters,
+        ParameterSpec, Qop, SecBuffer, SecBufferType, SecBuffers, SecretBytes, SecurityError,
+        SecurityPackage, SecurityResult, SecurityStatus, SequenceNumbers, ServerHandshake, Step,
+        TimeStamp,
+    };
+}
+
 #[doc(hidden)]
 pub use abi_stable;
 #[doc(hidden)]

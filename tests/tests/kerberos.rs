@@ -724,7 +724,7 @@ fn bad_registry_values_name_file_line_and_value() {
             "KdcTimeout",
             "between 1 and 600000",
         ),
-        ("\"SkewTime\"=\"five\"\n", "SkewTime", "expected REG_DWORD"),
+        ("\"SkewTime\"=\"five\"\n", "SkewTime", "must be REG_DWORD"),
         (
             "\"AllowedEnctypes\"=\"rc4-hmac\"\n",
             "AllowedEnctypes",

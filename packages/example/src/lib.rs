@@ -1,33 +1,21 @@
 //! The Example package: a pre-shared key (PSK) both sides hold, proved both ways
-//! in three tokens, then HMAC-SHA256 signatures. The template to copy when writing
-//! a package (README, "Writing a package"); `sspi selftest --package Example` checks it.
-//!
-//! | leg | call | token (each starts with `E` and its number) | status |
-//! |---|---|---|---|
-//! | 1 | ISC | `E 1`, ISC_REQ (u32 BE), client nonce (32), user (UTF-8) | SEC_I_CONTINUE_NEEDED |
-//! | 2 | ASC | `E 2`, server nonce Ns (32), HMAC(PSK, "server" hello Ns) | SEC_I_CONTINUE_NEEDED |
-//! | 3 | ISC | `E 3`, HMAC(PSK, "client" hello Ns) | SEC_E_OK: done, with a token |
-//! | 4 | ASC | none | SEC_E_OK |
+//! in three tokens (`E 1` hello: ISC_REQ, client nonce, user; `E 2`: server nonce
+//! Ns and HMAC(PSK, "server" | hello | Ns); `E 3`: HMAC(PSK, "client" | hello |
+//! Ns)), then HMAC-SHA256 signatures. The template to copy when writing a package:
+//! README, "Writing a package", walks through it with the legs as a table.
 //!
 //! The PSK must be random (32 to 64 bytes), never a password: the server's proof
 //! lets whoever starts a handshake test guesses offline.
 //!
-//! Messages: a signature (TOKEN, 36 bytes) is this direction's sequence number
-//! (u32 BE, from [`SequenceNumbers`]; the caller's `sequence` argument is not
-//! used) and HMAC-SHA256(direction key, number | every DATA buffer), the keys
-//! being `HMAC(PSK, "c2s"/"s2c" | hello | Ns)`. Sealing is not offered:
-//! EncryptMessage and DecryptMessage are SEC_E_UNSUPPORTED_FUNCTION.
+//! A signature (36 bytes) is the sequence number (u32 BE, [`SequenceNumbers`])
+//! and HMAC-SHA256(`HMAC(PSK, "c2s"/"s2c" | hello | Ns)`, number | DATA...).
+//! Sealing is not offered (the trait's default: SEC_E_UNSUPPORTED_FUNCTION).
 #![warn(missing_docs)]
 
+use SecurityError as Error;
 use SecurityStatus as S;
 use hmac::{KeyInit, Mac};
-use sspi_core::{
-    AscReq, ClientHandshake, ContextSizes, CredentialUse, Credentials, CredentialsRequest,
-    EstablishedContext, IscReq, IscRet, LegInput, Lifespan, MessageError, MessageResult,
-    PackageCapabilities as Caps, PackageFactory, PackageInfo, PackageParameters, ParameterSpec,
-    Qop, SecBuffer, SecBufferType, SecBuffers, SecurityError, SecurityPackage, SecurityResult,
-    SecurityStatus, SequenceNumbers, ServerHandshake, Step, TimeStamp,
-};
+use sspi_core::{PackageCapabilities as Caps, prelude::*};
 use std::{sync::Arc, time::Duration};
 
 /// HMAC-SHA256 (its key state is wiped on drop).
@@ -39,8 +27,6 @@ pub const NAME: &str = "Example";
 pub const MAX_TOKEN: usize = 2 + 4 + 32 + 256;
 /// What a context can provide; it reports what the client asked for of these.
 const OFFERED: u32 = IscReq::PROTECTED_CONNECTION.0 & !IscReq::CONFIDENTIALITY.0;
-/// How long a context is valid.
-const LIFETIME: Duration = Duration::from_secs(10 * 3600);
 
 sspi_core::declare_library!(pub EXAMPLE_LIBRARY = "example" => [ExampleFactory]);
 
@@ -76,8 +62,8 @@ impl PackageFactory for ExampleFactory {
         if !(32..=64).contains(&key.len()) {
             return Err(params.error("Key", "the key must have 32 to 64 bytes"));
         }
-        let psk =
-            HmacSha256::new_from_slice(key).map_err(|_| error(S::SEC_E_INTERNAL_ERROR, "key"))?;
+        let psk = HmacSha256::new_from_slice(key)
+            .map_err(|_| Error::new(S::SEC_E_INTERNAL_ERROR, "key"))?;
         let default_user = params.string("DefaultUser")?.map(str::to_string);
         Ok(ExamplePackage(Arc::new(Shared { psk, default_user })))
     }
@@ -109,17 +95,14 @@ impl SecurityPackage for ExamplePackage {
     ) -> SecurityResult<ExampleCredentials> {
         let user = match req.auth_identity.into_option() {
             Some(id) if !id.password.is_empty() => {
-                return Err(error(S::SEC_E_UNKNOWN_CREDENTIALS, "Example takes no password"));
+                return Err(Error::new(S::SEC_E_UNKNOWN_CREDENTIALS, "Example takes no password"));
             }
             Some(id) => id.user.into_string(),
             None => self.0.default_user.clone().unwrap_or_default(),
         };
         let outbound = req.credential_use.contains(CredentialUse::OUTBOUND);
         if outbound && !(1..=256).contains(&user.len()) {
-            return Err(error(
-                S::SEC_E_NO_CREDENTIALS,
-                "no user name (1..=256 bytes), no DefaultUser",
-            ));
+            return Err(Error::new(S::SEC_E_NO_CREDENTIALS, "no user name (1..=256 bytes)"));
         }
         Ok(ExampleCredentials { shared: self.0.clone(), credential_use: req.credential_use, user })
     }
@@ -172,20 +155,16 @@ pub struct Server {
     hello: Option<(Vec<u8>, [u8; 32], String, IscRet)>,
 }
 
-fn error(status: SecurityStatus, why: &str) -> SecurityError {
-    SecurityError::new(status, why)
-}
-
 fn random32() -> SecurityResult<[u8; 32]> {
     let random = ring::rand::generate(&ring::rand::SystemRandom::new());
-    Ok(random.map_err(|_| error(S::SEC_E_INTERNAL_ERROR, "no random numbers"))?.expose())
+    Ok(random.map_err(|_| Error::new(S::SEC_E_INTERNAL_ERROR, "no random numbers"))?.expose())
 }
 
 /// The body of the peer's token `number`, of `len` bytes (any with `None`).
 fn body<'a>(input: &LegInput<'a>, number: u8, len: Option<usize>) -> SecurityResult<&'a [u8]> {
     match input.require_token()? {
         [b'E', n, body @ ..] if *n == number && len.is_none_or(|len| body.len() == len) => Ok(body),
-        _ => Err(error(S::SEC_E_INVALID_TOKEN, "this is not the Example token expected")),
+        _ => Err(Error::new(S::SEC_E_INVALID_TOKEN, "this is not the Example token expected")),
     }
 }
 
@@ -199,17 +178,12 @@ impl ClientHandshake for Client {
             return Ok(Step::continue_with(self, hello));
         }
         let (nonce, proof) = body(&input, 2, Some(64))?.split_at(32);
-        let mac = self.shared.mac(b"server", &self.hello, nonce);
-        mac.verify_slice(proof)
-            .map_err(|_| error(S::SEC_E_MUTUAL_AUTH_FAILED, "the server's proof is wrong"))?;
+        let mac = self.shared.mac(b"server", &self.hello, nonce).verify_slice(proof);
+        mac.map_err(|_| Error::new(S::SEC_E_MUTUAL_AUTH_FAILED, "the server's proof is wrong"))?;
         let proof = self.shared.mac(b"client", &self.hello, nonce).finalize().into_bytes();
         let (hello, user) = (&self.hello, self.user);
         let established = Established::new(&self.shared, hello, nonce, true, user, self.flags)?;
         Ok(Step::done(established, [&[b'E', 3][..], &proof].concat()))
-    }
-
-    fn flags(&self) -> IscRet {
-        self.flags
     }
 }
 
@@ -221,7 +195,7 @@ impl ServerHandshake for Server {
             let body = body(&input, 1, None)?;
             let user = match body.get(36..).map(std::str::from_utf8) {
                 Some(Ok(user)) if (1..=256).contains(&user.len()) => user.to_string(),
-                _ => return Err(error(S::SEC_E_INVALID_TOKEN, "bad user name in Example token 1")),
+                _ => return Err(Error::new(S::SEC_E_INVALID_TOKEN, "bad user name in token 1")),
             };
             let flags = IscRet(u32::from_be_bytes([body[0], body[1], body[2], body[3]]) & OFFERED);
             let (hello, nonce) = (input.require_token()?.to_vec(), random32()?);
@@ -231,15 +205,10 @@ impl ServerHandshake for Server {
             return Ok(Step::continue_with(next, token));
         };
         let proof = body(&input, 3, Some(32))?;
-        let mac = self.shared.mac(b"client", &hello, &nonce);
-        mac.verify_slice(proof)
-            .map_err(|_| error(S::SEC_E_LOGON_DENIED, "the client's proof is wrong"))?;
+        let mac = self.shared.mac(b"client", &hello, &nonce).verify_slice(proof);
+        mac.map_err(|_| Error::new(S::SEC_E_LOGON_DENIED, "the client's proof is wrong"))?;
         let established = Established::new(&self.shared, &hello, &nonce, false, user, flags)?;
         Ok(Step::done(established, Vec::new()))
-    }
-
-    fn flags(&self) -> IscRet {
-        self.hello.as_ref().map_or(IscRet::NONE, |(.., flags)| *flags)
     }
 }
 
@@ -265,12 +234,10 @@ impl Established {
             let bytes = zeroize::Zeroizing::new(bytes);
             HmacSha256::new_from_slice(&bytes[..]).map_err(|_| SecurityError::internal("HMAC key"))
         };
-        let (sign_out, sign_in) = match client {
-            true => (key(b"c2s")?, key(b"s2c")?),
-            false => (key(b"s2c")?, key(b"c2s")?),
-        };
+        let (out, inn) = if client { (b"c2s", b"s2c") } else { (b"s2c", b"c2s") };
+        let (sign_out, sign_in) = (key(out)?, key(inn)?);
         let start = TimeStamp::now();
-        let lifespan = Lifespan { start, expiry: start.after(crate::LIFETIME) };
+        let lifespan = Lifespan { start, expiry: start.after(Duration::from_secs(36_000)) };
         let numbers = SequenceNumbers::new(0, 0, u32::MAX.into());
         Ok(Self { sign_out, sign_in, numbers, user, flags, lifespan })
     }
@@ -285,13 +252,10 @@ fn mac(key: &HmacSha256, number: u32, message: &[SecBuffer<'_>]) -> HmacSha256 {
     mac
 }
 
-const NO_SEALING: MessageError =
-    MessageError::new(S::SEC_E_UNSUPPORTED_FUNCTION, "the Example package does not seal");
-
 impl EstablishedContext for Established {
     fn sizes(&self) -> ContextSizes {
-        let max_token = crate::MAX_TOKEN as u32;
-        ContextSizes { max_token, max_signature: SIGNATURE_LEN as u32, ..ContextSizes::default() }
+        let (max_token, max_signature) = (MAX_TOKEN as u32, SIGNATURE_LEN as u32);
+        ContextSizes { max_token, max_signature, ..ContextSizes::default() }
     }
 
     fn names(&self) -> SecurityResult<String> {
@@ -308,8 +272,7 @@ impl EstablishedContext for Established {
 
     fn make_signature(&mut self, qop: Qop, message: &mut [SecBuffer<'_>], _: u32) -> MessageResult {
         if qop != Qop::DEFAULT {
-            let why = "the Example package has one QOP, 0";
-            return Err(MessageError::new(S::SEC_E_QOP_NOT_SUPPORTED, why));
+            return Err(MessageError::new(S::SEC_E_QOP_NOT_SUPPORTED, "only QOP 0"));
         }
         if message.token_mut()?.len() < SIGNATURE_LEN {
             return Err(MessageError::buffer_too_small("the TOKEN buffer is under cbMaxSignature"));
@@ -328,18 +291,9 @@ impl EstablishedContext for Established {
             .map_err(|_| MessageError::invalid_token("the signature is not 36 bytes"))?;
         let number = u32::from_be_bytes([signature[0], signature[1], signature[2], signature[3]]);
         // Integrity first, so a forged message cannot move the counter.
-        mac(&self.sign_in, number, message)
-            .verify_slice(&signature[4..])
-            .map_err(|_| MessageError::altered("the signature does not match the message"))?;
+        let checked = mac(&self.sign_in, number, message).verify_slice(&signature[4..]);
+        checked.map_err(|_| MessageError::altered("the signature does not match the message"))?;
         self.numbers.accept_receive(number.into())?;
         Ok(Qop::DEFAULT)
-    }
-
-    fn encrypt_message(&mut self, _: Qop, _: &mut [SecBuffer<'_>], _: u32) -> MessageResult {
-        Err(NO_SEALING)
-    }
-
-    fn decrypt_message(&mut self, _: &mut [SecBuffer<'_>], _: u32) -> MessageResult {
-        Err(NO_SEALING)
     }
 }
