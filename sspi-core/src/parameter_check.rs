@@ -199,16 +199,23 @@ fn type_error(spec: &ParameterSpec, value: &ParameterValue) -> Option<String> {
         }
     };
     let (min, max) = spec.range()?;
+    // The meaning says what the numbers do, and often why others are refused.
+    let meaning = match spec.meaning() {
+        "" => String::new(),
+        meaning => format!(" ({name}: {meaning})"),
+    };
     if (min..=max).contains(&number) {
         None
     } else if spec.kind() == ParameterKind::Flag {
         Some(format!("{name} must be 0 or 1, not {number}"))
     } else if (spec.kind() == ParameterKind::Dword && max == u64::from(u32::MAX)) || max == u64::MAX
     {
-        Some(format!("{name} must be at least {min}, not {number}"))
+        Some(format!(
+            "{name} must be at least {min}, not {number}{meaning}"
+        ))
     } else {
         Some(format!(
-            "{name} must be between {min} and {max}, not {number}"
+            "{name} must be between {min} and {max}, not {number}{meaning}"
         ))
     }
 }
@@ -328,9 +335,9 @@ mod tests {
             [
                 "DefaultUser must be REG_SZ, found REG_DWORD",
                 "RequireChannelBindings must be 0 or 1, not 2",
-                "Big must be between 1 and 10, not 11",
+                "Big must be between 1 and 10, not 11 (Big: a qword)",
                 "Big must be REG_QWORD, found REG_DWORD",
-                "Seconds must be at least 1, not 0",
+                "Seconds must be at least 1, not 0 (Seconds: no upper bound)",
             ]
         );
     }
