@@ -10,17 +10,23 @@
 //! the macro defines nothing and [`installed`] is false.
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicIsize, Ordering};
+
+/// Bytes allocated and not yet freed, process-wide (usable sizes).
+static LIVE_BYTES: AtomicIsize = AtomicIsize::new(0);
 
 thread_local! {
     static ARMED: Cell<bool> = const { Cell::new(false) };
     static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
 }
 
-/// Called by the interposed allocation functions for each block they return.
+/// Called by the interposed allocation functions for each block they return
+/// (`usable` is its usable size, 0 for a null pointer).
 #[doc(hidden)]
 #[inline]
-pub fn __allocated(ok: bool) {
+pub fn __allocated(ok: bool, usable: usize) {
     if ok {
+        LIVE_BYTES.fetch_add(usable as isize, Ordering::Relaxed);
         // `try_with`: the thread may be tearing down its thread-locals.
         let _ = ARMED.try_with(|armed| {
             if armed.get() {
@@ -28,6 +34,20 @@ pub fn __allocated(ok: bool) {
             }
         });
     }
+}
+
+/// Called by the interposed `free` (and `realloc`) for each block released.
+#[doc(hidden)]
+#[inline]
+pub fn __released(usable: usize) {
+    LIVE_BYTES.fetch_sub(usable as isize, Ordering::Relaxed);
+}
+
+/// Bytes allocated and not yet freed in the whole process, plugins included
+/// (0 when the counter is not [installed]): compare before and after a run
+/// to see what it leaked.
+pub fn live_bytes() -> isize {
+    LIVE_BYTES.load(Ordering::SeqCst)
 }
 
 /// How many allocations `f` made on this thread, in any library of the
@@ -46,9 +66,10 @@ pub fn installed() -> bool {
     measure(|| drop(std::hint::black_box(Box::new(0u64)))) > 0
 }
 
-/// Defines `malloc`, `calloc`, `realloc`, `memalign`, `aligned_alloc` and
-/// `posix_memalign` in the executable that invokes it, counting for
-/// [`alloc::measure`](crate::alloc::measure) and forwarding to glibc. Invoke it
+/// Defines `malloc`, `calloc`, `realloc`, `memalign`, `aligned_alloc`,
+/// `posix_memalign` and `free` in the executable that invokes it, counting for
+/// [`alloc::measure`](crate::alloc::measure) and
+/// [`alloc::live_bytes`](crate::alloc::live_bytes) and forwarding to glibc. Invoke it
 /// once per executable (a test binary, or the program that runs the kit),
 /// at any module level; on targets other than Linux with glibc it expands to nothing.
 ///
@@ -72,17 +93,27 @@ macro_rules! count_allocations {
                 fn __libc_calloc(count: usize, size: usize) -> *mut c_void;
                 fn __libc_realloc(ptr: *mut c_void, size: usize) -> *mut c_void;
                 fn __libc_memalign(align: usize, size: usize) -> *mut c_void;
+                fn __libc_free(ptr: *mut c_void);
+                fn malloc_usable_size(ptr: *mut c_void) -> usize;
+            }
+
+            fn usable(ptr: *mut c_void) -> usize {
+                if ptr.is_null() {
+                    return 0;
+                }
+                // SAFETY: `ptr` is a live block of glibc's allocator.
+                unsafe { malloc_usable_size(ptr) }
             }
 
             fn counted(ptr: *mut c_void) -> *mut c_void {
-                $crate::alloc::__allocated(!ptr.is_null());
+                $crate::alloc::__allocated(!ptr.is_null(), usable(ptr));
                 ptr
             }
 
             // SAFETY (all of these): each forwards its arguments unchanged to
             // glibc's own implementation, which has the same contract; the only
-            // addition is a thread-local counter with constant initialisation,
-            // which neither allocates nor locks. `free` is glibc's own.
+            // additions are a thread-local counter with constant initialisation
+            // and an atomic, which neither allocate nor lock.
             #[unsafe(no_mangle)]
             unsafe extern "C" fn malloc(size: usize) -> *mut c_void {
                 counted(unsafe { __libc_malloc(size) })
@@ -95,7 +126,18 @@ macro_rules! count_allocations {
 
             #[unsafe(no_mangle)]
             unsafe extern "C" fn realloc(ptr: *mut c_void, size: usize) -> *mut c_void {
-                counted(unsafe { __libc_realloc(ptr, size) })
+                let before = usable(ptr);
+                let moved = unsafe { __libc_realloc(ptr, size) };
+                if !moved.is_null() || size == 0 {
+                    $crate::alloc::__released(before);
+                }
+                counted(moved)
+            }
+
+            #[unsafe(no_mangle)]
+            unsafe extern "C" fn free(ptr: *mut c_void) {
+                $crate::alloc::__released(usable(ptr));
+                unsafe { __libc_free(ptr) }
             }
 
             #[unsafe(no_mangle)]
