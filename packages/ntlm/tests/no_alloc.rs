@@ -1,59 +1,21 @@
 //! The four per-message calls allocate nothing, through the leg engine,
-//! on success and on every kind of refusal (a counting global allocator;
+//! on success and on every kind of refusal (the kit's malloc interposer;
 //! `tests/tests/ntlm.rs` counts inside the plugin too).
 
 mod common;
 
 use common::{Context, parameters, sz};
 use sspi_core::{AscReq, CredentialUse, IscReq, Qop, SecBuffer, SecBufferRef, SecurityStatus};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
-struct Counting;
-
-thread_local! {
-    static ARMED: Cell<bool> = const { Cell::new(false) };
-    static COUNT: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count() {
-    let _ = ARMED.try_with(|armed| {
-        if armed.get() {
-            let _ = COUNT.try_with(|n| n.set(n.get() + 1));
-        }
-    });
-}
-
-// SAFETY: forwards to the system allocator unchanged; the counters are
-// constant-initialised thread-locals, which neither allocate nor lock.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count();
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
+// Every allocation of the process counts (the conformance kit's interposer).
+sspi_testkit::count_allocations!();
 
 /// How many allocations `f` made on this thread.
 fn allocations(f: impl FnOnce()) -> usize {
-    COUNT.with(|n| n.set(0));
-    ARMED.with(|a| a.set(true));
-    f();
-    ARMED.with(|a| a.set(false));
-    COUNT.with(Cell::get)
+    assert!(
+        sspi_testkit::alloc::installed(),
+        "the counter must see allocations"
+    );
+    sspi_testkit::alloc::measure(f)
 }
 
 fn established() -> (Context, Context) {
