@@ -11,10 +11,12 @@
 //!   [`CredentialUse`], [`PackageCapabilities`], buffers ([`SecBuffer`],
 //!   [`SecBufferRef`], [`SecBufferType`]), [`PackageInfo`], [`ContextSizes`],
 //!   [`Lifespan`], [`Qop`].
-//! * The author's side: implement [`PackageFactory`], [`SecurityPackage`],
-//!   [`Credentials`], a [`ClientHandshake`] and a [`ServerHandshake`] and the
-//!   [`EstablishedContext`] they reach, then [`declare_library!`] in the
-//!   package crate and [`export_library!`] in its `cdylib` crate.
+//! * The author's side (all of it in [`prelude`]): implement [`PackageFactory`],
+//!   [`SecurityPackage`], [`Credentials`], a [`ClientHandshake`] and a
+//!   [`ServerHandshake`] and the [`EstablishedContext`] they reach, then
+//!   [`declare_library!`] in the package crate and [`export_library!`] in its
+//!   `cdylib` crate. The host checks the registry values against the
+//!   package's [`ParameterSpec`]s before it opens the package.
 //! * The host's side: [`ffi`] holds the `#[sabi_trait]` objects and the root
 //!   module ([`ffi::SspiLibraryRef`]) that plugin-host loads.
 //!
@@ -74,6 +76,7 @@
 //! | a leg on a complete context; the next leg before CompleteAuthToken; CompleteAuthToken with nothing to complete | SEC_E_OUT_OF_SEQUENCE |
 //! | a leg whose output TOKEN buffer is smaller than the token | SEC_E_BUFFER_TOO_SMALL: the token is held; call again with a larger buffer (the input is not read again) |
 //! | a leg with no output TOKEN buffer | SEC_E_INVALID_PARAMETER |
+//! | a leg whose input token is longer than the package's `cbMaxToken` | SEC_E_INVALID_TOKEN |
 //! | CompleteAuthToken given another token than the one written | SEC_E_INVALID_TOKEN |
 //! | MakeSignature, VerifySignature, EncryptMessage, DecryptMessage before the context is complete (or completed) | SEC_E_OUT_OF_SEQUENCE |
 //! | the same after [`Lifespan::expiry`] | SEC_E_CONTEXT_EXPIRED |
@@ -98,7 +101,7 @@
 //!   (longer than your `cbMaxToken`) or unexpected input MUST be
 //!   SEC_E_INVALID_TOKEN ([`SecurityError::invalid_token`]), never a panic —
 //!   the kit's `garbage-token`, `truncated-token` and `oversized-token` rules
-//!   (the engine does not know your `cbMaxToken`: check it in your parser).
+//!   (the engine already refuses a token longer than your `cbMaxToken`).
 //! * A wrong secret MUST fail the step: SEC_E_LOGON_DENIED at the server,
 //!   SEC_E_MUTUAL_AUTH_FAILED at a client whose server did not prove itself.
 //!   Proofs MUST be compared in constant time (e.g. `hmac::Mac::verify_slice`).
@@ -124,8 +127,8 @@
 //!   ([`SecBuffer::truncate`]).
 //! * SHOULD zero the DATA of a message that DecryptMessage refuses.
 //! * A package that does not seal MUST NOT advertise SECPKG_FLAG_PRIVACY and
-//!   MUST answer EncryptMessage/DecryptMessage with SEC_E_UNSUPPORTED_FUNCTION;
-//!   a QOP it does not offer is SEC_E_QOP_NOT_SUPPORTED.
+//!   keeps the default EncryptMessage/DecryptMessage, which answer
+//!   SEC_E_UNSUPPORTED_FUNCTION; a QOP it does not offer is SEC_E_QOP_NOT_SUPPORTED.
 //!
 //! ```
 //! use sspi_core::{
