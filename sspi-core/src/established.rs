@@ -88,3 +88,75 @@ pub trait EstablishedContext: Send + 'static {
         Err(NO_SEALING)
     }
 }
+
+/// Writes the four per-message methods of an [`EstablishedContext`] impl as
+/// calls on one of the context's fields, for connection-oriented packages
+/// whose per-message state keeps its own sequence numbers (the caller's
+/// `sequence` is ignored). The field's type must have `make_signature(qop,
+/// message)`, `verify_signature(message)`, `encrypt_message(qop, message)` and
+/// `decrypt_message(message)` returning [`MessageResult`](crate::MessageResult).
+///
+/// ```
+/// use sspi_core::prelude::*;
+///
+/// /// The per-message state: signs with nothing, for the example.
+/// struct Keys;
+/// impl Keys {
+///     fn make_signature(&mut self, qop: Qop, _: &mut [SecBuffer<'_>]) -> MessageResult { Ok(qop) }
+///     fn verify_signature(&mut self, _: &mut [SecBuffer<'_>]) -> MessageResult { Ok(Qop::DEFAULT) }
+///     fn encrypt_message(&mut self, _: Qop, _: &mut [SecBuffer<'_>]) -> MessageResult {
+///         Err(MessageError::new(SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION, "no sealing"))
+///     }
+///     fn decrypt_message(&mut self, _: &mut [SecBuffer<'_>]) -> MessageResult {
+///         Err(MessageError::new(SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION, "no sealing"))
+///     }
+/// }
+///
+/// struct Done { keys: Keys }
+///
+/// impl EstablishedContext for Done {
+///     fn sizes(&self) -> ContextSizes { ContextSizes::default() }
+///     fn names(&self) -> SecurityResult<String> { Ok("someone".into()) }
+///     fn lifespan(&self) -> Lifespan { Lifespan { start: TimeStamp(0), expiry: TimeStamp::NEVER } }
+///     fn flags(&self) -> IscRet { IscRet::INTEGRITY }
+///     sspi_core::forward_per_message!(keys);
+/// }
+/// ```
+#[macro_export]
+macro_rules! forward_per_message {
+    ($($field:ident).+) => {
+        fn make_signature(
+            &mut self,
+            qop: $crate::Qop,
+            message: &mut [$crate::SecBuffer<'_>],
+            _sequence: u32,
+        ) -> $crate::MessageResult {
+            self.$($field).+.make_signature(qop, message)
+        }
+
+        fn verify_signature(
+            &mut self,
+            message: &mut [$crate::SecBuffer<'_>],
+            _sequence: u32,
+        ) -> $crate::MessageResult {
+            self.$($field).+.verify_signature(message)
+        }
+
+        fn encrypt_message(
+            &mut self,
+            qop: $crate::Qop,
+            message: &mut [$crate::SecBuffer<'_>],
+            _sequence: u32,
+        ) -> $crate::MessageResult {
+            self.$($field).+.encrypt_message(qop, message)
+        }
+
+        fn decrypt_message(
+            &mut self,
+            message: &mut [$crate::SecBuffer<'_>],
+            _sequence: u32,
+        ) -> $crate::MessageResult {
+            self.$($field).+.decrypt_message(message)
+        }
+    };
+}

@@ -6,8 +6,7 @@ use crate::package::MAX_TOKEN;
 use crate::protection::{MIC_LEN, PerMessageTokens, WRAP_TRAILER_LEN};
 use crate::time::KrbTime;
 use sspi_core::{
-    ContextSizes, EstablishedContext, IscRet, Lifespan, MessageError, Qop, SecBuffer, SecretBytes,
-    SecurityResult, TimeStamp,
+    ContextSizes, EstablishedContext, IscRet, Lifespan, SecretBytes, SecurityResult, TimeStamp,
 };
 
 /// A complete Kerberos context, client or server.
@@ -72,37 +71,5 @@ impl EstablishedContext for KerberosEstablishedContext {
         Ok(SecretBytes::new(self.key.bytes().to_vec()))
     }
 
-    fn make_signature(
-        &mut self,
-        qop: Qop,
-        message: &mut [SecBuffer<'_>],
-        _sequence: u32,
-    ) -> Result<Qop, MessageError> {
-        self.tokens.make_signature(qop, message)
-    }
-
-    fn verify_signature(
-        &mut self,
-        message: &mut [SecBuffer<'_>],
-        _sequence: u32,
-    ) -> Result<Qop, MessageError> {
-        self.tokens.verify_signature(message)
-    }
-
-    fn encrypt_message(
-        &mut self,
-        qop: Qop,
-        message: &mut [SecBuffer<'_>],
-        _sequence: u32,
-    ) -> Result<Qop, MessageError> {
-        self.tokens.encrypt_message(qop, message)
-    }
-
-    fn decrypt_message(
-        &mut self,
-        message: &mut [SecBuffer<'_>],
-        _sequence: u32,
-    ) -> Result<Qop, MessageError> {
-        self.tokens.decrypt_message(message)
-    }
+    sspi_core::forward_per_message!(tokens);
 }

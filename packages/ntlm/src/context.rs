@@ -15,7 +15,7 @@ use crate::session_security::{SIGNATURE_LEN, SessionSecurity};
 use crate::system;
 use sspi_core::{
     ClientHandshake, ContextSizes, EstablishedContext, IscReq, IscRet, LegInput, Lifespan,
-    MessageError, Qop, SecBuffer, SecretBytes, SecurityResult, ServerHandshake, Step, TimeStamp,
+    SecretBytes, SecurityResult, ServerHandshake, Step, TimeStamp,
 };
 use std::sync::Arc;
 
@@ -235,37 +235,5 @@ impl EstablishedContext for NtlmEstablishedContext {
         Ok(SecretBytes::new(self.exported_session_key.to_vec()))
     }
 
-    fn make_signature(
-        &mut self,
-        qop: Qop,
-        message: &mut [SecBuffer<'_>],
-        _sequence: u32,
-    ) -> Result<Qop, MessageError> {
-        self.session_security.make_signature(qop, message)
-    }
-
-    fn verify_signature(
-        &mut self,
-        message: &mut [SecBuffer<'_>],
-        _sequence: u32,
-    ) -> Result<Qop, MessageError> {
-        self.session_security.verify_signature(message)
-    }
-
-    fn encrypt_message(
-        &mut self,
-        qop: Qop,
-        message: &mut [SecBuffer<'_>],
-        _sequence: u32,
-    ) -> Result<Qop, MessageError> {
-        self.session_security.encrypt_message(qop, message)
-    }
-
-    fn decrypt_message(
-        &mut self,
-        message: &mut [SecBuffer<'_>],
-        _sequence: u32,
-    ) -> Result<Qop, MessageError> {
-        self.session_security.decrypt_message(message)
-    }
+    sspi_core::forward_per_message!(session_security);
 }

@@ -4,12 +4,12 @@
 
 use crate::config::TestConfig;
 use crate::handshake::{self, ClientIdentity, ClientStart, Outgoing, ServerStart, Shared, State};
-use crate::protection::{MessageProtection, SIGNATURE_LEN, TRAILER_LEN};
+use crate::protection::{SIGNATURE_LEN, TRAILER_LEN};
 use crate::token::{self, Body, Token};
 use sha2::{Digest, Sha256};
 use sspi_core::{
     ClientHandshake, ContextSizes, EstablishedContext, IscReq, IscRet, LegInput, Lifespan,
-    MessageError, Qop, SecBuffer, SecretBytes, SecurityResult, ServerHandshake, Step, TimeStamp,
+    SecretBytes, SecurityResult, ServerHandshake, Step, TimeStamp,
 };
 use std::sync::Arc;
 
@@ -232,12 +232,6 @@ impl ServerHandshake for TestServer {
     }
 }
 
-impl TestEstablished {
-    fn protection(&mut self) -> &mut MessageProtection {
-        &mut self.established.protection
-    }
-}
-
 impl EstablishedContext for TestEstablished {
     fn sizes(&self) -> ContextSizes {
         ContextSizes {
@@ -273,37 +267,5 @@ impl EstablishedContext for TestEstablished {
         Ok(())
     }
 
-    fn make_signature(
-        &mut self,
-        qop: Qop,
-        message: &mut [SecBuffer<'_>],
-        _sequence: u32,
-    ) -> Result<Qop, MessageError> {
-        self.protection().make_signature(qop, message)
-    }
-
-    fn verify_signature(
-        &mut self,
-        message: &mut [SecBuffer<'_>],
-        _sequence: u32,
-    ) -> Result<Qop, MessageError> {
-        self.protection().verify_signature(message)
-    }
-
-    fn encrypt_message(
-        &mut self,
-        qop: Qop,
-        message: &mut [SecBuffer<'_>],
-        _sequence: u32,
-    ) -> Result<Qop, MessageError> {
-        self.protection().encrypt_message(qop, message)
-    }
-
-    fn decrypt_message(
-        &mut self,
-        message: &mut [SecBuffer<'_>],
-        _sequence: u32,
-    ) -> Result<Qop, MessageError> {
-        self.protection().decrypt_message(message)
-    }
+    sspi_core::forward_per_message!(established.protection);
 }
