@@ -17,6 +17,36 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// `sspi server` on a free loopback port with `registry`: the child, its
+/// stdout after the banner, the banner line and the address it listens on.
+fn start_server(
+    registry: &str,
+) -> (
+    std::process::Child,
+    std::io::BufReader<std::process::ChildStdout>,
+    String,
+    String,
+) {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let mut server = Command::new(env!("CARGO_BIN_EXE_sspi"))
+        .args(["--registry", registry, "server", "--listen", "127.0.0.1:0"])
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(server.stdout.take().unwrap());
+    let mut banner = String::new();
+    stdout.read_line(&mut banner).unwrap();
+    let addr = banner
+        .split_whitespace()
+        .find(|w| w.starts_with("127.0.0.1:"))
+        .map(|w| w.trim_end_matches(';').to_string())
+        .unwrap_or_else(|| panic!("no address in {banner:?}"));
+    (server, stdout, banner, addr)
+}
+
 fn shipped() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../config/sspi.reg"))
 }
@@ -167,30 +197,9 @@ fn an_unknown_package_fails_with_its_name() {
 #[cfg(unix)]
 #[test]
 fn server_and_client_processes() {
-    use std::io::{BufRead, BufReader};
     use std::process::Stdio;
 
-    let mut server = Command::new(env!("CARGO_BIN_EXE_sspi"))
-        .args([
-            "--registry",
-            shipped().to_str().unwrap(),
-            "server",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(server.stdout.take().unwrap());
-    let mut banner = String::new();
-    stdout.read_line(&mut banner).unwrap();
-    let addr = banner
-        .split_whitespace()
-        .find(|w| w.starts_with("127.0.0.1:"))
-        .map(|w| w.trim_end_matches(';').to_string())
-        .unwrap_or_else(|| panic!("no address in {banner:?}"));
+    let (mut server, mut stdout, banner, addr) = start_server(shipped().to_str().unwrap());
     assert!(
         banner.contains("packages: Test, NTLM, Kerberos"),
         "{banner}"
@@ -370,7 +379,6 @@ fn handshake_with_kerberos_starts_the_registry_kdc() {
 /// the server goes on serving.
 #[test]
 fn the_server_logs_a_package_panic_as_one() {
-    use std::io::{BufRead, BufReader};
     use std::process::Stdio;
 
     let dir = tempfile::tempdir().unwrap();
@@ -385,21 +393,7 @@ fn the_server_logs_a_package_panic_as_one() {
     )
     .unwrap();
     let registry = registry.to_str().unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_sspi"))
-        .args(["--registry", registry, "server", "--listen", "127.0.0.1:0"])
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(server.stdout.take().unwrap());
-    let mut banner = String::new();
-    stdout.read_line(&mut banner).unwrap();
-    let addr = banner
-        .split_whitespace()
-        .find(|w| w.starts_with("127.0.0.1:"))
-        .map(|w| w.trim_end_matches(';').to_string())
-        .unwrap_or_else(|| panic!("no address in {banner:?}"));
+    let (mut server, _stdout, _banner, addr) = start_server(registry);
     let client = |message: &str| {
         Command::new(env!("CARGO_BIN_EXE_sspi"))
             .args(["--registry", registry, "client", "--connect", &addr])
