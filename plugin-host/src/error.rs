@@ -153,6 +153,17 @@ pub enum Unavailable {
         /// Why the library failed.
         reason: std::sync::Arc<Unavailable>,
     },
+    /// A composing package (Negotiate) could not be given the packages its
+    /// registry value lists.
+    #[error("{library}: package {package}: {error}")]
+    Composition {
+        /// The composing package.
+        package: String,
+        /// Its library.
+        library: PackageSource,
+        /// What is wrong with its list.
+        error: crate::CompositionError,
+    },
 }
 
 impl Unavailable {
@@ -168,6 +179,7 @@ impl Unavailable {
             | Self::LoadFailed { path, .. } => Some(path),
             Self::ListingFailed { library, .. }
             | Self::ParametersRejected { library, .. }
+            | Self::Composition { library, .. }
             | Self::Duplicate { library, .. } => match library {
                 PackageSource::Plugin { path, .. } => path.as_deref(),
                 PackageSource::Builtin { .. } => None,

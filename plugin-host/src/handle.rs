@@ -5,8 +5,8 @@ use abi_stable::std_types::{ROption, RResult, RSlice, RSliceMut, RStr};
 use sspi_core::ffi::{ContextBox, CredentialsBox};
 use sspi_core::{
     AscReq, AscStep, ContextFlags, ContextSizes, CredentialUse, HandshakeStep, IscReq, IscStep,
-    Lifespan, MessageError, PackageInfo, Qop, SecBuffer, SecBufferRef, SecretBytes, SecurityError,
-    SecurityStatus,
+    Lifespan, MessageError, NegotiationInfo, PackageInfo, Qop, SecBuffer, SecBufferRef,
+    SecretBytes, SecurityError, SecurityStatus,
 };
 use std::fmt;
 use std::sync::Arc;
@@ -174,8 +174,12 @@ pub enum ContextAttribute {
     Lifespan = 2,
     /// SECPKG_ATTR_SESSION_KEY
     SessionKey = 9,
-    /// SECPKG_ATTR_PACKAGE_INFO
+    /// SECPKG_ATTR_PACKAGE_INFO: the package in use (for a Negotiate
+    /// context, the package it negotiated).
     PackageInfo = 10,
+    /// SECPKG_ATTR_NEGOTIATION_INFO: for a Negotiate context, the package it
+    /// negotiated and how (SEC_E_UNSUPPORTED_FUNCTION for other packages).
+    NegotiationInfo = 12,
     /// SECPKG_ATTR_FLAGS
     Flags = 14,
 }
@@ -193,6 +197,8 @@ pub enum ContextAttributeValue {
     SessionKey(SecretBytes),
     /// SecPkgContext_PackageInfo
     PackageInfo(PackageInfo),
+    /// SecPkgContext_NegotiationInfo
+    NegotiationInfo(NegotiationInfo),
     /// SecPkgContext_Flags (ISC_RET bits of a client, ASC_RET bits of a server)
     Flags(ContextFlags),
 }
@@ -239,8 +245,22 @@ impl SecurityContextHandle {
             ContextAttribute::Names => ContextAttributeValue::Names(self.names()?),
             ContextAttribute::Lifespan => ContextAttributeValue::Lifespan(self.lifespan()?),
             ContextAttribute::SessionKey => ContextAttributeValue::SessionKey(self.session_key()?),
-            ContextAttribute::PackageInfo => {
-                ContextAttributeValue::PackageInfo(self.meta.info.clone())
+            ContextAttribute::PackageInfo => ContextAttributeValue::PackageInfo(
+                match self.negotiation_info()? {
+                    Some(negotiated) => negotiated.package,
+                    None => self.meta.info.clone(),
+                },
+            ),
+            ContextAttribute::NegotiationInfo => {
+                ContextAttributeValue::NegotiationInfo(self.negotiation_info()?.ok_or_else(|| {
+                    SecurityError::new(
+                        SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION,
+                        format!(
+                            "QueryContextAttributes(NEGOTIATION_INFO): package {} does not negotiate",
+                            self.meta.name
+                        ),
+                    )
+                })?)
             }
             ContextAttribute::Flags => ContextAttributeValue::Flags(self.flags()?),
         })
@@ -292,9 +312,23 @@ impl SecurityContextHandle {
         )
     }
 
-    /// QueryContextAttributes(SECPKG_ATTR_PACKAGE_INFO).
+    /// The package that made the context (`Negotiate` for a Negotiate
+    /// context; QueryContextAttributes(PACKAGE_INFO) reports the package it
+    /// negotiated).
     pub fn package_info(&self) -> &PackageInfo {
         &self.meta.info
+    }
+
+    /// QueryContextAttributes(SECPKG_ATTR_NEGOTIATION_INFO): for a context of
+    /// a negotiating package, the package it chose, how, and the packages it
+    /// fell back from; `None` for a package that does not negotiate.
+    pub fn negotiation_info(&self) -> Result<Option<NegotiationInfo>, SecurityError> {
+        checked(
+            &self.meta,
+            "QueryContextAttributes(NEGOTIATION_INFO)",
+            self.inner.negotiation_info(),
+        )
+        .map(ROption::into_option)
     }
 
     /// MakeSignature: in place, allocation-free; returns the QOP applied.

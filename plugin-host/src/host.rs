@@ -1,12 +1,19 @@
 //! `SecurityHost`: the installed packages, enumerated and ready to hand out credentials.
 
+use crate::composition::{self, CompositionError, InnerList};
 use crate::handle::{CredentialsHandle, PackageMeta};
 use crate::library::{self, Descriptors};
 use crate::params::package_parameters;
 use crate::resolve::{Resolved, SearchPath};
 use crate::{HostError, Unavailable};
+use abi_stable::std_types::{RArc, RSlice};
 use abi_stable::std_types::{ROption, RResult};
-use sspi_core::ffi::PackageBox;
+use sspi_core::InnerPackage;
+use sspi_core::ffi::{PackageBox, PackageDescriptor};
+use std::collections::HashMap;
+
+/// A package object, shared by the host and the composing packages it was handed to.
+type SharedPackage = RArc<PackageBox>;
 use sspi_core::{
     AuthIdentity, CredentialUse, CredentialsRequest, PackageInfo, PackageParameters, ParameterSpec,
     SecurityError, SecurityStatus, Severity,
@@ -117,7 +124,7 @@ pub struct PackageEntry {
     parameters: &'static [ParameterSpec],
     source: PackageSource,
     location: Location,
-    package: Result<PackageBox, Arc<Unavailable>>,
+    package: Result<SharedPackage, Arc<Unavailable>>,
 }
 
 impl PackageEntry {
@@ -218,6 +225,8 @@ impl SecurityHost {
         let mut packages: Vec<PackageEntry> = Vec::new();
         // Libraries that failed: their position in `packages`, and the reason.
         let mut failed: Vec<(usize, Arc<Unavailable>)> = Vec::new();
+        // Composing packages, opened once everything else is.
+        let mut deferred: Vec<Deferred> = Vec::new();
         for provider in config.providers() {
             let (source, listed) = match &provider.library {
                 LibrarySpec::Builtin(name) => {
@@ -248,6 +257,7 @@ impl SecurityHost {
                 Ok(descriptors) => Self::open_all(
                     &config,
                     &mut packages,
+                    &mut deferred,
                     descriptors,
                     &source,
                     &provider.location,
@@ -272,7 +282,8 @@ impl SecurityHost {
             .iter()
             .map(|(at, reason)| (packages[*at].source.clone(), Arc::clone(reason)))
             .collect();
-        let packages = attribute_failed_libraries(&config, packages, &failed);
+        let mut packages = attribute_failed_libraries(&config, packages, &failed);
+        open_composing_packages(&config, &mut packages, deferred);
         Self {
             config,
             packages,
@@ -283,6 +294,7 @@ impl SecurityHost {
     fn open_all(
         config: &SecurityConfig,
         packages: &mut Vec<PackageEntry>,
+        deferred: &mut Vec<Deferred>,
         descriptors: Descriptors,
         source: &PackageSource,
         location: &Location,
@@ -299,34 +311,36 @@ impl SecurityHost {
                     library: source.clone(),
                     location: location.clone(),
                 })
-            } else {
-                let params = package_parameters_of(config, &name);
-                let findings = sspi_core::check_parameters(&descriptor.parameters, &params);
-                for warning in findings.iter().filter(|f| f.severity == Severity::Warning) {
-                    tracing::warn!(package = %name, %warning, "registry value not read by the package");
-                }
-                let refused = findings.iter().find(|f| f.severity == Severity::Error);
-                match refused {
-                    // A value outside what the package declares: refused
-                    // before the package sees it, with the value's own place.
-                    Some(error) => Err(Unavailable::ParametersRejected {
-                        package: name.clone(),
-                        library: source.clone(),
-                        error: SecurityError::new(
-                            SecurityStatus::SEC_E_CANNOT_INSTALL,
-                            error.to_string(),
-                        ),
-                    }),
-                    None => match (descriptor.open)(&params) {
-                        RResult::ROk(package) => Ok(package),
-                        RResult::RErr(error) => Err(Unavailable::ParametersRejected {
-                            package: name.clone(),
-                            library: source.clone(),
-                            error,
-                        }),
+            } else if descriptor.composition.is_some() {
+                // Opened by `open_composing_packages`; until then it is pending.
+                Err(Unavailable::Composition {
+                    package: name.clone(),
+                    library: source.clone(),
+                    error: CompositionError::Empty {
+                        value: name.clone(),
+                        at: composition::ValueOrigin::Registry("(not opened yet)".into()),
                     },
-                }
+                })
+            } else {
+                open_checked(config, &descriptor, &name, source, &[])
             };
+            if descriptor.composition.is_some() && package.is_err() && duplicate.is_none() {
+                packages.push(PackageEntry {
+                    name: name.clone(),
+                    is_package: true,
+                    info: Some(descriptor.info.clone()),
+                    parameters: descriptor.parameters.as_slice(),
+                    source: source.clone(),
+                    location: location.clone(),
+                    package: package.map_err(Arc::new),
+                });
+                deferred.push(Deferred {
+                    name,
+                    source: source.clone(),
+                    descriptor,
+                });
+                continue;
+            }
             match &package {
                 Ok(_) => tracing::info!(package = %name, %source, "security package loaded"),
                 Err(reason) => {
@@ -404,7 +418,7 @@ impl SecurityHost {
     }
 
     /// The available package `package`: its info and its object.
-    fn find(&self, package: &str) -> Result<(&PackageInfo, &PackageBox), SecurityError> {
+    fn find(&self, package: &str) -> Result<(&PackageInfo, &SharedPackage), SecurityError> {
         let mut unavailable: Option<&Unavailable> = None;
         for entry in &self.packages {
             if !entry.is_package || !entry.name.eq_ignore_ascii_case(package) {
@@ -489,6 +503,203 @@ pub struct ProviderFile {
     pub location: Location,
     /// Where it resolved (and passed the trust and digest checks), or why not.
     pub checked: Result<Resolved, Unavailable>,
+}
+
+/// A composing package waiting for the packages it is built from.
+struct Deferred {
+    name: String,
+    source: PackageSource,
+    descriptor: PackageDescriptor,
+}
+
+/// Checks a package's registry values against what it declares, then opens it
+/// (handing a composing package its `inner` packages).
+fn open_checked(
+    config: &SecurityConfig,
+    descriptor: &PackageDescriptor,
+    name: &str,
+    source: &PackageSource,
+    inner: &[InnerPackage],
+) -> Result<SharedPackage, Unavailable> {
+    let params = package_parameters_of(config, name);
+    let findings = sspi_core::check_parameters(&descriptor.parameters, &params);
+    for warning in findings.iter().filter(|f| f.severity == Severity::Warning) {
+        tracing::warn!(package = %name, %warning, "registry value not read by the package");
+    }
+    // A value outside what the package declares: refused before the package
+    // sees it, with the value's own place.
+    if let Some(error) = findings.iter().find(|f| f.severity == Severity::Error) {
+        return Err(Unavailable::ParametersRejected {
+            package: name.to_owned(),
+            library: source.clone(),
+            error: SecurityError::new(SecurityStatus::SEC_E_CANNOT_INSTALL, error.to_string()),
+        });
+    }
+    match (descriptor.open)(&params, RSlice::from_slice(inner)) {
+        RResult::ROk(package) => Ok(RArc::new(package)),
+        RResult::RErr(error) => Err(Unavailable::ParametersRejected {
+            package: name.to_owned(),
+            library: source.clone(),
+            error,
+        }),
+    }
+}
+
+/// Where a composing package stands while the host resolves compositions.
+enum Resolution {
+    Pending(Deferred),
+    Opening,
+    Done,
+}
+
+/// Opens every composing package after the packages it names, composing
+/// packages in dependency order, refusing cycles.
+fn open_composing_packages(
+    config: &SecurityConfig,
+    packages: &mut [PackageEntry],
+    deferred: Vec<Deferred>,
+) {
+    let order: Vec<String> = deferred
+        .iter()
+        .map(|d| d.name.to_ascii_lowercase())
+        .collect();
+    let mut states: HashMap<String, Resolution> = deferred
+        .into_iter()
+        .map(|d| (d.name.to_ascii_lowercase(), Resolution::Pending(d)))
+        .collect();
+    for name in order {
+        resolve_composition(config, packages, &mut states, &name, &mut Vec::new());
+    }
+}
+
+fn resolve_composition(
+    config: &SecurityConfig,
+    packages: &mut [PackageEntry],
+    states: &mut HashMap<String, Resolution>,
+    key: &str,
+    stack: &mut Vec<String>,
+) {
+    let Some(Resolution::Pending(deferred)) = states.insert(key.to_owned(), Resolution::Opening)
+    else {
+        // Done, or not a composing package: nothing to open.
+        return;
+    };
+    stack.push(deferred.name.clone());
+    let composition = deferred
+        .descriptor
+        .composition
+        .into_option()
+        .expect("only composing packages are deferred");
+    let params = package_parameters_of(config, &deferred.name);
+    let opened = composition::inner_list(&deferred.name, &composition, &params).and_then(|list| {
+        let inner = collect_inner(config, packages, states, &list, stack)?;
+        Ok(inner)
+    });
+    let package = match opened {
+        Ok(inner) => open_checked(
+            config,
+            &deferred.descriptor,
+            &deferred.name,
+            &deferred.source,
+            &inner,
+        ),
+        Err(error) => Err(Unavailable::Composition {
+            package: deferred.name.clone(),
+            library: deferred.source.clone(),
+            error,
+        }),
+    };
+    match &package {
+        Ok(_) => {
+            tracing::info!(package = %deferred.name, source = %deferred.source, "security package loaded")
+        }
+        Err(reason) => {
+            tracing::warn!(package = %deferred.name, source = %deferred.source, %reason, "security package unavailable")
+        }
+    }
+    if let Some(entry) = packages.iter_mut().find(|p| {
+        p.is_package && p.info.is_some() && p.source == deferred.source && p.name == deferred.name
+    }) {
+        entry.package = package.map_err(Arc::new);
+    }
+    stack.pop();
+    states.insert(key.to_owned(), Resolution::Done);
+}
+
+/// The inner packages `list` names, each checked, composing ones opened first.
+fn collect_inner(
+    config: &SecurityConfig,
+    packages: &mut [PackageEntry],
+    states: &mut HashMap<String, Resolution>,
+    list: &InnerList,
+    stack: &mut Vec<String>,
+) -> Result<Vec<InnerPackage>, CompositionError> {
+    let mut inner = Vec::new();
+    for name in &list.names {
+        let key = name.to_ascii_lowercase();
+        let cycle = |from: &[String]| {
+            let start = from
+                .iter()
+                .position(|n| n.eq_ignore_ascii_case(name))
+                .unwrap_or(0);
+            let mut cycle: Vec<String> = from[start..].to_vec();
+            cycle.push(name.clone());
+            CompositionError::Cycle {
+                value: list.value.clone(),
+                cycle,
+                at: list.at.clone(),
+            }
+        };
+        if stack.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            return Err(cycle(stack));
+        }
+        match states.get(&key) {
+            Some(Resolution::Pending(_)) => {
+                resolve_composition(config, packages, states, &key, stack)
+            }
+            Some(Resolution::Opening) => return Err(cycle(stack)),
+            _ => {}
+        }
+        let Some(entry) = packages
+            .iter()
+            .find(|p| p.is_package && p.name.eq_ignore_ascii_case(name))
+        else {
+            if list.explicit {
+                return Err(CompositionError::NotInstalled {
+                    value: list.value.clone(),
+                    inner: name.clone(),
+                    at: list.at.clone(),
+                });
+            }
+            tracing::info!(package = %list.value, inner = %name, "default inner package not installed; left out");
+            continue;
+        };
+        match (&entry.package, &entry.info) {
+            (Ok(package), Some(info)) => {
+                composition::check_negotiable(list, name, info)?;
+                inner.push(InnerPackage::new(info.clone(), package.clone()));
+            }
+            (Err(reason), _) if list.explicit => {
+                return Err(CompositionError::InnerUnavailable {
+                    value: list.value.clone(),
+                    inner: name.clone(),
+                    at: list.at.clone(),
+                    reason: Arc::clone(reason),
+                });
+            }
+            (Err(reason), _) => {
+                tracing::warn!(package = %list.value, inner = %name, %reason, "default inner package unavailable; left out");
+            }
+            (Ok(_), None) => {}
+        }
+    }
+    if inner.is_empty() {
+        return Err(CompositionError::Empty {
+            value: list.value.clone(),
+            at: list.at.clone(),
+        });
+    }
+    Ok(inner)
 }
 
 fn package_parameters_of(config: &SecurityConfig, name: &str) -> PackageParameters {

@@ -15,6 +15,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod composition;
 mod error;
 mod handle;
 mod host;
@@ -23,6 +24,7 @@ pub mod loopback;
 pub mod params;
 pub mod resolve;
 
+pub use composition::{CompositionError, ValueOrigin};
 pub use error::{HostError, Unavailable};
 pub use handle::{
     ContextAttribute, ContextAttributeValue, CredentialsHandle, PackageMeta, SecurityContextHandle,

@@ -11,7 +11,7 @@ use crate::ffi::{
     PackageDescriptor, PackageFfi, PackageFfi_TO,
 };
 use crate::{
-    AscReq, CredentialUse, Credentials, CredentialsRequest, IscReq, PackageFactory,
+    AscReq, CredentialUse, Credentials, CredentialsRequest, InnerPackage, IscReq, PackageFactory,
     PackageParameters, SecurityError, SecurityPackage, SecurityResult, SecurityStatus,
 };
 use abi_stable::{
@@ -42,6 +42,7 @@ pub fn descriptor<F: PackageFactory>() -> PackageDescriptor {
     PackageDescriptor {
         info: F::info(),
         parameters: RSlice::from_slice(F::parameters()),
+        composition: F::composition().into(),
         open: open_package::<F>,
     }
 }
@@ -55,9 +56,13 @@ pub fn list_packages(
 
 extern "C" fn open_package<F: PackageFactory>(
     parameters: &PackageParameters,
+    inner: RSlice<'_, InnerPackage>,
 ) -> RResult<PackageBox, SecurityError> {
     guard("package initialisation", || {
-        let package = F::open(parameters)?;
+        let package = match F::composition() {
+            Some(_) => F::open_composed(parameters, inner.to_vec())?,
+            None => F::open(parameters)?,
+        };
         let max_token = F::info().max_token as usize;
         Ok(PackageFfi_TO::from_value(
             PackageAdapter { package, max_token },

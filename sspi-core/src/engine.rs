@@ -11,11 +11,11 @@
 use crate::ffi::ContextFfi;
 use crate::{
     AscRet, AscStep, ClientHandshake, ContextFlags, ContextSizes, EstablishedContext,
-    HandshakeStep, IscRet, IscStep, LegInput, Lifespan, MessageError, Qop, SecBuffer, SecBufferRef,
-    SecBufferType, SecBuffers, SecretBytes, SecurityError, SecurityResult, SecurityStatus,
-    ServerHandshake, Step, StepOutcome, TimeStamp,
+    HandshakeStep, IscRet, IscStep, LegInput, Lifespan, MessageDirection, MessageError,
+    NegotiationInfo, Qop, SecBuffer, SecBufferRef, SecBufferType, SecBuffers, SecretBytes,
+    SecurityError, SecurityResult, SecurityStatus, ServerHandshake, Step, StepOutcome, TimeStamp,
 };
-use abi_stable::std_types::{RResult, RSlice, RSliceMut, RString};
+use abi_stable::std_types::{ROption, RResult, RSlice, RSliceMut, RString};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// Where a context is.
@@ -359,6 +359,27 @@ impl<X: Side> Engine<X> {
         }
     }
 
+    /// The established context for a change that is not a message (SPNEGO's
+    /// mechListMIC hook), or SEC_E_OUT_OF_SEQUENCE.
+    fn write(&mut self, call: &str, f: impl FnOnce(&mut X::Established)) -> SecurityResult<()> {
+        if self.poisoned {
+            return Err(poisoned_error());
+        }
+        match (&mut self.phase, &self.awaiting_completion) {
+            (Phase::Established(e), None) => {
+                if catch_unwind(AssertUnwindSafe(|| f(e))).is_err() {
+                    self.poisoned = true;
+                    return Err(poisoned_error());
+                }
+                Ok(())
+            }
+            _ => Err(SecurityError::new(
+                SecurityStatus::SEC_E_OUT_OF_SEQUENCE,
+                format!("{call}: the context is not complete"),
+            )),
+        }
+    }
+
     /// Runs a per-message call on the established, unexpired context.
     #[inline]
     fn per_message(
@@ -436,6 +457,28 @@ macro_rules! common_context_methods {
 
         fn flags(&self) -> RResult<ContextFlags, SecurityError> {
             Engine::flags(self).into()
+        }
+
+        fn negotiation_info(&self) -> RResult<ROption<NegotiationInfo>, SecurityError> {
+            self.read("QueryContextAttributes(NEGOTIATION_INFO)", |e| {
+                Ok(e.negotiation_info().into())
+            })
+            .into()
+        }
+
+        fn requires_mech_list_mic(&self) -> RResult<bool, SecurityError> {
+            self.read("requires_mech_list_mic", |e| Ok(e.requires_mech_list_mic()))
+                .into()
+        }
+
+        fn mech_list_mic_processed(
+            &mut self,
+            direction: MessageDirection,
+        ) -> RResult<(), SecurityError> {
+            self.write("mech_list_mic_processed", |e| {
+                e.mech_list_mic_processed(direction)
+            })
+            .into()
         }
 
         fn make_signature(

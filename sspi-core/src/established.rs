@@ -45,6 +45,28 @@ pub trait EstablishedContext: Send + 'static {
         ))
     }
 
+    /// SECPKG_ATTR_NEGOTIATION_INFO: for a negotiating package, the package
+    /// it chose. The default, `None`, is right for every other package.
+    fn negotiation_info(&self) -> Option<crate::NegotiationInfo> {
+        None
+    }
+
+    /// Whether SPNEGO MUST exchange a mechListMIC over this context even when
+    /// its package was both sides' first choice. NTLM says `true` when its
+    /// AUTHENTICATE message carried a MIC (MS-SPNG 3.3.5.1: Windows then
+    /// requires the mechListMIC). The default is `false`.
+    fn requires_mech_list_mic(&self) -> bool {
+        false
+    }
+
+    /// Called by a composing package right after this context made
+    /// (`Outbound`) or verified (`Inbound`) the signature that was SPNEGO's
+    /// mechListMIC. NTLM restarts that direction's RC4 keystream here, so the
+    /// application's first signed or sealed message uses the keystream
+    /// position the mechListMIC used (MS-SPNG 3.3.5.1); sequence numbers go
+    /// on. The default does nothing.
+    fn mech_list_mic_processed(&mut self, _direction: crate::MessageDirection) {}
+
     /// CompleteAuthToken for a last step that
     /// [needed completion](crate::Step::needing_completion).
     fn complete_auth_token(&mut self, _token: &mut [u8]) -> SecurityResult<()> {

@@ -9,9 +9,10 @@
 #![allow(non_local_definitions)]
 
 use crate::{
-    AscReq, AscStep, ContextFlags, ContextSizes, CredentialUse, CredentialsRequest, IscReq,
-    IscStep, Lifespan, MessageError, PackageInfo, PackageParameters, ParameterSpec, Qop, SecBuffer,
-    SecBufferRef, SecretBytes, SecurityError,
+    AscReq, AscStep, Composition, ContextFlags, ContextSizes, CredentialUse, CredentialsRequest,
+    InnerPackage, IscReq, IscStep, Lifespan, MessageDirection, MessageError, NegotiationInfo,
+    PackageInfo, PackageParameters, ParameterSpec, Qop, SecBuffer, SecBufferRef, SecretBytes,
+    SecurityError,
 };
 use abi_stable::{
     StableAbi, declare_root_module_statics,
@@ -122,19 +123,36 @@ pub trait ContextFfi: Send + 'static {
     ) -> RResult<Qop, MessageError>;
 
     /// DecryptMessage.
-    #[sabi(last_prefix_field)]
     fn decrypt_message(
         &mut self,
         message: RSliceMut<'_, SecBuffer<'_>>,
         sequence: u32,
     ) -> RResult<Qop, MessageError>;
+
+    /// SECPKG_ATTR_NEGOTIATION_INFO (`None` for a package that does not negotiate).
+    fn negotiation_info(&self) -> RResult<ROption<NegotiationInfo>, SecurityError>;
+
+    /// [`crate::EstablishedContext::requires_mech_list_mic`].
+    fn requires_mech_list_mic(&self) -> RResult<bool, SecurityError>;
+
+    /// [`crate::EstablishedContext::mech_list_mic_processed`].
+    #[sabi(last_prefix_field)]
+    fn mech_list_mic_processed(
+        &mut self,
+        direction: MessageDirection,
+    ) -> RResult<(), SecurityError>;
 }
 
 /// A context object behind the ABI.
 pub type ContextBox = ContextFfi_TO<RBox<()>>;
 
-/// Opens one package of a library with its registry parameters.
-pub type OpenPackageFn = extern "C" fn(&PackageParameters) -> RResult<PackageBox, SecurityError>;
+/// Opens one package of a library with its registry parameters and, for a
+/// composing package, the inner packages its registry value names (in order;
+/// empty for every other package).
+pub type OpenPackageFn = extern "C" fn(
+    &PackageParameters,
+    RSlice<'_, InnerPackage>,
+) -> RResult<PackageBox, SecurityError>;
 
 /// Lists the packages of a library.
 pub type ListPackagesFn = extern "C" fn() -> RResult<RVec<PackageDescriptor>, SecurityError>;
@@ -148,8 +166,13 @@ pub struct PackageDescriptor {
     pub info: PackageInfo,
     /// The registry values the package reads.
     pub parameters: RSlice<'static, ParameterSpec>,
-    /// Opens the package.
-    pub open: extern "C" fn(&PackageParameters) -> RResult<PackageBox, SecurityError>,
+    /// For a package built from other packages: where its registry key lists them.
+    pub composition: ROption<Composition>,
+    /// Opens the package (an [`OpenPackageFn`]).
+    pub open: extern "C" fn(
+        &PackageParameters,
+        RSlice<'_, InnerPackage>,
+    ) -> RResult<PackageBox, SecurityError>,
 }
 
 /// The root module every package library exports.

@@ -62,6 +62,11 @@ pub struct AuthIdentity {
     pub domain: RString,
     /// The password, wiped on drop.
     pub password: SecretBytes,
+    /// `PackageList` (`SEC_WINNT_AUTH_IDENTITY_EX`): for Negotiate, the
+    /// comma-separated packages it may use (`"Kerberos"`), or may not
+    /// (`"!NTLM"`); empty for no restriction. An identity with an empty user
+    /// and password and a package list selects the default credentials.
+    pub package_list: RString,
 }
 
 impl AuthIdentity {
@@ -71,7 +76,28 @@ impl AuthIdentity {
             user: user.into(),
             domain: domain.into(),
             password: SecretBytes::from(password),
+            package_list: RString::new(),
         }
+    }
+
+    /// The default credentials, restricted to `package_list` (for Negotiate).
+    pub fn package_list_only(package_list: &str) -> Self {
+        Self {
+            package_list: package_list.into(),
+            ..Self::default()
+        }
+    }
+
+    /// This identity, restricted to `package_list` (for Negotiate).
+    pub fn with_package_list(mut self, package_list: &str) -> Self {
+        self.package_list = package_list.into();
+        self
+    }
+
+    /// True when the identity names no user and no password: the package's
+    /// default credentials (perhaps with a package list).
+    pub fn is_default(&self) -> bool {
+        self.user.is_empty() && self.domain.is_empty() && self.password.is_empty()
     }
 }
 

@@ -27,6 +27,35 @@ impl PackageInfo {
     pub const SECPKG_ID_NONE: u16 = 0xFFFF;
 }
 
+/// `SecPkgContext_NegotiationInfo`: which package a negotiating package
+/// (Negotiate) chose, and how.
+#[repr(C)]
+#[derive(StableAbi, Clone, Debug, PartialEq, Eq)]
+pub struct NegotiationInfo {
+    /// The negotiated package's `SecPkgInfo`.
+    pub package: PackageInfo,
+    /// `NegotiationState`.
+    pub state: NegotiationState,
+    /// The packages tried before it and why each was given up (`"Kerberos:
+    /// no KDC answered"`), in order; empty when the first choice was used.
+    pub fallback: RString,
+}
+
+/// `SecPkgContext_NegotiationInfo.NegotiationState`.
+#[repr(u32)]
+#[derive(StableAbi, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NegotiationState {
+    /// SECPKG_NEGOTIATION_COMPLETE: negotiated through SPNEGO.
+    Complete = 0,
+    /// SECPKG_NEGOTIATION_OPTIMISTIC: the optimistic mechanism was chosen, not yet confirmed.
+    Optimistic = 1,
+    /// SECPKG_NEGOTIATION_IN_PROGRESS: still negotiating.
+    InProgress = 2,
+    /// SECPKG_NEGOTIATION_DIRECT: the peer spoke the package's own protocol
+    /// (a raw NTLM or Kerberos token), without SPNEGO.
+    Direct = 3,
+}
+
 /// `SecPkgContext_Sizes`: the buffer sizes a context needs.
 #[repr(C)]
 #[derive(StableAbi, Copy, Clone, Debug, PartialEq, Eq, Default)]

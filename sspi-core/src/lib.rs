@@ -332,6 +332,7 @@
 pub mod adapter;
 mod buffer;
 mod channel_bindings;
+pub mod composition;
 mod engine;
 mod error;
 mod established;
@@ -351,6 +352,9 @@ mod status;
 
 pub use buffer::{SecBuffer, SecBufferRef, SecBufferType, SecBuffers};
 pub use channel_bindings::{ChannelBindings, channel_bindings_hash, sec_channel_bindings};
+pub use composition::{
+    Composition, InnerContext, InnerCredentials, InnerPackage, MessageDirection,
+};
 pub use error::{SecurityError, SecurityResult};
 pub use established::EstablishedContext;
 pub use flags::{AscReq, AscRet, ContextFlags, CredentialUse, IscReq, IscRet, PackageCapabilities};
@@ -358,7 +362,7 @@ pub use handshake::{
     AscStep, ClientHandshake, HandshakeStep, IscStep, LegInput, ServerHandshake, Step, StepOutcome,
 };
 pub use identity::{AuthIdentity, CredentialsRequest, SecretBytes};
-pub use info::{ContextSizes, Lifespan, PackageInfo, TimeStamp};
+pub use info::{ContextSizes, Lifespan, NegotiationInfo, NegotiationState, PackageInfo, TimeStamp};
 pub use message::{MessageError, MessageResult, Qop};
 pub use package::{Credentials, PackageFactory, SecurityPackage};
 pub use parameter_check::{Finding, Severity, check_parameters, closest};

@@ -11,8 +11,8 @@
 //! crossing the plugin boundary.
 
 use crate::{
-    AscReq, ClientHandshake, CredentialUse, CredentialsRequest, IscReq, PackageInfo,
-    PackageParameters, ParameterSpec, SecurityResult, ServerHandshake,
+    AscReq, ClientHandshake, Composition, CredentialUse, CredentialsRequest, InnerPackage, IscReq,
+    PackageInfo, PackageParameters, ParameterSpec, SecurityResult, ServerHandshake,
 };
 
 /// A package's descriptor: what it is and how to open it with its registry parameters.
@@ -33,6 +33,25 @@ pub trait PackageFactory: 'static {
 
     /// Opens the package with the parameters of its registry key.
     fn open(parameters: &PackageParameters) -> SecurityResult<Self::Package>;
+
+    /// For a package built from other packages (Negotiate): the registry
+    /// value that lists them. The host then opens those packages first and
+    /// calls [`PackageFactory::open_composed`] instead of `open`. The default,
+    /// `None`, is a package that stands alone.
+    fn composition() -> Option<Composition> {
+        None
+    }
+
+    /// Opens a composing package with its parameters and the packages its
+    /// [`composition`](PackageFactory::composition) value names, in that
+    /// order (never empty). The default ignores them and calls `open`.
+    fn open_composed(
+        parameters: &PackageParameters,
+        inner: Vec<InnerPackage>,
+    ) -> SecurityResult<Self::Package> {
+        let _ = inner;
+        Self::open(parameters)
+    }
 }
 
 /// A loaded package: hands out credentials.

@@ -204,7 +204,8 @@ impl EstablishedContext for Done {
 
 fn credentials(credential_use: CredentialUse) -> CredentialsBox {
     let descriptor = sspi_core::adapter::descriptor::<Factory>();
-    let RResult::ROk(package): RResult<PackageBox, _> = (descriptor.open)(&Default::default())
+    let RResult::ROk(package): RResult<PackageBox, _> =
+        (descriptor.open)(&Default::default(), Default::default())
     else {
         panic!("opens");
     };

@@ -235,5 +235,15 @@ impl EstablishedContext for NtlmEstablishedContext {
         Ok(SecretBytes::new(self.exported_session_key.to_vec()))
     }
 
+    /// The AUTHENTICATE message always carries a MIC (both sides insist on
+    /// it), and Windows then requires SPNEGO's mechListMIC (MS-SPNG 3.3.5.1).
+    fn requires_mech_list_mic(&self) -> bool {
+        true
+    }
+
+    fn mech_list_mic_processed(&mut self, direction: sspi_core::MessageDirection) {
+        self.session_security.restart_keystream(direction);
+    }
+
     sspi_core::forward_per_message!(session_security);
 }

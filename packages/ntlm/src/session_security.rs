@@ -25,7 +25,8 @@ use crate::messages::flags;
 use hmac::Mac;
 use rc4::{Rc4, StreamCipher};
 use sspi_core::{
-    MessageError, Qop, SecBuffer, SecBufferType, SecBuffers, SecurityStatus, SequenceNumbers,
+    MessageDirection, MessageError, Qop, SecBuffer, SecBufferType, SecBuffers, SecurityStatus,
+    SequenceNumbers,
 };
 
 /// `cbMaxSignature` and `cbSecurityTrailer`.
@@ -65,6 +66,8 @@ const SEAL_MISMATCH: MessageError = MessageError::altered(
 struct SenderKeys {
     sign: HmacMd5,
     seal: Rc4,
+    /// The sealing key, kept to restart the RC4 keystream after SPNEGO's mechListMIC.
+    seal_key: crypto::Key16,
 }
 
 impl SenderKeys {
@@ -74,7 +77,13 @@ impl SenderKeys {
         Self {
             sign: crypto::hmac_md5(sign_key.as_ref()),
             seal: crypto::rc4(seal_key.as_ref()),
+            seal_key,
         }
+    }
+
+    /// Restarts the RC4 keystream from its first byte.
+    fn restart_keystream(&mut self) {
+        self.seal = crypto::rc4(self.seal_key.as_ref());
     }
 
     /// HMAC_MD5(SigningKey, SeqNum || DATA...), before truncation and RC4.
@@ -133,6 +142,17 @@ impl SessionSecurity {
             negotiated,
             // The SeqNum field is 32 bits: numbers run from 0 to u32::MAX.
             sequence: SequenceNumbers::new(0, 0, u32::MAX.into()),
+        }
+    }
+
+    /// Restarts one direction's RC4 keystream (sequence numbers go on): what
+    /// MS-SPNG 3.3.5.1 asks after SPNEGO's mechListMIC was signed
+    /// (`Outbound`) or verified (`Inbound`), so the application's first
+    /// message uses the keystream position the mechListMIC used.
+    pub fn restart_keystream(&mut self, direction: MessageDirection) {
+        match direction {
+            MessageDirection::Outbound => self.outgoing.restart_keystream(),
+            MessageDirection::Inbound => self.incoming.restart_keystream(),
         }
     }
 

@@ -40,7 +40,9 @@ pub struct Package(PackageBox);
 /// Opens the package through its descriptor, as a host does.
 pub fn open(parameters: &PackageParameters) -> Result<Package, SecurityError> {
     let descriptor = sspi_core::adapter::descriptor::<NtlmPackageFactory>();
-    (descriptor.open)(parameters).into_result().map(Package)
+    (descriptor.open)(parameters, Default::default())
+        .into_result()
+        .map(Package)
 }
 
 impl Package {
