@@ -162,7 +162,7 @@ pub enum Unavailable {
         /// Its library.
         library: PackageSource,
         /// What is wrong with its list.
-        error: crate::CompositionError,
+        error: Box<crate::CompositionError>,
     },
 }
 

@@ -316,10 +316,10 @@ impl SecurityHost {
                 Err(Unavailable::Composition {
                     package: name.clone(),
                     library: source.clone(),
-                    error: CompositionError::Empty {
+                    error: Box::new(CompositionError::Empty {
                         value: name.clone(),
                         at: composition::ValueOrigin::Registry("(not opened yet)".into()),
-                    },
+                    }),
                 })
             } else {
                 open_checked(config, &descriptor, &name, source, &[])
@@ -606,7 +606,7 @@ fn resolve_composition(
         Err(error) => Err(Unavailable::Composition {
             package: deferred.name.clone(),
             library: deferred.source.clone(),
-            error,
+            error: Box::new(error),
         }),
     };
     match &package {
