@@ -547,7 +547,7 @@ fn open_checked(
 
 /// Where a composing package stands while the host resolves compositions.
 enum Resolution {
-    Pending(Deferred),
+    Pending(Box<Deferred>),
     Opening,
     Done,
 }
@@ -565,7 +565,12 @@ fn open_composing_packages(
         .collect();
     let mut states: HashMap<String, Resolution> = deferred
         .into_iter()
-        .map(|d| (d.name.to_ascii_lowercase(), Resolution::Pending(d)))
+        .map(|d| {
+            (
+                d.name.to_ascii_lowercase(),
+                Resolution::Pending(Box::new(d)),
+            )
+        })
         .collect();
     for name in order {
         resolve_composition(config, packages, &mut states, &name, &mut Vec::new());
