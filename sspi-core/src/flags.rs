@@ -385,6 +385,36 @@ impl AscRet {
     }
 }
 
+impl IscRet {
+    /// The ISC_RET bits that mean the same as `asc`'s ASC_RET bits (the
+    /// inverse of [`AscRet::from_isc_ret`]).
+    pub const fn from_asc_ret(asc: AscRet) -> IscRet {
+        const SHARED: u32 =
+            0x0000_0FFF & !(IscRet::USED_COLLECTED_CREDS.0 | IscRet::USED_SUPPLIED_CREDS.0);
+        let mut bits = asc.0 & SHARED;
+        if asc.0 & AscRet::EXTENDED_ERROR.0 != 0 {
+            bits |= IscRet::EXTENDED_ERROR.0;
+        }
+        if asc.0 & AscRet::STREAM.0 != 0 {
+            bits |= IscRet::STREAM.0;
+        }
+        if asc.0 & AscRet::INTEGRITY.0 != 0 {
+            bits |= IscRet::INTEGRITY.0;
+        }
+        IscRet(bits)
+    }
+}
+
+impl ContextFlags {
+    /// The flags as ISC_RET bits, whichever side they belong to.
+    pub const fn as_isc_ret(self) -> IscRet {
+        match self {
+            Self::Client(isc) => isc,
+            Self::Server(asc) => IscRet::from_asc_ret(asc),
+        }
+    }
+}
+
 /// SECPKG_ATTR_FLAGS: the attributes of a context, typed by its side.
 #[repr(u8)]
 #[derive(StableAbi, Copy, Clone, Debug, PartialEq, Eq)]
@@ -417,6 +447,8 @@ mod tests {
         assert!(!req.contains(IscReq::INTEGRITY));
         assert_eq!(req.to_string(), "MUTUAL_AUTH | CONFIDENTIALITY");
         assert_eq!(AscReq::INTEGRITY.0, 0x0002_0000);
+        let isc = IscRet::MUTUAL_AUTH | IscRet::INTEGRITY | IscRet::CONFIDENTIALITY;
+        assert_eq!(IscRet::from_asc_ret(AscRet::from_isc_ret(isc)), isc);
         assert_eq!(
             CredentialUse::BOTH.names().collect::<Vec<_>>(),
             ["INBOUND", "OUTBOUND", "BOTH"]

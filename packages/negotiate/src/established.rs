@@ -1,0 +1,107 @@
+//! A complete Negotiate context: the negotiated package's context, and what was negotiated.
+
+use crate::mechanism::MechContext;
+use sspi_core::prelude::*;
+use sspi_core::{InnerContext, MessageDirection, NegotiationInfo, NegotiationState};
+
+/// A complete Negotiate context. Per-message calls go straight to the
+/// negotiated package's context; the attributes are its own, read once when
+/// the handshake completed.
+pub struct NegotiateEstablishedContext {
+    inner: InnerContext,
+    info: NegotiationInfo,
+    sizes: ContextSizes,
+    lifespan: Lifespan,
+    flags: IscRet,
+}
+
+impl NegotiateEstablishedContext {
+    pub(crate) fn new(
+        mech: MechContext,
+        state: NegotiationState,
+        fallback: &[String],
+    ) -> SecurityResult<Self> {
+        let context = mech.context;
+        let info = NegotiationInfo {
+            package: mech.mechanism.package.info().clone(),
+            state,
+            fallback: fallback.join("; ").into(),
+        };
+        Ok(Self {
+            sizes: context.sizes()?,
+            lifespan: context.lifespan()?,
+            flags: context.flags()?.as_isc_ret(),
+            inner: context,
+            info,
+        })
+    }
+
+    /// The package Negotiate chose.
+    pub fn negotiated_package(&self) -> &str {
+        self.info.package.name.as_str()
+    }
+}
+
+impl EstablishedContext for NegotiateEstablishedContext {
+    fn sizes(&self) -> ContextSizes {
+        self.sizes
+    }
+
+    fn names(&self) -> SecurityResult<String> {
+        self.inner.names()
+    }
+
+    fn lifespan(&self) -> Lifespan {
+        self.lifespan
+    }
+
+    fn flags(&self) -> IscRet {
+        self.flags
+    }
+
+    fn session_key(&self) -> SecurityResult<SecretBytes> {
+        self.inner.session_key()
+    }
+
+    fn negotiation_info(&self) -> Option<NegotiationInfo> {
+        Some(self.info.clone())
+    }
+
+    fn requires_mech_list_mic(&self) -> bool {
+        self.inner.requires_mech_list_mic().unwrap_or(false)
+    }
+
+    fn mech_list_mic_processed(&mut self, direction: MessageDirection) {
+        let _ = self.inner.mech_list_mic_processed(direction);
+    }
+
+    #[inline]
+    fn make_signature(
+        &mut self,
+        qop: Qop,
+        message: &mut [SecBuffer<'_>],
+        sequence: u32,
+    ) -> MessageResult {
+        self.inner.make_signature(qop, message, sequence)
+    }
+
+    #[inline]
+    fn verify_signature(&mut self, message: &mut [SecBuffer<'_>], sequence: u32) -> MessageResult {
+        self.inner.verify_signature(message, sequence)
+    }
+
+    #[inline]
+    fn encrypt_message(
+        &mut self,
+        qop: Qop,
+        message: &mut [SecBuffer<'_>],
+        sequence: u32,
+    ) -> MessageResult {
+        self.inner.encrypt_message(qop, message, sequence)
+    }
+
+    #[inline]
+    fn decrypt_message(&mut self, message: &mut [SecBuffer<'_>], sequence: u32) -> MessageResult {
+        self.inner.decrypt_message(message, sequence)
+    }
+}

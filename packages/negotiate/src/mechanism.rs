@@ -1,0 +1,172 @@
+//! Driving one inner package's context through the SPNEGO exchange: its
+//! legs, and the mechListMIC it signs and verifies.
+
+use crate::package::Mechanism;
+use sspi_core::prelude::*;
+use sspi_core::{InnerContext, MessageDirection, SecBufferRef};
+
+/// An inner package's context inside a Negotiate handshake.
+pub(crate) struct MechContext {
+    pub mechanism: Mechanism,
+    pub context: InnerContext,
+    /// The inner package said SEC_E_OK (or SEC_I_COMPLETE_NEEDED).
+    pub complete: bool,
+    /// The ISC_RET bits of its last leg.
+    pub flags: IscRet,
+}
+
+impl MechContext {
+    pub fn new(mechanism: Mechanism, context: InnerContext) -> Self {
+        Self {
+            mechanism,
+            context,
+            complete: false,
+            flags: IscRet::NONE,
+        }
+    }
+
+    /// The inner package's name, for messages.
+    pub fn name(&self) -> &str {
+        self.mechanism.package.name()
+    }
+
+    /// One InitializeSecurityContext leg of the inner package; returns its
+    /// output token (possibly empty).
+    pub fn initialize(
+        &mut self,
+        token: Option<&[u8]>,
+        bindings: Option<&[u8]>,
+    ) -> SecurityResult<Vec<u8>> {
+        let input = input_buffers(token, bindings);
+        let mut output = vec![0u8; self.mechanism.package.info().max_token as usize];
+        let mut buffers = [SecBuffer::token(&mut output)];
+        let step = self
+            .context
+            .initialize(&input, &mut buffers)
+            .map_err(|e| e.context(format_args!("Negotiate: {}", self.name())))?;
+        self.flags = step.attributes;
+        let written = buffers[0].len();
+        self.finish_leg(step.status, &mut output, written)
+    }
+
+    /// One AcceptSecurityContext leg of the inner package; returns its
+    /// output token (possibly empty).
+    pub fn accept(&mut self, token: &[u8], bindings: Option<&[u8]>) -> SecurityResult<Vec<u8>> {
+        let input = input_buffers(Some(token), bindings);
+        let mut output = vec![0u8; self.mechanism.package.info().max_token as usize];
+        let mut buffers = [SecBuffer::token(&mut output)];
+        let step = self
+            .context
+            .accept(&input, &mut buffers)
+            .map_err(|e| e.context(format_args!("Negotiate: {}", self.name())))?;
+        self.flags = IscRet::from_asc_ret(step.attributes);
+        let written = buffers[0].len();
+        self.finish_leg(step.status, &mut output, written)
+    }
+
+    fn finish_leg(
+        &mut self,
+        status: SecurityStatus,
+        output: &mut Vec<u8>,
+        written: usize,
+    ) -> SecurityResult<Vec<u8>> {
+        output.truncate(written);
+        if status == SecurityStatus::SEC_I_COMPLETE_NEEDED
+            || status == SecurityStatus::SEC_I_COMPLETE_AND_CONTINUE
+        {
+            // SPNEGO carries the token on; finish it first.
+            let mut buffers = [SecBuffer::token(output.as_mut_slice())];
+            self.context.complete_auth_token(&mut buffers)?;
+        }
+        self.complete =
+            status == SecurityStatus::SEC_E_OK || status == SecurityStatus::SEC_I_COMPLETE_NEEDED;
+        Ok(std::mem::take(output))
+    }
+
+    /// Whether the inner package itself requires the mechListMIC (NTLM with
+    /// a MIC in its AUTHENTICATE message).
+    pub fn requires_mech_list_mic(&self) -> SecurityResult<bool> {
+        self.context.requires_mech_list_mic()
+    }
+
+    /// The mechListMIC: GSS_GetMIC over the DER MechTypeList, with QOP 0.
+    pub fn sign_mech_list(&mut self, mech_types_der: &[u8]) -> SecurityResult<Vec<u8>> {
+        let sizes = self.context.sizes()?;
+        let mut data = mech_types_der.to_vec();
+        let mut signature = vec![0u8; sizes.max_signature as usize];
+        let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut signature)];
+        self.context
+            .make_signature(Qop::DEFAULT, &mut message, 0)
+            .map_err(|e| {
+                SecurityError::new(
+                    e.status(),
+                    format!(
+                        "Negotiate: {} could not sign the mechListMIC: {}",
+                        self.name(),
+                        e.reason()
+                    ),
+                )
+            })?;
+        let written = message[1].len();
+        signature.truncate(written);
+        self.context
+            .mech_list_mic_processed(MessageDirection::Outbound)?;
+        Ok(signature)
+    }
+
+    /// Checks the peer's mechListMIC over the MechTypeList the client sent.
+    pub fn verify_mech_list(&mut self, mech_types_der: &[u8], mic: &[u8]) -> SecurityResult<()> {
+        let mut data = mech_types_der.to_vec();
+        let mut signature = mic.to_vec();
+        let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut signature)];
+        self.context
+            .verify_signature(&mut message, 0)
+            .map_err(|e| {
+                SecurityError::invalid_token(format!(
+                    "Negotiate: the peer's mechListMIC does not verify ({}: {}): the mechanism list was altered in transit (a downgrade), or the peer is not who it claims",
+                    e.status(),
+                    e.reason()
+                ))
+            })?;
+        self.context
+            .mech_list_mic_processed(MessageDirection::Inbound)
+    }
+}
+
+fn input_buffers<'a>(token: Option<&'a [u8]>, bindings: Option<&'a [u8]>) -> Vec<SecBufferRef<'a>> {
+    let mut input = Vec::with_capacity(2);
+    if let Some(token) = token {
+        input.push(SecBufferRef::token(token));
+    }
+    if let Some(bindings) = bindings {
+        input.push(SecBufferRef::channel_bindings(bindings));
+    }
+    input
+}
+
+/// The mechListMIC exchange of RFC 4178 §5, as MIT keeps it: once required
+/// (or once the peer sent one), each side sends one and checks one.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct MicExchange {
+    pub required: bool,
+    pub sent: bool,
+    pub received: bool,
+}
+
+impl MicExchange {
+    /// Done when not required, or when both MICs went across.
+    pub fn settled(&self) -> bool {
+        !self.required || (self.sent && self.received)
+    }
+}
+
+/// The peer's mechListMIC, ignoring Windows 2000's copy of the response token in its place.
+pub(crate) fn peer_mic<'t>(
+    mic: Option<&'t [u8]>,
+    response_token: Option<&[u8]>,
+) -> Option<&'t [u8]> {
+    match (mic, response_token) {
+        (Some(mic), Some(token)) if mic == token => None,
+        (mic, _) => mic,
+    }
+}
