@@ -23,6 +23,10 @@ set -eu
 PYSPNEGO_VERSION=0.11.2
 # pyspnego's dependencies, pinned too (cryptography's cffi and pycparser).
 DEPENDENCIES="cryptography==43.0.3 cffi==2.1.1 pycparser==3.12"
+if [ -z "${SSPI_PEERS_DIR:-}" ] && [ -z "${HOME:-}" ]; then
+    echo "spnego/install.sh: neither SSPI_PEERS_DIR nor HOME is set" >&2
+    exit 1
+fi
 PEERS_DIR=${SSPI_PEERS_DIR:-$HOME/.cache/sspi-plug/peers}
 VENV="$PEERS_DIR/pyspnego-$PYSPNEGO_VERSION"
 

@@ -52,7 +52,8 @@ pub fn pyspnego_venv() -> PathBuf {
     let base = std::env::var_os("SSPI_PEERS_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into()))
+            // Without HOME the peers are simply not found (a loud notice).
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/HOME-is-not-set".into()))
                 .join(".cache/sspi-plug/peers")
         });
     base.join(format!("pyspnego-{PYSPNEGO_VERSION}"))
@@ -436,37 +437,58 @@ pub fn relay(initiator: &mut Peer, acceptor: &mut Peer) -> Result<Transcript, (L
     })
 }
 
-/// After both said `OK`: each peer's wrap and MIC go to the other, which
-/// must unwrap the sealed text and verify the MIC.
-pub fn exchange_messages(a: &mut Peer, b: &mut Peer) {
-    let take = |p: &mut Peer| {
-        let wrap = match p.next() {
+/// What one peer sent after `OK`: its wrap token and its MIC.
+#[derive(Clone, Debug)]
+pub struct PeerMessages {
+    /// wrap(b"peer to sspi-plug", encrypt=True).
+    pub wrap: Vec<u8>,
+    /// get_mic(message).
+    pub mic: Vec<u8>,
+    /// The message the MIC covers.
+    pub message: Vec<u8>,
+}
+
+impl Peer {
+    /// After `OK`: the peer's `WRAP` and `MIC` lines.
+    pub fn messages(&mut self) -> PeerMessages {
+        let wrap = match self.next() {
             PeerLine::Wrap(w) => w,
-            other => panic!("{}: expected WRAP, got {other:?}", p.label),
+            other => panic!("{}: expected WRAP, got {other:?}", self.label),
         };
-        let mic = match p.next() {
-            PeerLine::Mic { mic, message } => (mic, message),
-            other => panic!("{}: expected MIC, got {other:?}", p.label),
-        };
-        (wrap, mic)
-    };
-    let (wa, ma) = take(a);
-    let (wb, mb) = take(b);
-    for (p, w, (mic, msg)) in [(&mut *a, wb, mb), (&mut *b, wa, ma)] {
-        p.send_wrap(&w);
-        p.send_mic(&mic, &msg);
+        match self.next() {
+            PeerLine::Mic { mic, message } => PeerMessages { wrap, mic, message },
+            other => panic!("{}: expected MIC, got {other:?}", self.label),
+        }
+    }
+
+    /// Gives the peer the other side's wrap and MIC; it must unwrap the
+    /// sealed text, verify the MIC and exit successfully.
+    pub fn check_messages(&mut self, other: &PeerMessages) {
+        self.send_wrap(&other.wrap);
+        self.send_mic(&other.mic, &other.message);
         assert_eq!(
-            p.next(),
+            self.next(),
             PeerLine::Unwrapped {
                 text: PEER_MESSAGE.into(),
                 sealed: true
             },
             "{} unwrapping the other side's message",
-            p.label
+            self.label
         );
-        assert_eq!(p.next(), PeerLine::Verified, "{}", p.label);
-        assert!(p.exit_ok(), "{} exited with an error", p.label);
+        assert_eq!(self.next(), PeerLine::Verified, "{}", self.label);
+        assert!(self.exit_ok(), "{} exited with an error", self.label);
     }
+}
+
+/// After both said `OK`: each peer's wrap and MIC go to the other, which
+/// must unwrap the sealed text and verify the MIC. Returns what `a` and `b`
+/// sent.
+pub fn exchange_messages(a: &mut Peer, b: &mut Peer) -> [PeerMessages; 2] {
+    let ma = a.messages();
+    let mb = b.messages();
+    a.check_messages(&mb);
+    b.check_messages(&ma);
+    [ma, mb]
 }
 
 /// Writes an `NTLM_USER_FILE` (`DOMAIN:user:password`, mode 0600).
