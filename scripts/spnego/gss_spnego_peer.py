@@ -34,7 +34,8 @@ Line protocol (stdout, one line each, flushed; stdin, one line each):
   out "UNWRAPPED <text>"  the unwrapped text (and "SEALED" / "NOT-SEALED"
                           after it: whether it was encrypted)
   out "VERIFIED"          the MIC verified; then exit 0
-  out "ERROR <what>"      on any failure, then exit 1
+  out "ERROR <what>"      on any failure, then exit 1 (also right after a
+                          TOKEN carrying negState reject: the peer refused)
 """
 import sys
 
@@ -64,6 +65,27 @@ def read_line():
     if not line:
         fail("stdin closed")
     return line.strip()
+
+
+def neg_state(token):
+    """negState of a NegTokenResp (a1 .. 30 .. a0 03 0a 01 XX), or None."""
+
+    def skip_header(i):
+        n = token[i + 1]
+        return i + 2 + (n & 0x7F if n & 0x80 else 0)
+
+    try:
+        if token[0] != 0xA1:
+            return None
+        i = skip_header(0)
+        if token[i] != 0x30:
+            return None
+        i = skip_header(i)
+        if token[i : i + 4] == b"\xa0\x03\x0a\x01":
+            return token[i + 4]
+    except IndexError:
+        pass
+    return None
 
 
 def options(args):
@@ -138,6 +160,8 @@ def main():
         while True:
             if out:
                 say("TOKEN", out.hex())
+                if neg_state(out) == 2:
+                    fail("sent negState reject")
             if ctx.complete:
                 break
             out = ctx.step(bytes.fromhex(read_line()))

@@ -22,8 +22,8 @@
 mod peers;
 
 use peers::{
-    KRB5_OID, MIT_REALM, NTLM_OID, Peer, Side, Transcript, exchange_messages, hex, neg_token_init,
-    neg_token_resp,
+    KRB5_OID, MIT_REALM, NTLM_OID, Peer, PeerLine, Side, Transcript, exchange_messages, hex,
+    neg_token_init, neg_token_resp,
 };
 use std::ffi::OsString;
 use std::time::Instant;
@@ -36,18 +36,9 @@ fn ntlm_type(token: &[u8]) -> u8 {
     token[8]
 }
 
-/// The NTLM environment: a user file with EXAMPLE\alice, no Kerberos.
+/// The NTLM environment: a user file with EXAMPLE\alice, Kerberos's KDC down.
 fn ntlm_env(dir: &std::path::Path) -> Vec<(&'static str, OsString)> {
-    let users = peers::ntlm_user_file(dir, &[("EXAMPLE", "alice", "alice-password")]);
-    vec![
-        ("NTLM_USER_FILE", users.into()),
-        (
-            "KRB5_CONFIG",
-            peers::dead_kdc_krb5_conf(dir, "EXAMPLE").into(),
-        ),
-        ("KRB5_KTNAME", dir.join("no.keytab").into()),
-        ("KRB5RCACHEDIR", dir.into()),
-    ]
+    peers::ntlm_env(dir, &[("EXAMPLE", "alice", "alice-password")])
 }
 
 const ALICE: [&str; 6] = [
@@ -375,4 +366,71 @@ fn mit_spnego_falls_back_to_ntlm_when_the_kdc_is_down() {
     assert_eq!(t.initiator.0, "ntlm");
     check_ntlm_messages(&exchange_messages(&mut client, &mut server));
     eprintln!("MIT SPNEGO fallback to NTLM: ok in {:?}", start.elapsed());
+}
+
+#[test]
+fn a_refused_password_is_an_error_line_on_both_sides() {
+    let Some(p) = peers::peers("pyspnego, wrong password -> MIT SPNEGO") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let env = ntlm_env(dir.path());
+    let args = [
+        "initiate",
+        "--user",
+        "alice",
+        "--domain",
+        "EXAMPLE",
+        "--password",
+        "wrong",
+    ];
+    let mut client = Peer::pyspnego(&p, &args, &env);
+    let mut server = Peer::mit(&p, &["accept", "--mechs", "ntlm"], &env);
+    let (legs, error) = peers::relay(&mut client, &mut server).expect_err("refused");
+    // NEGOTIATE, CHALLENGE, AUTHENTICATE; then MIT's acceptor (gss-ntlmssp:
+    // the NT response does not verify) answers negState reject, with no
+    // mechListMIC, and its peer reports the refusal.
+    assert_eq!(legs.len(), 4, "{legs:?}");
+    assert_eq!(
+        legs[3],
+        (
+            Side::Acceptor,
+            vec![0xa1, 0x07, 0x30, 0x05, 0xa0, 0x03, 0x0a, 0x01, 0x02]
+        )
+    );
+    // The relay hands the reject to the initiator first: pyspnego fails on
+    // it, and the acceptor's own line says it refused.
+    assert!(
+        error.starts_with("pyspnego_peer.py initiate") && error.contains("rejection"),
+        "{error}"
+    );
+    assert_eq!(
+        server.next(),
+        PeerLine::Error("sent negState reject".into())
+    );
+    assert!(!server.exit_ok(), "the acceptor exits non-zero");
+    assert!(!client.exit_ok(), "the initiator exits non-zero");
+}
+
+#[test]
+fn a_silent_peer_is_killed_after_the_timeout() {
+    let Some(p) = peers::peers("harness timeout") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // An acceptor waits for a token that never comes.
+    let mut server = Peer::mit(&p, &["accept", "--mechs", "ntlm"], &ntlm_env(dir.path()));
+    server.set_timeout(std::time::Duration::from_millis(500));
+    let start = Instant::now();
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| server.next()))
+        .expect_err("next() must give up");
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("said nothing"), "{message}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    // Killed by its id: it is not running any more.
+    let deadline = Instant::now() + std::time::Duration::from_secs(5);
+    while server.running() {
+        assert!(Instant::now() < deadline, "the silent peer was not killed");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }

@@ -238,6 +238,7 @@ pub struct Peer {
     child: Child,
     stdin: Option<ChildStdin>,
     lines: mpsc::Receiver<String>,
+    timeout: Duration,
 }
 
 impl Drop for Peer {
@@ -283,6 +284,7 @@ impl Peer {
             stdin: child.stdin.take(),
             child,
             lines: rx,
+            timeout: LINE_TIMEOUT,
         }
     }
 
@@ -329,17 +331,23 @@ impl Peer {
         self.send_line(&format!("MIC {} {}", hex(mic), hex(message)));
     }
 
-    /// The next line; after [`LINE_TIMEOUT`] without one the peer is killed
-    /// and the test fails. A peer that ends without a line is an `Error`.
+    /// Sets how long [`Peer::next`] waits (default [`LINE_TIMEOUT`]).
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
+    /// The next line; after the timeout ([`LINE_TIMEOUT`]) without one the
+    /// peer is killed and the test fails. A peer that ends without a line is
+    /// an `Error`.
     pub fn next(&mut self) -> PeerLine {
-        match self.lines.recv_timeout(LINE_TIMEOUT) {
+        match self.lines.recv_timeout(self.timeout) {
             Ok(line) => PeerLine::parse(&line),
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 let id = self.child.id();
                 let _ = self.child.kill();
                 panic!(
-                    "{} (pid {id}) said nothing for {LINE_TIMEOUT:?}: killed",
-                    self.label
+                    "{} (pid {id}) said nothing for {:?}: killed",
+                    self.label, self.timeout
                 );
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
@@ -355,6 +363,11 @@ impl Peer {
             PeerLine::Token(t) => t,
             other => panic!("{}: expected a token, got {other:?}", self.label),
         }
+    }
+
+    /// Whether the process is still running.
+    pub fn running(&mut self) -> bool {
+        self.child.try_wait().expect("wait").is_none()
     }
 
     /// Waits for the process to end; its success.
@@ -506,6 +519,19 @@ pub fn ntlm_user_file(dir: &Path, users: &[(&str, &str, &str)]) -> PathBuf {
         writeln!(f, "{domain}:{user}:{password}").unwrap();
     }
     path
+}
+
+/// The environment of NTLM-only peers in `dir`: `NTLM_USER_FILE` with
+/// `users` (domain, user, password), a Kerberos configuration whose KDC is
+/// down (so nothing reads /etc/krb5.conf and Kerberos fails locally), no
+/// keytab, and the replay cache in `dir`.
+pub fn ntlm_env(dir: &Path, users: &[(&str, &str, &str)]) -> Vec<(&'static str, OsString)> {
+    vec![
+        ("NTLM_USER_FILE", ntlm_user_file(dir, users).into()),
+        ("KRB5_CONFIG", dead_kdc_krb5_conf(dir, "EXAMPLE").into()),
+        ("KRB5_KTNAME", dir.join("no.keytab").into()),
+        ("KRB5RCACHEDIR", dir.into()),
+    ]
 }
 
 /// A free TCP port on 127.0.0.1 (nothing listens on it once returned).
