@@ -8,7 +8,8 @@
 //! * MIT SPNEGO (NTLM) initiator -> pyspnego acceptor (with the peer's
 //!   `--challenge-version yes` work-around; without it gss-ntlmssp refuses
 //!   pyspnego's CHALLENGE, also checked);
-//! * MIT SPNEGO <-> MIT SPNEGO with Kerberos inside, MIT KDC;
+//! * MIT SPNEGO <-> MIT SPNEGO with Kerberos inside, MIT KDC, and with
+//!   tickets from our KDC (`sspi-kdc`, the shipped one) and its keytab;
 //! * MIT SPNEGO initiator offering Kerberos then NTLM with its KDC down falls
 //!   back to NTLM (and with it up negotiates Kerberos);
 //! * pyspnego's acceptor failing on a Kerberos optimistic token (a recorded
@@ -18,6 +19,8 @@
 //! peers the tests say SKIPPED loudly and return; under CI they fail
 //! (`scripts/spnego/install.sh` installs them).
 
+#[path = "common/kerberos_fixture.rs"]
+mod fixture;
 #[path = "common/spnego_peers.rs"]
 mod peers;
 
@@ -433,4 +436,45 @@ fn a_silent_peer_is_killed_after_the_timeout() {
         assert!(Instant::now() < deadline, "the silent peer was not killed");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+}
+
+#[test]
+fn mit_spnego_to_mit_spnego_with_kerberos_against_our_kdc() {
+    let Some(p) = peers::peers("MIT SPNEGO (Kerberos, our KDC) <-> MIT SPNEGO") else {
+        return;
+    };
+    let start = Instant::now();
+    let realm = fixture::realm();
+    let dir = tempfile::tempdir().unwrap();
+    let conf = peers::krb5_conf(
+        dir.path(),
+        "krb5.conf",
+        fixture::REALM,
+        &realm.kdc.addr().to_string(),
+    );
+    let keytab = dir.path().join("service.keytab");
+    let keys = fixture::database().keytab(&[fixture::SERVICE]).unwrap();
+    std::fs::write(&keytab, keys.to_bytes().unwrap()).unwrap();
+    let env = peers::krb5_env(dir.path(), &conf, &keytab);
+    peers::kinit(&env, &format!("alice@{}", fixture::REALM), "alice-password");
+    let mut client = Peer::mit(&p, &["initiate", "host@localhost"], &env);
+    let mut server = Peer::mit(&p, &["accept"], &env);
+    let t = peers::relay(&mut client, &mut server).expect("handshake");
+    assert_eq!(t.legs.len(), 2);
+    let init = neg_token_init(&t.legs[0].1);
+    assert_eq!(init.mech_types, [KRB5_OID]);
+    assert_eq!(krb5_tok_id(&init.mech_token.unwrap()), [1, 0]);
+    let resp = neg_token_resp(&t.legs[1].1);
+    assert_eq!(resp.neg_state, Some(0));
+    assert!(resp.mech_list_mic.is_none());
+    assert_eq!(
+        t.acceptor,
+        ("krb5".to_string(), format!("alice@{}", fixture::REALM))
+    );
+    exchange_messages(&mut client, &mut server);
+    assert_eq!(realm.tgs_requests(), 1, "one service ticket from our KDC");
+    eprintln!(
+        "MIT SPNEGO (Kerberos) with our KDC: ok in {:?}",
+        start.elapsed()
+    );
 }

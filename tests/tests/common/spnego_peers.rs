@@ -540,23 +540,75 @@ pub fn free_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
-/// A `krb5.conf` in `dir` for `realm` whose KDC (127.0.0.1, a free port) is
-/// down: Kerberos fails locally, before any SPNEGO token is sent.
-pub fn dead_kdc_krb5_conf(dir: &Path, realm: &str) -> PathBuf {
-    let path = dir.join("dead-kdc-krb5.conf");
+/// Writes `dir/name`, a `krb5.conf` for `realm` with its KDC at `kdc`
+/// (`host:port`, TCP), its ccache `dir/ccache`, AES only.
+pub fn krb5_conf(dir: &Path, name: &str, realm: &str, kdc: &str) -> PathBuf {
+    let path = dir.join(name);
     std::fs::write(
         &path,
         format!(
             "[libdefaults]\n default_realm = {realm}\n dns_lookup_kdc = false\n dns_lookup_realm = false\n\
              rdns = false\n udp_preference_limit = 1\n max_retries = 1\n kdc_timeout = 1s\n\
              default_ccache_name = FILE:{}\n\
-             [realms]\n {realm} = {{\n  kdc = 127.0.0.1:{}\n }}\n",
-            dir.join("dead-ccache").display(),
-            free_port()
+             permitted_enctypes = aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96\n\
+             [realms]\n {realm} = {{\n  kdc = {kdc}\n }}\n",
+            dir.join("ccache").display(),
         ),
     )
     .unwrap();
     path
+}
+
+/// A `krb5.conf` in `dir` for `realm` whose KDC (127.0.0.1, a free port) is
+/// down: Kerberos fails locally, before any SPNEGO token is sent.
+pub fn dead_kdc_krb5_conf(dir: &Path, realm: &str) -> PathBuf {
+    krb5_conf(
+        dir,
+        "dead-kdc-krb5.conf",
+        realm,
+        &format!("127.0.0.1:{}", free_port()),
+    )
+}
+
+/// The environment of an MIT peer using `krb5_conf` with the ccache
+/// `dir/ccache`, the keytab `keytab` and the replay cache in `dir`.
+pub fn krb5_env(dir: &Path, krb5_conf: &Path, keytab: &Path) -> Vec<(&'static str, OsString)> {
+    vec![
+        ("KRB5_CONFIG", krb5_conf.into()),
+        (
+            "KRB5CCNAME",
+            format!("FILE:{}", dir.join("ccache").display()).into(),
+        ),
+        ("KRB5_KTNAME", format!("FILE:{}", keytab.display()).into()),
+        ("KRB5RCACHEDIR", dir.into()),
+    ]
+}
+
+/// `kinit principal` with `password` in the environment `env`.
+pub fn kinit(env: &[(&str, OsString)], principal: &str, password: &str) {
+    let mut command = Command::new(tool("kinit").expect("kinit"));
+    command.arg(principal);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "kinit {principal}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// An MIT realm (`scripts/mit-krb5/realm.sh`: alice / alice-password,
@@ -582,45 +634,12 @@ impl MitRealm {
     /// KRB5CCNAME, KRB5_KTNAME, KRB5RCACHEDIR).
     pub fn env(&self) -> Vec<(&'static str, OsString)> {
         let d = self.dir.path();
-        vec![
-            ("KRB5_CONFIG", d.join("krb5.conf").into()),
-            (
-                "KRB5CCNAME",
-                format!("FILE:{}", d.join("ccache").display()).into(),
-            ),
-            (
-                "KRB5_KTNAME",
-                format!("FILE:{}", d.join("service.keytab").display()).into(),
-            ),
-            ("KRB5RCACHEDIR", d.into()),
-        ]
+        krb5_env(d, &d.join("krb5.conf"), &d.join("service.keytab"))
     }
 
     /// `kinit alice` into the realm's ccache.
     pub fn kinit_alice(&self) {
-        let mut command = Command::new(tool("kinit").expect("kinit"));
-        command.arg(format!("alice@{MIT_REALM}"));
-        for (k, v) in self.env() {
-            command.env(k, v);
-        }
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(b"alice-password\n")
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "kinit: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        kinit(&self.env(), &format!("alice@{MIT_REALM}"), "alice-password");
     }
 }
 
