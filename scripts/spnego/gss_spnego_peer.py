@@ -3,8 +3,8 @@
 mechanism 1.3.6.1.5.5.2) for the interop tests, with Kerberos inside
 (MIT krb5) or NTLM inside (Debian's gss-ntlmssp). One context per process.
 
-  gss_spnego_peer.py initiate TARGET [--mechs LIST] [--user U --domain D --password P]
-  gss_spnego_peer.py accept [--mechs LIST]
+  gss_spnego_peer.py initiate TARGET [--mechs LIST] [--user U --domain D --password P] [--mic-first yes]
+  gss_spnego_peer.py accept [--mechs LIST] [--mic-first yes]
 
 TARGET is a host-based service name, e.g. "host@localhost" (Kerberos
 principal host/localhost). LIST is a comma-separated, ordered list of the
@@ -170,13 +170,22 @@ def main():
         say("OK", mech_name(ctx.mech), name)
     except gssapi.exceptions.GSSError as e:
         fail(f"{type(e).__name__} {e}")
-    per_message(ctx)
+    per_message(ctx, opts.get("mic-first") == "yes")
 
 
-def per_message(ctx):
+def per_message(ctx, mic_first):
     try:
-        say("WRAP", ctx.wrap(MESSAGE, True).message.hex())
-        say("MIC", ctx.get_signature(MIC_MESSAGE).hex(), MIC_MESSAGE.hex())
+        # --mic-first yes: the MIC takes the first sequence number, the wrap
+        # token the next (the lines keep their order), for a side that checks
+        # only the MIC.
+        if mic_first:
+            mic = ctx.get_signature(MIC_MESSAGE)
+            wrapped = ctx.wrap(MESSAGE, True).message
+        else:
+            wrapped = ctx.wrap(MESSAGE, True).message
+            mic = ctx.get_signature(MIC_MESSAGE)
+        say("WRAP", wrapped.hex())
+        say("MIC", mic.hex(), MIC_MESSAGE.hex())
         kind, _, wrapped = read_line().partition(" ")
         if kind != "WRAP":
             fail(f"expected WRAP, got {kind}")

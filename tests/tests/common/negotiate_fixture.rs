@@ -53,6 +53,18 @@ pub fn dead_address() -> String {
 
 /// The registry: `negotiate` lines in the Negotiate key, the KDC at `kdc`.
 pub fn registry_text(kdc: &str, providers: &str, negotiate: &str) -> String {
+    registry_text_for(REALM, kdc, "service.keytab", providers, negotiate)
+}
+
+/// The registry for Kerberos realm `realm` (KDC at `kdc`, the service's keys
+/// in `keytab`, alice / alice-password).
+pub fn registry_text_for(
+    realm: &str,
+    kdc: &str,
+    keytab: &str,
+    providers: &str,
+    negotiate: &str,
+) -> String {
     format!(
         r#"Windows Registry Editor Version 5.00
 
@@ -60,15 +72,15 @@ pub fn registry_text(kdc: &str, providers: &str, negotiate: &str) -> String {
 "Providers"="{providers}"
 
 [HKEY_LOCAL_MACHINE\Comm\SecurityProviders\Kerberos]
-"DefaultRealm"="{REALM}"
-"Keytab"="service.keytab"
+"DefaultRealm"="{realm}"
+"Keytab"="{keytab}"
 "ServicePrincipal"="{SERVICE}"
 "DefaultUser"="alice"
 "DefaultPassword"="alice-password"
 "KdcTimeout"=dword:000001f4
 "KdcRetries"=dword:00000000
 
-[HKEY_LOCAL_MACHINE\Comm\SecurityProviders\Kerberos\Domains\{REALM}]
+[HKEY_LOCAL_MACHINE\Comm\SecurityProviders\Kerberos\Domains\{realm}]
 "KdcNames"="{kdc}"
 
 [HKEY_LOCAL_MACHINE\Comm\SecurityProviders\NTLM]
