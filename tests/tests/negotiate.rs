@@ -502,3 +502,99 @@ fn negotiate_opens_after_its_packages_whatever_the_providers_order() {
     let done = handshake(&c, &s).expect("handshake");
     assert_eq!(negotiated(&done.client).0, "Kerberos");
 }
+
+/// Every token of a loopback handshake, decoded: (client-to-server?, negState, has MIC).
+fn wire(host: &SecurityHost) -> Vec<(bool, Option<NegState>, bool)> {
+    let seen = std::cell::RefCell::new(Vec::new());
+    tampered_handshake(host, |leg, to_server, token| {
+        if !token.is_empty() {
+            let entry = if leg == 0 && to_server {
+                let init = token::decode_init(&token).expect("NegTokenInit");
+                (true, None, init.mech_list_mic.is_some())
+            } else {
+                let resp = token::decode_resp(&token).expect("NegTokenResp");
+                (to_server, resp.neg_state, resp.mech_list_mic.is_some())
+            };
+            seen.borrow_mut().push(entry);
+        }
+        token
+    })
+    .expect("handshake");
+    seen.into_inner()
+}
+
+#[test]
+fn require_mech_list_mic_makes_kerberos_exchange_mics() {
+    let site = fixture::site(Kdc::Running, r#""RequireMechListMic"=dword:00000001"#);
+    let host = site.host();
+    // AP-REQ; AP-REP + the server's MIC (accept-incomplete); the client's MIC.
+    assert_eq!(
+        wire(&host),
+        [
+            (true, None, false),
+            (false, Some(NegState::AcceptIncomplete), true),
+            (true, None, true),
+        ]
+    );
+    let c = client(&host, "Negotiate", None);
+    let s = server(&host, "Negotiate", None);
+    let mut done = handshake(&c, &s).expect("handshake");
+    assert_eq!(negotiated(&done.server).0, "Kerberos");
+    messages_both_ways(&mut done.client, &mut done.server);
+}
+
+#[test]
+fn a_mechanism_that_is_not_the_servers_first_choice_needs_the_mics() {
+    // The client prefers Kerberos, the server NTLM: the server takes the
+    // client's first (Kerberos) but, not its own favourite, requires the MICs.
+    let site = fixture::site(Kdc::Running, "");
+    let host = site.host();
+    let server_site = fixture::site(Kdc::Running, r#""Packages"="NTLM, Kerberos""#);
+    let server_host = server_site.host();
+    let c = client(&host, "Negotiate", None);
+    let s = server(&server_host, "Negotiate", None);
+    // Both sites' KDCs know the same service key (same database).
+    let mut done = handshake(&c, &s).expect("handshake");
+    assert_eq!(negotiated(&done.server).0, "Kerberos");
+    // AP-REQ, AP-REP + MIC, the client's MIC.
+    assert_eq!(tokens(&done), 3, "{:?}", done.legs);
+    messages_both_ways(&mut done.client, &mut done.server);
+}
+
+#[test]
+fn a_windows_neg_token_init2_is_answered_with_supported_mech_and_request_mic() {
+    // MS-SPNG NegTokenInit2 (spnego-notes §9.3): NEGOEX, MS-KRB5, KRB5,
+    // KRB5-U2U, NTLM and negHints, no optimistic token.
+    let init2 = hex_bytes(
+        "607606062b0601050502a06c306aa03c303a060a2b06010401823702021e\
+         06092a864882f71201020206092a864886f712010202060a2a864886f71201020203\
+         060a2b06010401823702020aa32a3028a0261b246e6f745f646566696e65645f696e\
+         5f5246433431373840706c656173655f69676e6f7265",
+    );
+    let site = fixture::site(Kdc::Running, "");
+    let host = site.host();
+    let s = server(&host, "Negotiate", None);
+    let mut context = None;
+    let mut out = vec![0u8; 48256];
+    let mut output = [SecBuffer::token(&mut out)];
+    let step = s
+        .accept_security_context(
+            &mut context,
+            ASC_REQ,
+            &[SecBufferRef::token(&init2)],
+            &mut output,
+        )
+        .expect("NegTokenInit2 accepted");
+    assert_eq!(step.status, SecurityStatus::SEC_I_CONTINUE_NEEDED);
+    let reply = token::decode_resp(output[0].as_slice()).unwrap();
+    // NEGOEX is not offered here; Kerberos is, under the OID the client used.
+    assert_eq!(reply.supported_mech, Some(MS_KRB5));
+    assert_eq!(reply.neg_state, Some(NegState::RequestMic));
+    assert_eq!(reply.response_token, None);
+}
+
+fn hex_bytes(text: &str) -> Vec<u8> {
+    (0..text.len() / 2)
+        .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).unwrap())
+        .collect()
+}
