@@ -211,6 +211,112 @@
 //! # Ok::<(), SecurityError>(())
 //! ```
 //!
+//! ## A package built from packages (composition)
+//!
+//! The second kind of package, after the simple one of `packages/example`, is
+//! built from other installed packages, as Negotiate (`packages/negotiate`) is
+//! built from Kerberos and NTLM. It never links their crates: the host hands
+//! it their ABI objects.
+//!
+//! * Its [`PackageFactory::composition`] names the registry value of its key
+//!   that lists the packages, in preference order, and the list when the value
+//!   is absent ([`Composition`]). The host then opens those packages first —
+//!   whatever the `Providers` order, composing packages in dependency order —
+//!   and calls [`PackageFactory::open_composed`] with them as
+//!   [`InnerPackage`]s, instead of `open`.
+//! * The host refuses, naming the value's `file:line:column`, a list that
+//!   names a package no library provides, an unavailable one, one that is not
+//!   SECPKG_FLAG_NEGOTIABLE, or a cycle back to the composing package; the
+//!   composing package is then unavailable with that reason. Names of the
+//!   *default* list that are not installed are left out.
+//! * [`InnerPackage::acquire_credentials_handle`] gives [`InnerCredentials`],
+//!   which start [`InnerContext`]s; each call goes straight through the inner
+//!   package's vtable, and the inner context's own leg engine checks sides,
+//!   order and expiry. The composing package's handshake drives the inner
+//!   legs ([`InnerContext::initialize`], [`InnerContext::accept`]) and its
+//!   [`EstablishedContext`] forwards the per-message calls (an
+//!   `#[inline]` call each: no lookup, no allocation).
+//! * A negotiating package reports what it chose with
+//!   [`EstablishedContext::negotiation_info`] (SECPKG_ATTR_NEGOTIATION_INFO);
+//!   SPNEGO's mechListMIC uses [`EstablishedContext::requires_mech_list_mic`]
+//!   and [`EstablishedContext::mech_list_mic_processed`] of the inner context.
+//!
+//! ```
+//! use sspi_core::prelude::*;
+//! use sspi_core::{Composition, InnerPackage};
+//!
+//! /// A package that authenticates with the first package of its `Packages` list.
+//! struct First;
+//! struct FirstPackage { inner: Vec<InnerPackage> }
+//! # struct Creds;
+//! # struct Hs;
+//! # impl SecurityPackage for FirstPackage {
+//! #     type Credentials = Creds;
+//! #     fn acquire_credentials_handle(&self, _: CredentialsRequest) -> SecurityResult<Creds> { Ok(Creds) }
+//! # }
+//! # impl Credentials for Creds {
+//! #     type Client = Hs;
+//! #     type Server = Hs;
+//! #     fn credential_use(&self) -> CredentialUse { CredentialUse::BOTH }
+//! #     fn names(&self) -> SecurityResult<String> { Ok(String::new()) }
+//! #     fn new_client_context(&self, _: Option<&str>, _: IscReq) -> SecurityResult<Hs> { Ok(Hs) }
+//! #     fn new_server_context(&self, _: AscReq) -> SecurityResult<Hs> { Ok(Hs) }
+//! # }
+//! # struct Est;
+//! # impl EstablishedContext for Est {
+//! #     fn sizes(&self) -> ContextSizes { ContextSizes::default() }
+//! #     fn names(&self) -> SecurityResult<String> { Ok(String::new()) }
+//! #     fn lifespan(&self) -> Lifespan { Lifespan { start: TimeStamp(0), expiry: TimeStamp::NEVER } }
+//! #     fn flags(&self) -> IscRet { IscRet::NONE }
+//! #     fn make_signature(&mut self, _: Qop, _: &mut [SecBuffer<'_>], _: u32) -> MessageResult { unreachable!() }
+//! #     fn verify_signature(&mut self, _: &mut [SecBuffer<'_>], _: u32) -> MessageResult { unreachable!() }
+//! # }
+//! # impl ClientHandshake for Hs {
+//! #     type Established = Est;
+//! #     fn initialize(self, _: LegInput<'_>) -> SecurityResult<Step<Hs, Self::Established>> { unreachable!() }
+//! # }
+//! # impl ServerHandshake for Hs {
+//! #     type Established = Est;
+//! #     fn accept(self, _: LegInput<'_>) -> SecurityResult<Step<Hs, Self::Established>> { unreachable!() }
+//! # }
+//!
+//! impl PackageFactory for First {
+//!     type Package = FirstPackage;
+//!
+//!     fn info() -> PackageInfo {
+//!         PackageInfo {
+//!             capabilities: PackageCapabilities::CONNECTION,
+//!             version: 1,
+//!             rpc_id: PackageInfo::SECPKG_ID_NONE,
+//!             max_token: 48256,
+//!             name: "First".into(),
+//!             comment: "the first of its packages".into(),
+//!         }
+//!     }
+//!
+//!     /// `HKLM\Comm\SecurityProviders\First\Packages`, by default "Kerberos, NTLM".
+//!     fn composition() -> Option<Composition> {
+//!         Some(Composition::new("Packages", "Kerberos, NTLM"))
+//!     }
+//!
+//!     fn open(params: &PackageParameters) -> SecurityResult<FirstPackage> {
+//!         Err(params.error("Packages", "First is opened with its packages"))
+//!     }
+//!
+//!     fn open_composed(
+//!         _params: &PackageParameters,
+//!         inner: Vec<InnerPackage>,
+//!     ) -> SecurityResult<FirstPackage> {
+//!         // The host checked them: installed, available, negotiable, no cycle.
+//!         Ok(FirstPackage { inner })
+//!     }
+//! }
+//!
+//! assert_eq!(First::composition().unwrap().value.as_str(), "Packages");
+//! let opened = First::open_composed(&PackageParameters::default(), Vec::new()).unwrap();
+//! assert!(opened.inner.is_empty());
+//! ```
+//!
 //! ## Flags: what a context reports, and how a server learns the request
 //!
 //! [`Credentials::new_client_context`] receives the application's ISC_REQ
