@@ -1,11 +1,13 @@
 //! The conformance kit (`sspi-testkit`) on every shipped package, loaded as
 //! plugins through registry files: Test, NTLM, Kerberos (against the embedded
-//! KDC) and the Example package (from a drop-in overlay file layered on a base
+//! KDC), Negotiate (Kerberos inside, and NTLM) and the Example package (from a drop-in overlay file layered on a base
 //! file) pass every rule, and `sspi selftest` prints them; the Broken
 //! fixture fails the rules it breaks, each named in its message.
 
 #[path = "common/kerberos_fixture.rs"]
 mod kerberos;
+#[path = "common/negotiate_fixture.rs"]
+mod negotiate;
 
 use sspi_core::AuthIdentity;
 use sspi_plugin_host::SecurityHost;
@@ -163,6 +165,29 @@ const EXAMPLE_OVERLAY: &str = r#"Windows Registry Editor Version 5.00
 "#;
 
 /// Writes `text` as `sspi.reg.d/50-example.reg` beside the base registry.
+#[test]
+fn the_negotiate_package_conforms() {
+    // Kerberos inside (the embedded KDC answers), and NTLM inside: once
+    // narrowed by a PackageList, once because the KDC is down.
+    let site = negotiate::site(negotiate::Kdc::Running, "");
+    assert_conforms(
+        &site.host(),
+        "Negotiate",
+        &[
+            Configuration::named("Kerberos").with_target(negotiate::SERVICE),
+            Configuration::named("PackageList ntlm")
+                .with_identity(AuthIdentity::package_list_only("ntlm"))
+                .with_target(negotiate::SERVICE),
+        ],
+    );
+    let site = negotiate::site(negotiate::Kdc::Down, "");
+    assert_conforms(
+        &site.host(),
+        "Negotiate",
+        &[Configuration::named("NTLM after a fallback").with_target(negotiate::SERVICE)],
+    );
+}
+
 fn install_drop_in(base: &RegistryFile, text: &str) {
     let dir = base.dir.path().join("sspi.reg.d");
     std::fs::create_dir(&dir).unwrap();

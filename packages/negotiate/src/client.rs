@@ -72,7 +72,7 @@ impl NegotiateClientHandshake {
             if candidate.mechanism.family == MechFamily::Ntlm
                 && index > 0
                 && !credentials.config.allow_ntlm_fallback
-                && let Some(failure) = first_failure.take()
+                && first_failure.is_some()
             {
                 return Err(SecurityError::new(
                     SecurityStatus::SEC_E_NO_AUTHENTICATING_AUTHORITY,
@@ -80,8 +80,7 @@ impl NegotiateClientHandshake {
                         "Negotiate: {}; falling back to NTLM is not allowed (AllowNtlmFallback is 0)",
                         shared.fallback.join("; ")
                     ),
-                )
-                .context(format_args!("{}", failure.status())));
+                ));
             }
             match start(candidate, shared.target.as_deref(), shared.req, bindings) {
                 Ok((mech, token)) => {
