@@ -598,3 +598,30 @@ fn hex_bytes(text: &str) -> Vec<u8> {
         .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).unwrap())
         .collect()
 }
+
+#[test]
+fn a_servers_reject_is_logon_denied() {
+    let site = fixture::site(Kdc::Running, "");
+    let host = site.host();
+    let c = client(&host, "Negotiate", None);
+    let mut context = None;
+    let mut out = vec![0u8; 48256];
+    let mut output = [SecBuffer::token(&mut out)];
+    c.initialize_security_context(&mut context, Some(SERVICE), ISC_REQ, &[], &mut output)
+        .unwrap();
+    // MIT's reject: negState reject, nothing else (`a1 07 30 05 a0 03 0a 01 02`).
+    let reject = [0xa1, 0x07, 0x30, 0x05, 0xa0, 0x03, 0x0a, 0x01, 0x02];
+    let mut out = vec![0u8; 48256];
+    let mut output = [SecBuffer::token(&mut out)];
+    let error = c
+        .initialize_security_context(
+            &mut context,
+            Some(SERVICE),
+            ISC_REQ,
+            &[SecBufferRef::token(&reject)],
+            &mut output,
+        )
+        .unwrap_err();
+    assert_eq!(error.status(), SecurityStatus::SEC_E_LOGON_DENIED);
+    assert!(error.message().contains("rejected"), "{error}");
+}
