@@ -1,0 +1,756 @@
+//! Interop of our Negotiate package (the real Kerberos, NTLM and Negotiate
+//! plugins through a registry file) with the Devolutions `sspi` crate's
+//! `Negotiate`, both ways, NTLM inside.
+//!
+//! The sspi crate's Negotiate is made to pick NTLM with its package list
+//! `"ntlm"` (Kerberos and PKU2U off): without it, its client would try
+//! Kerberos as soon as it finds a KDC for the user's realm (`SSPI_KDC_URL`,
+//! `/etc/krb5.conf`), which would make the tests depend on the machine.
+//!
+//! Each test records the tokens on the wire, decoded with our codec
+//! (`sspi_package_negotiate::token`): which legs carried a mechListMIC and
+//! which negState values, then exchanges sealed and signed messages both ways
+//! (two each, so the second message checks the RC4 keystream and the
+//! sequence numbers after the mechListMIC), and has negative cases that must
+//! fail.
+//!
+//! sspi-rs deviations tolerated here (see `/work/shared/reference/spnego-notes.md`):
+//! * its acceptor answers a NegTokenInit whose first mechanism it does not
+//!   take with `accept-incomplete` rather than `request-mic` (RFC 4178 §3.2 c);
+//!   MIT tolerates this only when falling back to NTLM, which is the case here;
+//! * its initiator puts `negState accept-incomplete` in its AUTHENTICATE leg
+//!   (as Windows does) and ours leaves negState out there (RFC 4178: optional
+//!   after the first reply).
+
+#[path = "common/negotiate_fixture.rs"]
+mod fixture;
+
+use fixture::{Kdc, SERVICE};
+use sspi_core::{
+    AuthIdentity, MessageError, NegotiationState, Qop, SecBuffer, SecBufferRef, SecurityError,
+    SecurityStatus,
+};
+use sspi_package_negotiate::oid::{KRB5, MS_KRB5, NTLMSSP, Oid};
+use sspi_package_negotiate::token::{self, NegState};
+use sspi_plugin_host::{CredentialsHandle, SecurityContextHandle};
+use sspi_tests::{ASC_REQ, ISC_REQ};
+
+/// The sspi crate's side: its `Negotiate`, NTLM inside.
+mod theirs {
+    use sspi::ntlm::NtlmConfig;
+    use sspi::{
+        AuthIdentity, BufferType, ClientRequestFlags, CredentialUse, Credentials,
+        CredentialsBuffers, DataRepresentation, EncryptionFlags, Negotiate, NegotiateConfig,
+        SecurityBuffer, SecurityBufferRef, SecurityStatus, ServerRequestFlags, Sspi, SspiImpl,
+        Username,
+    };
+
+    /// The client machine's name it reports.
+    const COMPUTER: &str = "WORKSTATION";
+
+    /// A Negotiate context of the sspi crate with its credentials.
+    pub struct Peer {
+        pub negotiate: Negotiate,
+        creds: Option<CredentialsBuffers>,
+    }
+
+    fn identity(user: &str, domain: &str, password: &str) -> AuthIdentity {
+        AuthIdentity {
+            username: Username::new(user, Some(domain)).unwrap(),
+            password: password.to_string().into(),
+        }
+    }
+
+    fn config() -> NegotiateConfig {
+        NegotiateConfig::new(
+            Box::new(NtlmConfig::new(COMPUTER.into())),
+            // NTLM only, whatever KDC the machine may know of.
+            Some("ntlm".into()),
+            COMPUTER.into(),
+        )
+    }
+
+    impl Peer {
+        /// A client acting as `user`.
+        pub fn client(user: &str, domain: &str, password: &str) -> Self {
+            let negotiate = Negotiate::new_client(config()).unwrap();
+            Self::acquire(negotiate, CredentialUse::Outbound, user, domain, password)
+        }
+
+        /// A server that knows one user.
+        pub fn server(user: &str, domain: &str, password: &str) -> Self {
+            let negotiate =
+                Negotiate::new_server(config(), vec![identity(user, domain, password)]).unwrap();
+            Self::acquire(negotiate, CredentialUse::Inbound, user, domain, password)
+        }
+
+        fn acquire(
+            mut negotiate: Negotiate,
+            usage: CredentialUse,
+            user: &str,
+            domain: &str,
+            password: &str,
+        ) -> Self {
+            let credentials = Credentials::AuthIdentity(identity(user, domain, password));
+            let creds = negotiate
+                .acquire_credentials_handle()
+                .with_credential_use(usage)
+                .with_auth_data(&credentials)
+                .execute(&mut negotiate)
+                .unwrap()
+                .credentials_handle;
+            Self { negotiate, creds }
+        }
+
+        /// One client leg; returns (status, token).
+        pub fn initialize(
+            &mut self,
+            target: &str,
+            input: Option<&[u8]>,
+        ) -> sspi::Result<(SecurityStatus, Vec<u8>)> {
+            let mut output = vec![SecurityBuffer::new(Vec::new(), BufferType::Token)];
+            let mut input_buffers = vec![SecurityBuffer::new(
+                input.unwrap_or_default().to_vec(),
+                BufferType::Token,
+            )];
+            let mut builder = self
+                .negotiate
+                .initialize_security_context()
+                .with_credentials_handle(&mut self.creds)
+                .with_context_requirements(
+                    ClientRequestFlags::CONFIDENTIALITY
+                        | ClientRequestFlags::INTEGRITY
+                        | ClientRequestFlags::REPLAY_DETECT
+                        | ClientRequestFlags::SEQUENCE_DETECT,
+                )
+                .with_target_data_representation(DataRepresentation::Native)
+                .with_target_name(target)
+                .with_output(&mut output);
+            if input.is_some() {
+                builder = builder.with_input(&mut input_buffers);
+            }
+            let result = self
+                .negotiate
+                .initialize_security_context_impl(&mut builder)?
+                .resolve_to_result()?;
+            Ok((result.status, output.remove(0).buffer))
+        }
+
+        /// One server leg (CompleteAuthToken when asked); returns (status, token).
+        pub fn accept(&mut self, input: &[u8]) -> sspi::Result<(SecurityStatus, Vec<u8>)> {
+            let mut output = vec![SecurityBuffer::new(Vec::new(), BufferType::Token)];
+            let mut input_buffers = vec![SecurityBuffer::new(input.to_vec(), BufferType::Token)];
+            let builder = self
+                .negotiate
+                .accept_security_context()
+                .with_credentials_handle(&mut self.creds)
+                .with_context_requirements(
+                    ServerRequestFlags::CONFIDENTIALITY | ServerRequestFlags::INTEGRITY,
+                )
+                .with_target_data_representation(DataRepresentation::Native)
+                .with_input(&mut input_buffers)
+                .with_output(&mut output);
+            let mut status = self
+                .negotiate
+                .accept_security_context_impl(builder)?
+                .resolve_to_result()?
+                .status;
+            if matches!(
+                status,
+                SecurityStatus::CompleteNeeded | SecurityStatus::CompleteAndContinue
+            ) {
+                status = self.negotiate.complete_auth_token(&mut output)?;
+            }
+            Ok((status, output.remove(0).buffer))
+        }
+
+        /// EncryptMessage: (trailer, sealed data).
+        pub fn seal(&mut self, text: &[u8]) -> (Vec<u8>, Vec<u8>) {
+            let (mut token, mut data) = (vec![0u8; 16], text.to_vec());
+            let mut message = [
+                SecurityBufferRef::token_buf(&mut token),
+                SecurityBufferRef::data_buf(&mut data),
+            ];
+            self.negotiate
+                .encrypt_message(EncryptionFlags::empty(), &mut message)
+                .unwrap();
+            (token, data)
+        }
+
+        /// DecryptMessage.
+        pub fn unseal(&mut self, (token, data): &(Vec<u8>, Vec<u8>)) -> sspi::Result<Vec<u8>> {
+            let (mut token, mut data) = (token.clone(), data.clone());
+            let mut message = [
+                SecurityBufferRef::token_buf(&mut token),
+                SecurityBufferRef::data_buf(&mut data),
+            ];
+            self.negotiate.decrypt_message(&mut message)?;
+            Ok(message[1].data().to_vec())
+        }
+
+        /// MakeSignature (the caller gives the sequence number).
+        pub fn sign(&mut self, text: &[u8], sequence: u32) -> Vec<u8> {
+            let (mut data, mut token) = (text.to_vec(), vec![0u8; 16]);
+            let mut message = [
+                SecurityBufferRef::data_buf(&mut data),
+                SecurityBufferRef::token_buf(&mut token),
+            ];
+            self.negotiate
+                .make_signature(0, &mut message, sequence)
+                .unwrap();
+            token
+        }
+
+        /// VerifySignature (the caller gives the sequence number).
+        pub fn verify(&mut self, text: &[u8], token: &[u8], sequence: u32) -> sspi::Result<u32> {
+            let (mut data, mut token) = (text.to_vec(), token.to_vec());
+            let mut message = [
+                SecurityBufferRef::data_buf(&mut data),
+                SecurityBufferRef::token_buf(&mut token),
+            ];
+            self.negotiate.verify_signature(&mut message, sequence)
+        }
+
+        /// The package its Negotiate settled on.
+        pub fn protocol(&self) -> &str {
+            self.negotiate.negotiated_protocol().protocol_name()
+        }
+    }
+}
+
+use theirs::Peer;
+
+/// Which side failed a handshake, and how.
+#[derive(Debug)]
+enum Failure {
+    Ours(SecurityError),
+    Theirs(sspi::Error),
+}
+
+impl Failure {
+    fn ours(self) -> SecurityError {
+        match self {
+            Failure::Ours(e) => e,
+            Failure::Theirs(e) => panic!("expected our side to fail, the sspi crate did: {e:?}"),
+        }
+    }
+
+    fn theirs(self) -> sspi::Error {
+        match self {
+            Failure::Theirs(e) => e,
+            Failure::Ours(e) => panic!("expected the sspi crate to fail, we did: {e}"),
+        }
+    }
+}
+
+fn oid_name(oid: &Oid) -> &'static str {
+    match oid {
+        o if *o == NTLMSSP => "ntlm",
+        o if *o == KRB5 => "krb5",
+        o if *o == MS_KRB5 => "ms-krb5",
+        _ => "other",
+    }
+}
+
+/// A mechanism token: `NTLM/<MessageType>` or `krb5/<TOK_ID>`.
+fn mech_token_name(token: &[u8]) -> String {
+    if token.starts_with(b"NTLMSSP\0") && token.len() >= 12 {
+        format!("NTLM/{}", token[8])
+    } else if token.first() == Some(&0x60) {
+        "krb5".into()
+    } else {
+        format!("?{:02x?}", &token[..token.len().min(4)])
+    }
+}
+
+/// The checks every NTLM mechListMIC passes: an NTLM signature (version 1,
+/// 8-byte checksum) with sequence number 0 on either side.
+fn check_ntlm_mic(mic: &[u8]) {
+    assert_eq!(mic.len(), 16, "{mic:02x?}");
+    assert_eq!(&mic[..4], [1, 0, 0, 0], "version 1: {mic:02x?}");
+    assert_eq!(&mic[12..], [0, 0, 0, 0], "sequence number 0: {mic:02x?}");
+}
+
+/// One token on the wire, decoded, in one line.
+fn describe(from_client: bool, first: bool, bytes: &[u8]) -> String {
+    let dir = if from_client { "C>S" } else { "S>C" };
+    if first {
+        let init = token::decode_init(bytes).expect("the first token is a NegTokenInit");
+        assert_eq!(bytes[0], 0x60, "the first token is GSS-framed");
+        let mechs: Vec<_> = init.mech_types.iter().map(oid_name).collect();
+        let mut text = format!("{dir} init [{}]", mechs.join(","));
+        if let Some(t) = &init.mech_token {
+            text += &format!(" mechToken={}", mech_token_name(t));
+        }
+        if init.mech_list_mic.is_some() {
+            text += " mechListMIC";
+        }
+        return text;
+    }
+    let resp = token::decode_resp(bytes).expect("a later token is a NegTokenResp");
+    assert_eq!(bytes[0], 0xa1, "later tokens are bare NegTokenResp");
+    let mut text = format!("{dir} resp");
+    match resp.neg_state {
+        Some(NegState::AcceptCompleted) => text += " accept-completed",
+        Some(NegState::AcceptIncomplete) => text += " accept-incomplete",
+        Some(NegState::Reject) => text += " reject",
+        Some(NegState::RequestMic) => text += " request-mic",
+        None => text += " -",
+    }
+    if let Some(m) = &resp.supported_mech {
+        text += &format!(" supportedMech={}", oid_name(m));
+    }
+    if let Some(t) = &resp.response_token {
+        text += &format!(" responseToken={}", mech_token_name(t));
+    }
+    if let Some(mic) = &resp.mech_list_mic {
+        check_ntlm_mic(mic);
+        text += " mechListMIC";
+    }
+    text
+}
+
+/// Flips a bit in the mechListMIC of a NegTokenResp, if it has one.
+fn tamper_mic(bytes: Vec<u8>) -> Vec<u8> {
+    match token::decode_resp(&bytes) {
+        Ok(mut resp) if resp.mech_list_mic.is_some() => {
+            if let Some(mic) = resp.mech_list_mic.as_mut() {
+                mic[6] ^= 0x01;
+            }
+            token::encode_resp(&resp)
+        }
+        _ => bytes,
+    }
+}
+
+/// A tamper hook: (token number from 0, client-to-server?, token) -> token.
+type Tamper<'a> = &'a dyn Fn(usize, bool, Vec<u8>) -> Vec<u8>;
+
+fn untouched(_: usize, _: bool, token: Vec<u8>) -> Vec<u8> {
+    token
+}
+
+/// One leg of our side: (done, token).
+fn our_leg(
+    credentials: &CredentialsHandle,
+    context: &mut Option<SecurityContextHandle>,
+    client: bool,
+    input: Option<&[u8]>,
+) -> Result<(bool, Vec<u8>), SecurityError> {
+    let mut out = vec![0u8; 48256];
+    let input_buffers = [SecBufferRef::token(input.unwrap_or_default())];
+    let input: &[SecBufferRef<'_>] = if input.is_some() { &input_buffers } else { &[] };
+    let mut output = [SecBuffer::token(&mut out)];
+    let done = if client {
+        !credentials
+            .initialize_security_context(context, Some(SERVICE), ISC_REQ, input, &mut output)?
+            .needs_continue()
+    } else {
+        !credentials
+            .accept_security_context(context, ASC_REQ, input, &mut output)?
+            .needs_continue()
+    };
+    Ok((done, output[0].as_slice().to_vec()))
+}
+
+/// A completed handshake: our context, theirs, and the tokens described.
+struct Done {
+    ours: SecurityContextHandle,
+    theirs: Peer,
+    wire: Vec<String>,
+}
+
+/// Drives a handshake from the client's first call until the client is done
+/// and has nothing more to send; returns the wire. `client`/`server` run one
+/// leg each and return (done, token).
+fn drive(
+    mut client: impl FnMut(Option<&[u8]>) -> Result<(bool, Vec<u8>), Failure>,
+    mut server: impl FnMut(&[u8]) -> Result<(bool, Vec<u8>), Failure>,
+    tamper: Tamper<'_>,
+) -> Result<Vec<String>, Failure> {
+    let mut wire = Vec::new();
+    let mut input: Option<Vec<u8>> = None;
+    let mut server_done = false;
+    for _ in 0..6 {
+        let (client_done, token) = client(input.as_deref())?;
+        if token.is_empty() {
+            assert!(
+                client_done,
+                "the client stopped without finishing: {wire:?}"
+            );
+            assert!(server_done, "the server did not finish: {wire:?}");
+            return Ok(wire);
+        }
+        assert!(!server_done, "a token after the server finished: {wire:?}");
+        wire.push(describe(true, wire.is_empty(), &token));
+        let token = tamper(wire.len() - 1, true, token);
+        let (done, reply) = server(&token)?;
+        server_done = done;
+        if reply.is_empty() {
+            assert!(client_done && server_done, "nothing to answer: {wire:?}");
+            return Ok(wire);
+        }
+        wire.push(describe(false, false, &reply));
+        input = Some(tamper(wire.len() - 1, false, reply));
+    }
+    panic!("the handshake did not end: {wire:?}")
+}
+
+/// How our client's tokens reach their server.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Relay {
+    /// As our package wrote them.
+    AsSent,
+    /// With `negState accept-incomplete` put into each of our client's
+    /// NegTokenResp that has none (what Windows, MIT and pyspnego initiators
+    /// send). The MIC does not cover negState, so nothing else changes; this
+    /// shows that, with that one field, everything else interoperates.
+    WithNegState,
+}
+
+/// Puts `negState accept-incomplete` into a NegTokenResp without one.
+fn with_neg_state(bytes: Vec<u8>) -> Vec<u8> {
+    match token::decode_resp(&bytes) {
+        Ok(mut resp) if resp.neg_state.is_none() => {
+            resp.neg_state = Some(NegState::AcceptIncomplete);
+            token::encode_resp(&resp)
+        }
+        _ => bytes,
+    }
+}
+
+/// Our Negotiate client against the sspi crate's Negotiate server.
+fn our_client_their_server(
+    site: &fixture::Site,
+    identity: Option<AuthIdentity>,
+    relay: Relay,
+    tamper: Tamper<'_>,
+) -> Result<Done, Failure> {
+    let host = site.host();
+    let credentials = fixture::client(&host, "Negotiate", identity);
+    let mut theirs = Peer::server("alice", "SSPI-PLUG", "alice-password");
+    let mut context = None;
+    let wire = drive(
+        |input| {
+            let (done, token) =
+                our_leg(&credentials, &mut context, true, input).map_err(Failure::Ours)?;
+            match relay {
+                Relay::AsSent => Ok((done, token)),
+                Relay::WithNegState => Ok((done, with_neg_state(token))),
+            }
+        },
+        |input| {
+            let (status, token) = theirs.accept(input).map_err(Failure::Theirs)?;
+            Ok((status == sspi::SecurityStatus::Ok, token))
+        },
+        tamper,
+    )?;
+    Ok(Done {
+        ours: context.expect("our context"),
+        theirs,
+        wire,
+    })
+}
+
+/// The sspi crate's Negotiate client (as alice with `password`) against our
+/// Negotiate server.
+fn their_client_our_server(
+    site: &fixture::Site,
+    password: &str,
+    tamper: Tamper<'_>,
+) -> Result<Done, Failure> {
+    let host = site.host();
+    let credentials = fixture::server(&host, "Negotiate", None);
+    let mut theirs = Peer::client("alice", "SSPI-PLUG", password);
+    let mut context = None;
+    let wire = drive(
+        |input| {
+            let (status, token) = theirs.initialize(SERVICE, input).map_err(Failure::Theirs)?;
+            Ok((status == sspi::SecurityStatus::Ok, token))
+        },
+        |input| our_leg(&credentials, &mut context, false, Some(input)).map_err(Failure::Ours),
+        tamper,
+    )?;
+    Ok(Done {
+        ours: context.expect("our context"),
+        theirs,
+        wire,
+    })
+}
+
+fn our_seal(ctx: &mut SecurityContextHandle, text: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let (mut token, mut data) = (vec![0u8; 16], text.to_vec());
+    let mut message = [SecBuffer::token(&mut token), SecBuffer::data(&mut data)];
+    ctx.encrypt_message(Qop::DEFAULT, &mut message, 0).unwrap();
+    (token, data)
+}
+
+fn our_open(
+    ctx: &mut SecurityContextHandle,
+    (token, data): &(Vec<u8>, Vec<u8>),
+) -> Result<Vec<u8>, MessageError> {
+    let (mut token, mut data) = (token.clone(), data.clone());
+    let mut message = [SecBuffer::token(&mut token), SecBuffer::data(&mut data)];
+    ctx.decrypt_message(&mut message, 0).map(|_| data)
+}
+
+fn our_sign(ctx: &mut SecurityContextHandle, text: &[u8]) -> Vec<u8> {
+    let (mut data, mut token) = (text.to_vec(), vec![0u8; 16]);
+    let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut token)];
+    ctx.make_signature(Qop::DEFAULT, &mut message, 0).unwrap();
+    token
+}
+
+fn our_verify(
+    ctx: &mut SecurityContextHandle,
+    text: &[u8],
+    token: &[u8],
+) -> Result<Qop, MessageError> {
+    let (mut data, mut token) = (text.to_vec(), token.to_vec());
+    let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut token)];
+    ctx.verify_signature(&mut message, 0)
+}
+
+fn sequence_of(signature: &[u8]) -> u32 {
+    u32::from_le_bytes(signature[12..16].try_into().unwrap())
+}
+
+/// Two sealed then two signed messages each way, after the handshake. The
+/// mechListMIC took sequence number 0 on each side and the RC4 handles were
+/// restored after it, so the application's messages start at 1 and the
+/// second message of each kind proves the keystreams stayed in step.
+fn messages_both_ways(done: &mut Done) {
+    let (ours, theirs) = (&mut done.ours, &mut done.theirs);
+    for sequence in 1..=2u32 {
+        let text = format!("sealed {sequence} by us");
+        let sealed = our_seal(ours, text.as_bytes());
+        assert_ne!(sealed.1, text.as_bytes());
+        assert_eq!(sequence_of(&sealed.0), sequence);
+        assert_eq!(theirs.unseal(&sealed).unwrap(), text.as_bytes());
+
+        let text = format!("sealed {sequence} by sspi-rs");
+        let sealed = theirs.seal(text.as_bytes());
+        assert_eq!(sequence_of(&sealed.0), sequence);
+        assert_eq!(our_open(ours, &sealed).unwrap(), text.as_bytes());
+    }
+    for sequence in 3..=4u32 {
+        let text = format!("signed {sequence} by us");
+        let signature = our_sign(ours, text.as_bytes());
+        assert_eq!(sequence_of(&signature), sequence);
+        theirs
+            .verify(text.as_bytes(), &signature, sequence)
+            .unwrap();
+
+        let text = format!("signed {sequence} by sspi-rs");
+        let signature = theirs.sign(text.as_bytes(), sequence);
+        assert_eq!(
+            our_verify(ours, text.as_bytes(), &signature),
+            Ok(Qop::DEFAULT)
+        );
+    }
+    // A tampered message is refused both ways.
+    let mut sealed = our_seal(ours, b"tamper me");
+    sealed.1[0] ^= 1;
+    assert!(theirs.unseal(&sealed).is_err());
+    let mut signature = theirs.sign(b"tamper me", 5);
+    signature[4] ^= 1;
+    assert_eq!(
+        our_verify(ours, b"tamper me", &signature)
+            .unwrap_err()
+            .status(),
+        SecurityStatus::SEC_E_MESSAGE_ALTERED
+    );
+}
+
+fn negotiated(context: &SecurityContextHandle) -> (String, NegotiationState) {
+    let info = context
+        .negotiation_info()
+        .expect("NEGOTIATION_INFO")
+        .expect("a Negotiate context");
+    (info.package.name.to_string(), info.state)
+}
+
+/// Why the as-sent tests of our client are ignored (see the report of the
+/// interop work): a defect of our initiator, made visible by sspi-rs.
+const NEG_STATE_DEFECT: &str = "our Negotiate initiator omits negState in its continuation \
+NegTokenResp (e.g. `a1 .. 30 .. a2 .. 04 .. NTLMSSP/3 a3 ..`); RFC 4178 allows it, but \
+Windows, MIT and pyspnego initiators always send negState accept-incomplete there, and \
+sspi-rs (picky-krb NegTokenTarg) misreads such a token: it hands `04 LL NTLMSSP..` to NTLM \
+(\"Read NTLM signature is invalid\")";
+
+/// Our client offering NTLM only (the KDC is down, so Kerberos drops out of
+/// the list): NTLM is both sides' first choice, and the MIC is exchanged
+/// because NTLM's AUTHENTICATE carries a MIC (MS-SPNG).
+fn our_client_with_ntlm_first(relay: Relay) {
+    let site = fixture::site(Kdc::Down, "");
+    let mut done = our_client_their_server(&site, None, relay, &untouched).expect("handshake");
+    assert_eq!(
+        done.wire,
+        [
+            "C>S init [ntlm] mechToken=NTLM/1",
+            "S>C resp accept-incomplete supportedMech=ntlm responseToken=NTLM/2",
+            "C>S resp accept-incomplete responseToken=NTLM/3 mechListMIC",
+            "S>C resp accept-completed mechListMIC",
+        ]
+    );
+    assert_eq!(
+        negotiated(&done.ours),
+        ("NTLM".into(), NegotiationState::Complete)
+    );
+    assert_eq!(done.theirs.protocol(), "NTLM");
+    messages_both_ways(&mut done);
+}
+
+#[test]
+#[ignore = "defect: our Negotiate initiator omits negState in its continuation NegTokenResp, which sspi-rs cannot read (NEG_STATE_DEFECT)"]
+fn our_client_with_ntlm_first_against_their_server() {
+    let _ = NEG_STATE_DEFECT;
+    our_client_with_ntlm_first(Relay::AsSent);
+}
+
+#[test]
+fn our_client_with_ntlm_first_against_their_server_given_neg_state() {
+    our_client_with_ntlm_first(Relay::WithNegState);
+}
+
+/// Our client offering Kerberos first (the KDC answers; an optimistic
+/// AP-REQ) against their NTLM-only server: a counter-proposal, which sspi-rs
+/// sends as accept-incomplete (not request-mic, its known deviation); our
+/// client starts NTLM afresh and the MIC exchange is mandatory.
+fn our_client_counter_proposed_to_ntlm(relay: Relay) {
+    let site = fixture::site(Kdc::Running, "");
+    let mut done = our_client_their_server(&site, None, relay, &untouched).expect("handshake");
+    assert_eq!(
+        done.wire,
+        [
+            "C>S init [ms-krb5,krb5,ntlm] mechToken=krb5",
+            // sspi-rs: accept-incomplete where RFC 4178 §3.2 c) says request-mic.
+            "S>C resp accept-incomplete supportedMech=ntlm",
+            "C>S resp accept-incomplete responseToken=NTLM/1",
+            "S>C resp accept-incomplete responseToken=NTLM/2",
+            "C>S resp accept-incomplete responseToken=NTLM/3 mechListMIC",
+            "S>C resp accept-completed mechListMIC",
+        ]
+    );
+    assert_eq!(
+        negotiated(&done.ours),
+        ("NTLM".into(), NegotiationState::Complete)
+    );
+    messages_both_ways(&mut done);
+}
+
+#[test]
+#[ignore = "defect: our Negotiate initiator omits negState in its continuation NegTokenResp, which sspi-rs cannot read (NEG_STATE_DEFECT)"]
+fn our_client_counter_proposed_to_ntlm_by_their_server() {
+    our_client_counter_proposed_to_ntlm(Relay::AsSent);
+}
+
+#[test]
+fn our_client_counter_proposed_to_ntlm_by_their_server_given_neg_state() {
+    our_client_counter_proposed_to_ntlm(Relay::WithNegState);
+}
+
+/// Their client (NTLM only) against our server.
+#[test]
+fn their_client_against_our_server() {
+    let site = fixture::site(Kdc::Running, "");
+    let mut done = their_client_our_server(&site, "alice-password", &untouched).expect("handshake");
+    assert_eq!(
+        done.wire,
+        [
+            "C>S init [ntlm] mechToken=NTLM/1",
+            // Our server prefers Kerberos (Packages order): NTLM is not its
+            // first choice, so it asks for the MIC (RFC 4178 §3.2 c II).
+            "S>C resp request-mic supportedMech=ntlm responseToken=NTLM/2",
+            // sspi-rs (like Windows) says accept-incomplete in its AUTHENTICATE leg.
+            "C>S resp accept-incomplete responseToken=NTLM/3 mechListMIC",
+            "S>C resp accept-completed mechListMIC",
+        ]
+    );
+    assert_eq!(
+        negotiated(&done.ours),
+        ("NTLM".into(), NegotiationState::Complete)
+    );
+    assert_eq!(done.ours.names().unwrap(), r"SSPI-PLUG\alice");
+    messages_both_ways(&mut done);
+}
+
+/// Their client with a wrong password: our server says SEC_E_LOGON_DENIED.
+#[test]
+fn their_client_with_a_wrong_password_is_denied_by_our_server() {
+    let site = fixture::site(Kdc::Running, "");
+    let error = their_client_our_server(&site, "not-the-password", &untouched)
+        .err()
+        .expect("refused")
+        .ours();
+    assert_eq!(
+        error.status(),
+        SecurityStatus::SEC_E_LOGON_DENIED,
+        "{error}"
+    );
+}
+
+/// Their client's mechListMIC altered on the way: our server refuses it.
+#[test]
+fn their_tampered_mech_list_mic_is_refused_by_our_server() {
+    let site = fixture::site(Kdc::Running, "");
+    let tamper = |_: usize, to_server: bool, token: Vec<u8>| {
+        if to_server { tamper_mic(token) } else { token }
+    };
+    let error = their_client_our_server(&site, "alice-password", &tamper)
+        .err()
+        .expect("refused")
+        .ours();
+    assert_eq!(
+        error.status(),
+        SecurityStatus::SEC_E_INVALID_TOKEN,
+        "{error}"
+    );
+    assert!(error.message().contains("mechListMIC"), "{error}");
+}
+
+/// Our client's mechListMIC altered on the way: their server refuses it; and
+/// their server's mechListMIC altered: our client refuses it. (With negState
+/// added to our client's tokens, so that the MIC is what fails.)
+#[test]
+fn tampered_mech_list_mics_between_our_client_and_their_server_are_refused() {
+    let site = fixture::site(Kdc::Down, "");
+    let to_server = |_: usize, to_server: bool, token: Vec<u8>| {
+        if to_server { tamper_mic(token) } else { token }
+    };
+    let error = our_client_their_server(&site, None, Relay::WithNegState, &to_server)
+        .err()
+        .expect("refused")
+        .theirs();
+    assert_eq!(
+        error.error_type,
+        sspi::ErrorKind::MessageAltered,
+        "{error:?}"
+    );
+
+    let to_client = |_: usize, to_server: bool, token: Vec<u8>| {
+        if to_server { token } else { tamper_mic(token) }
+    };
+    let error = our_client_their_server(&site, None, Relay::WithNegState, &to_client)
+        .err()
+        .expect("refused")
+        .ours();
+    assert_eq!(
+        error.status(),
+        SecurityStatus::SEC_E_INVALID_TOKEN,
+        "{error}"
+    );
+    assert!(error.message().contains("mechListMIC"), "{error}");
+}
+
+/// Our client with a password their server does not know: refused.
+#[test]
+fn our_client_with_a_wrong_password_is_refused_by_their_server() {
+    let site = fixture::site(Kdc::Down, "");
+    let wrong = AuthIdentity::new("alice", "SSPI-PLUG", "not-the-password");
+    let error = our_client_their_server(&site, Some(wrong), Relay::WithNegState, &untouched)
+        .err()
+        .expect("refused")
+        .theirs();
+    assert_eq!(error.error_type, sspi::ErrorKind::LogonDenied, "{error:?}");
+}
