@@ -19,8 +19,14 @@
 //!   take with `accept-incomplete` rather than `request-mic` (RFC 4178 §3.2 c);
 //!   MIT tolerates this only when falling back to NTLM, which is the case here;
 //! * its initiator puts `negState accept-incomplete` in its AUTHENTICATE leg
-//!   (as Windows does) and ours leaves negState out there (RFC 4178: optional
-//!   after the first reply).
+//!   (as Windows, MIT and pyspnego do); ours leaves negState out of its
+//!   continuation tokens, which RFC 4178 allows but sspi-rs cannot read: the
+//!   as-sent tests of our client are ignored for that (`NEG_STATE_DEFECT`)
+//!   and run again with negState put in on the way (`Relay::WithNegState`).
+//!
+//! Kerberos inside: their client gets its TGT from the embedded KDC over
+//! loopback (`theirs::LoopbackKdc`), but the KDC refuses its TGS-REQ
+//! (`KERBEROS_BLOCKER`), so that test is ignored too.
 
 #[path = "common/negotiate_fixture.rs"]
 mod fixture;
@@ -37,12 +43,17 @@ use sspi_tests::{ASC_REQ, ISC_REQ};
 
 /// The sspi crate's side: its `Negotiate`, NTLM inside.
 mod theirs {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    use sspi::network_client::NetworkClient;
     use sspi::ntlm::NtlmConfig;
     use sspi::{
         AuthIdentity, BufferType, ClientRequestFlags, CredentialUse, Credentials,
-        CredentialsBuffers, DataRepresentation, EncryptionFlags, Negotiate, NegotiateConfig,
-        SecurityBuffer, SecurityBufferRef, SecurityStatus, ServerRequestFlags, Sspi, SspiImpl,
-        Username,
+        CredentialsBuffers, DataRepresentation, EncryptionFlags, KerberosConfig, Negotiate,
+        NegotiateConfig, NetworkProtocol, NetworkRequest, SecurityBuffer, SecurityBufferRef,
+        SecurityStatus, ServerRequestFlags, Sspi, SspiImpl, Username,
     };
 
     /// The client machine's name it reports.
@@ -70,7 +81,65 @@ mod theirs {
         )
     }
 
+    /// The sspi crate's KDC transport for the embedded KDC on loopback: its
+    /// requests come framed (4-byte length) and so must the replies.
+    pub struct LoopbackKdc;
+
+    impl NetworkClient for LoopbackKdc {
+        fn send(&self, request: &NetworkRequest) -> sspi::Result<Vec<u8>> {
+            let unreachable = |e: std::io::Error| {
+                sspi::Error::new(
+                    sspi::ErrorKind::NoAuthenticatingAuthority,
+                    format!("{}: {e}", request.url),
+                )
+            };
+            assert_eq!(request.protocol, NetworkProtocol::Tcp, "{}", request.url);
+            let host = request.url.host_str().unwrap_or_default();
+            assert_eq!(host, "127.0.0.1", "loopback only");
+            let port = request.url.port().unwrap_or(88);
+            let mut stream = TcpStream::connect((host, port)).map_err(unreachable)?;
+            stream
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .map_err(unreachable)?;
+            stream.write_all(&request.data).map_err(unreachable)?;
+            let mut reply = vec![0u8; 4];
+            stream.read_exact(&mut reply).map_err(unreachable)?;
+            let len = u32::from_be_bytes(reply[..4].try_into().unwrap()) as usize;
+            reply.resize(4 + len, 0);
+            stream.read_exact(&mut reply[4..]).map_err(unreachable)?;
+            Ok(reply)
+        }
+    }
+
     impl Peer {
+        /// A Kerberos client (`REALM\\user`: its UPN form is sent as an
+        /// NT-ENTERPRISE name, which our KDC does not resolve) whose KDC is at
+        /// `kdc` (host:port), with the package list `kerberos` (no silent
+        /// NTLM fallback to hide a Kerberos failure).
+        pub fn kerberos_client(user: &str, realm: &str, password: &str, kdc: &str) -> Self {
+            let config = NegotiateConfig::new(
+                Box::new(KerberosConfig::new_with_kdc_url(
+                    &format!("tcp://{kdc}"),
+                    COMPUTER.into(),
+                )),
+                Some("kerberos".into()),
+                COMPUTER.into(),
+            );
+            let mut negotiate = Negotiate::new_client(config).unwrap();
+            let credentials = Credentials::AuthIdentity(AuthIdentity {
+                username: Username::new(user, Some(realm)).unwrap(),
+                password: password.to_string().into(),
+            });
+            let creds = negotiate
+                .acquire_credentials_handle()
+                .with_credential_use(CredentialUse::Outbound)
+                .with_auth_data(&credentials)
+                .execute(&mut negotiate)
+                .unwrap()
+                .credentials_handle;
+            Self { negotiate, creds }
+        }
+
         /// A client acting as `user`.
         pub fn client(user: &str, domain: &str, password: &str) -> Self {
             let negotiate = Negotiate::new_client(config()).unwrap();
@@ -113,6 +182,7 @@ mod theirs {
                 input.unwrap_or_default().to_vec(),
                 BufferType::Token,
             )];
+            // Always an input buffer (empty at first), as its Kerberos wants.
             let mut builder = self
                 .negotiate
                 .initialize_security_context()
@@ -125,14 +195,12 @@ mod theirs {
                 )
                 .with_target_data_representation(DataRepresentation::Native)
                 .with_target_name(target)
+                .with_input(&mut input_buffers)
                 .with_output(&mut output);
-            if input.is_some() {
-                builder = builder.with_input(&mut input_buffers);
-            }
             let result = self
                 .negotiate
                 .initialize_security_context_impl(&mut builder)?
-                .resolve_to_result()?;
+                .resolve_with_client(&LoopbackKdc)?;
             Ok((result.status, output.remove(0).buffer))
         }
 
@@ -459,9 +527,17 @@ fn their_client_our_server(
     password: &str,
     tamper: Tamper<'_>,
 ) -> Result<Done, Failure> {
+    their_client_against_our_server_with(site, Peer::client("alice", "SSPI-PLUG", password), tamper)
+}
+
+/// The sspi crate's client `theirs` against our Negotiate server.
+fn their_client_against_our_server_with(
+    site: &fixture::Site,
+    mut theirs: Peer,
+    tamper: Tamper<'_>,
+) -> Result<Done, Failure> {
     let host = site.host();
     let credentials = fixture::server(&host, "Negotiate", None);
-    let mut theirs = Peer::client("alice", "SSPI-PLUG", password);
     let mut context = None;
     let wire = drive(
         |input| {
@@ -690,9 +766,10 @@ fn their_client_with_a_wrong_password_is_denied_by_our_server() {
     );
 }
 
-/// Their client's mechListMIC altered on the way: our server refuses it.
+/// Their client's mechListMIC altered on the way: our server refuses it;
+/// ours altered: their client refuses it.
 #[test]
-fn their_tampered_mech_list_mic_is_refused_by_our_server() {
+fn tampered_mech_list_mics_between_their_client_and_our_server_are_refused() {
     let site = fixture::site(Kdc::Running, "");
     let tamper = |_: usize, to_server: bool, token: Vec<u8>| {
         if to_server { tamper_mic(token) } else { token }
@@ -707,6 +784,20 @@ fn their_tampered_mech_list_mic_is_refused_by_our_server() {
         "{error}"
     );
     assert!(error.message().contains("mechListMIC"), "{error}");
+
+    // And our server's mechListMIC altered: their client refuses it.
+    let tamper = |_: usize, to_server: bool, token: Vec<u8>| {
+        if to_server { token } else { tamper_mic(token) }
+    };
+    let error = their_client_our_server(&site, "alice-password", &tamper)
+        .err()
+        .expect("refused")
+        .theirs();
+    assert_eq!(
+        error.error_type,
+        sspi::ErrorKind::MessageAltered,
+        "{error:?}"
+    );
 }
 
 /// Our client's mechListMIC altered on the way: their server refuses it; and
@@ -753,4 +844,31 @@ fn our_client_with_a_wrong_password_is_refused_by_their_server() {
         .expect("refused")
         .theirs();
     assert_eq!(error.error_type, sspi::ErrorKind::LogonDenied, "{error:?}");
+}
+
+/// Why the Kerberos interop test is ignored.
+const KERBEROS_BLOCKER: &str = "sspi-rs's TGS-REQ authenticator carries an unkeyed RSA-MD5 \
+checksum (cksumtype 7) of the KDC-REQ-BODY; the embedded KDC (kdc/src/tgs_service.rs) \
+demands the session key's own checksum type and answers KRB_AP_ERR_INAPP_CKSUM \
+\"checksum type 7 does not fit the session key\" before any SPNEGO token exists";
+
+/// Their client with Kerberos inside, its KDC the embedded one on loopback
+/// (the sspi crate's own generator yields the KDC requests; `LoopbackKdc`
+/// carries them, so no `network_client` feature is needed), against our
+/// server with the service keytab.
+#[test]
+#[ignore = "blocked by the embedded KDC, not Negotiate: it refuses sspi-rs's RSA-MD5 TGS-REQ checksum (KERBEROS_BLOCKER)"]
+fn their_kerberos_client_against_our_server() {
+    let _ = KERBEROS_BLOCKER;
+    let site = fixture::site(Kdc::Running, "");
+    let kdc = site.kdc.as_ref().expect("the KDC runs").addr().to_string();
+    let theirs = Peer::kerberos_client("alice", fixture::REALM, "alice-password", &kdc);
+    let done = their_client_against_our_server_with(&site, theirs, &untouched).expect("handshake");
+    assert_eq!(done.wire[0], "C>S init [ms-krb5,krb5] mechToken=krb5");
+    assert_eq!(
+        negotiated(&done.ours),
+        ("Kerberos".into(), NegotiationState::Complete)
+    );
+    assert_eq!(done.theirs.protocol(), "Kerberos");
+    assert_eq!(done.ours.names().unwrap(), "alice@SSPI-PLUG.TEST");
 }
