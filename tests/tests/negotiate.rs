@@ -533,7 +533,7 @@ fn require_mech_list_mic_makes_kerberos_exchange_mics() {
         [
             (true, None, false),
             (false, Some(NegState::AcceptIncomplete), true),
-            (true, None, true),
+            (true, Some(NegState::AcceptCompleted), true),
         ]
     );
     let c = client(&host, "Negotiate", None);

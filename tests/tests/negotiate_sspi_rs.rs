@@ -18,11 +18,10 @@
 //! * its acceptor answers a NegTokenInit whose first mechanism it does not
 //!   take with `accept-incomplete` rather than `request-mic` (RFC 4178 §3.2 c);
 //!   MIT tolerates this only when falling back to NTLM, which is the case here;
-//! * its initiator puts `negState accept-incomplete` in its AUTHENTICATE leg
-//!   (as Windows, MIT and pyspnego do); ours leaves negState out of its
-//!   continuation tokens, which RFC 4178 allows but sspi-rs cannot read: the
-//!   as-sent tests of our client are ignored for that (`NEG_STATE_DEFECT`)
-//!   and run again with negState put in on the way (`Relay::WithNegState`).
+//! * it cannot read an initiator's NegTokenResp without negState (picky
+//!   then takes the whole OCTET STRING TLV for the responseToken), which RFC
+//!   4178 allows; ours, like Windows, MIT and pyspnego, always sends one
+//!   (these tests found that our client used to leave it out).
 //!
 //! Kerberos inside: our client against their Kerberos server (the service
 //! key from the site's keytab) completes, AP-REQ then AP-REP, no MIC; sealed
@@ -535,41 +534,16 @@ fn drive(
     panic!("the handshake did not end: {wire:?}")
 }
 
-/// How our client's tokens reach their server.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Relay {
-    /// As our package wrote them.
-    AsSent,
-    /// With `negState accept-incomplete` put into each of our client's
-    /// NegTokenResp that has none (what Windows, MIT and pyspnego initiators
-    /// send). The MIC does not cover negState, so nothing else changes; this
-    /// shows that, with that one field, everything else interoperates.
-    WithNegState,
-}
-
-/// Puts `negState accept-incomplete` into a NegTokenResp without one.
-fn with_neg_state(bytes: Vec<u8>) -> Vec<u8> {
-    match token::decode_resp(&bytes) {
-        Ok(mut resp) if resp.neg_state.is_none() => {
-            resp.neg_state = Some(NegState::AcceptIncomplete);
-            token::encode_resp(&resp)
-        }
-        _ => bytes,
-    }
-}
-
 /// Our Negotiate client against the sspi crate's Negotiate server.
 fn our_client_their_server(
     site: &fixture::Site,
     identity: Option<AuthIdentity>,
-    relay: Relay,
     tamper: Tamper<'_>,
 ) -> Result<Done, Failure> {
     our_client_against_their_server_with(
         site,
         identity,
         Peer::server("alice", "SSPI-PLUG", "alice-password"),
-        relay,
         tamper,
     )
 }
@@ -579,21 +553,13 @@ fn our_client_against_their_server_with(
     site: &fixture::Site,
     identity: Option<AuthIdentity>,
     mut theirs: Peer,
-    relay: Relay,
     tamper: Tamper<'_>,
 ) -> Result<Done, Failure> {
     let host = site.host();
     let credentials = fixture::client(&host, "Negotiate", identity);
     let mut context = None;
     let wire = drive(
-        |input| {
-            let (done, token) =
-                our_leg(&credentials, &mut context, true, input).map_err(Failure::Ours)?;
-            match relay {
-                Relay::AsSent => Ok((done, token)),
-                Relay::WithNegState => Ok((done, with_neg_state(token))),
-            }
-        },
+        |input| our_leg(&credentials, &mut context, true, input).map_err(Failure::Ours),
         |input| {
             let (status, token) = theirs.accept(input).map_err(Failure::Theirs)?;
             Ok((status == sspi::SecurityStatus::Ok, token))
@@ -733,22 +699,12 @@ fn negotiated(context: &SecurityContextHandle) -> (String, NegotiationState) {
     (info.package.name.to_string(), info.state)
 }
 
-/// Why the as-sent tests of our client are ignored (see the report of the
-/// interop work): a defect of our initiator, made visible by sspi-rs.
-const NEG_STATE_DEFECT: &str = "our Negotiate initiator omits negState in its continuation \
-NegTokenResp (`a1 LL 30 LL a2 LL 04 LL <NTLM> [a3 ..]`); RFC 4178 §4.2.2 allows it, but \
-Windows, MIT (make_spnego_tokenTarg_msg always writes negResult) and pyspnego \
-(_step_spnego_output) initiators always send `a0 03 0a 01 01` (accept-incomplete) there, \
-and sspi-rs cannot read the token without it: picky-krb 0.13.1 / picky-asn1-der 0.5.7 then \
-decode responseToken as the whole OCTET STRING TLV (`04 LL <NTLM>`, checked by hand) and \
-its NTLM says \"Read NTLM signature is invalid: [4, 130, 1, 52, 78, 84, 76, 77]\"";
-
 /// Our client offering NTLM only (the KDC is down, so Kerberos drops out of
 /// the list): NTLM is both sides' first choice, and the MIC is exchanged
 /// because NTLM's AUTHENTICATE carries a MIC (MS-SPNG).
-fn our_client_with_ntlm_first(relay: Relay) {
+fn our_client_with_ntlm_first() {
     let site = fixture::site(Kdc::Down, "");
-    let mut done = our_client_their_server(&site, None, relay, &untouched).expect("handshake");
+    let mut done = our_client_their_server(&site, None, &untouched).expect("handshake");
     assert_eq!(
         done.wire,
         [
@@ -767,24 +723,17 @@ fn our_client_with_ntlm_first(relay: Relay) {
 }
 
 #[test]
-#[ignore = "defect: our Negotiate initiator omits negState in its continuation NegTokenResp, which sspi-rs cannot read (NEG_STATE_DEFECT)"]
 fn our_client_with_ntlm_first_against_their_server() {
-    let _ = NEG_STATE_DEFECT;
-    our_client_with_ntlm_first(Relay::AsSent);
-}
-
-#[test]
-fn our_client_with_ntlm_first_against_their_server_given_neg_state() {
-    our_client_with_ntlm_first(Relay::WithNegState);
+    our_client_with_ntlm_first();
 }
 
 /// Our client offering Kerberos first (the KDC answers; an optimistic
 /// AP-REQ) against their NTLM-only server: a counter-proposal, which sspi-rs
 /// sends as accept-incomplete (not request-mic, its known deviation); our
 /// client starts NTLM afresh and the MIC exchange is mandatory.
-fn our_client_counter_proposed_to_ntlm(relay: Relay) {
+fn our_client_counter_proposed_to_ntlm() {
     let site = fixture::site(Kdc::Running, "");
-    let mut done = our_client_their_server(&site, None, relay, &untouched).expect("handshake");
+    let mut done = our_client_their_server(&site, None, &untouched).expect("handshake");
     assert_eq!(
         done.wire,
         [
@@ -805,14 +754,8 @@ fn our_client_counter_proposed_to_ntlm(relay: Relay) {
 }
 
 #[test]
-#[ignore = "defect: our Negotiate initiator omits negState in its continuation NegTokenResp, which sspi-rs cannot read (NEG_STATE_DEFECT)"]
 fn our_client_counter_proposed_to_ntlm_by_their_server() {
-    our_client_counter_proposed_to_ntlm(Relay::AsSent);
-}
-
-#[test]
-fn our_client_counter_proposed_to_ntlm_by_their_server_given_neg_state() {
-    our_client_counter_proposed_to_ntlm(Relay::WithNegState);
+    our_client_counter_proposed_to_ntlm();
 }
 
 /// Their client (NTLM only) against our server.
@@ -898,7 +841,7 @@ fn tampered_mech_list_mics_between_our_client_and_their_server_are_refused() {
     let to_server = |_: usize, to_server: bool, token: Vec<u8>| {
         if to_server { tamper_mic(token) } else { token }
     };
-    let error = our_client_their_server(&site, None, Relay::WithNegState, &to_server)
+    let error = our_client_their_server(&site, None, &to_server)
         .err()
         .expect("refused")
         .theirs();
@@ -911,7 +854,7 @@ fn tampered_mech_list_mics_between_our_client_and_their_server_are_refused() {
     let to_client = |_: usize, to_server: bool, token: Vec<u8>| {
         if to_server { token } else { tamper_mic(token) }
     };
-    let error = our_client_their_server(&site, None, Relay::WithNegState, &to_client)
+    let error = our_client_their_server(&site, None, &to_client)
         .err()
         .expect("refused")
         .ours();
@@ -928,7 +871,7 @@ fn tampered_mech_list_mics_between_our_client_and_their_server_are_refused() {
 fn our_client_with_a_wrong_password_is_refused_by_their_server() {
     let site = fixture::site(Kdc::Down, "");
     let wrong = AuthIdentity::new("alice", "SSPI-PLUG", "not-the-password");
-    let error = our_client_their_server(&site, Some(wrong), Relay::WithNegState, &untouched)
+    let error = our_client_their_server(&site, Some(wrong), &untouched)
         .err()
         .expect("refused")
         .theirs();
@@ -1031,8 +974,7 @@ fn our_kerberos_client_against_their_server() {
     let kdc = site.kdc.as_ref().expect("the KDC runs").addr().to_string();
     let theirs = Peer::kerberos_server(SERVICE, service_key(&site), &kdc);
     let mut done =
-        our_client_against_their_server_with(&site, None, theirs, Relay::AsSent, &untouched)
-            .expect("handshake");
+        our_client_against_their_server_with(&site, None, theirs, &untouched).expect("handshake");
     // AP-REQ, then AP-REP with accept-completed and supportedMech ms-krb5
     // (their first choice of our list, as Windows answers); no mechListMIC
     // either way: Kerberos is both sides' first choice.
@@ -1052,11 +994,10 @@ fn our_kerberos_client_against_their_server() {
 
     // Their server with another key cannot read our ticket: refused.
     let theirs = Peer::kerberos_server(SERVICE, vec![0x55; 32], &kdc);
-    let error =
-        our_client_against_their_server_with(&site, None, theirs, Relay::AsSent, &untouched)
-            .err()
-            .expect("refused")
-            .theirs();
+    let error = our_client_against_their_server_with(&site, None, theirs, &untouched)
+        .err()
+        .expect("refused")
+        .theirs();
     assert_eq!(
         error.error_type,
         sspi::ErrorKind::MessageAltered,

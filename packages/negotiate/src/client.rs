@@ -173,12 +173,7 @@ impl NegotiateClientHandshake {
             input.channel_bindings(),
         )?;
         tracing::info!(package = %mech.name(), "Negotiate: the server chose another package");
-        let resp = token::encode_resp(&NegTokenResp {
-            neg_state: None,
-            supported_mech: None,
-            response_token: Some(token),
-            mech_list_mic: None,
-        });
+        let resp = resp_with(token, None, NegState::AcceptIncomplete);
         self.phase = ClientPhase::Mechanism { mech };
         Ok(Step::continue_with(self, resp))
     }
@@ -228,7 +223,7 @@ impl NegotiateClientHandshake {
                     mech.name()
                 )));
             }
-            let resp = resp_with(out, None);
+            let resp = resp_with(out, None, NegState::AcceptIncomplete);
             self.phase = ClientPhase::Mechanism { mech };
             return Ok(Step::continue_with(self, resp));
         }
@@ -252,7 +247,7 @@ impl NegotiateClientHandshake {
             let token = if out.is_empty() && mic.is_none() {
                 Vec::new()
             } else {
-                resp_with(out, mic)
+                resp_with(out, mic, NegState::AcceptCompleted)
             };
             return self.establish(mech, token);
         }
@@ -262,7 +257,7 @@ impl NegotiateClientHandshake {
                 "Negotiate: the server's reply carries neither its mechListMIC nor anything for the client to answer",
             ));
         }
-        let resp = resp_with(out, mic);
+        let resp = resp_with(out, mic, NegState::AcceptIncomplete);
         self.phase = ClientPhase::Mechanism { mech };
         Ok(Step::continue_with(self, resp))
     }
@@ -300,9 +295,13 @@ fn start(
     Ok((mech, token))
 }
 
-fn resp_with(token: Vec<u8>, mic: Option<Vec<u8>>) -> Vec<u8> {
+/// The client's NegTokenResp. RFC 4178 leaves its negState optional; Windows,
+/// MIT and pyspnego all send one (accept-incomplete while the client goes
+/// on), and some acceptors (sspi-rs over picky) cannot read a NegTokenResp
+/// without it.
+fn resp_with(token: Vec<u8>, mic: Option<Vec<u8>>, state: NegState) -> Vec<u8> {
     token::encode_resp(&NegTokenResp {
-        neg_state: None,
+        neg_state: Some(state),
         supported_mech: None,
         response_token: (!token.is_empty()).then_some(token),
         mech_list_mic: mic,

@@ -17,5 +17,9 @@ fn the_fuzz_corpus_passes_the_fuzz_checks() {
         }
         count += 1;
     }
-    assert!(count >= 100, "only {count} corpus files in {}", dir.display());
+    assert!(
+        count >= 100,
+        "only {count} corpus files in {}",
+        dir.display()
+    );
 }
