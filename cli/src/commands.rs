@@ -2,7 +2,8 @@
 
 use clap::Args;
 use sspi_core::{
-    AscReq, AuthIdentity, CredentialUse, IscReq, IscRet, Qop, SecBuffer, SecBufferType,
+    AscReq, AuthIdentity, CredentialUse, IscReq, IscRet, NegotiationInfo, NegotiationState, Qop,
+    SecBuffer, SecBufferType,
 };
 use sspi_plugin_host::loopback::{self, CompletedHandshake};
 use sspi_plugin_host::{PackageState, SecurityHost};
@@ -25,6 +26,62 @@ pub struct HandshakeArgs {
     /// The target name (SPN) the client asks for.
     #[arg(long)]
     target: Option<String>,
+    /// Negotiate: the PackageList of the client's credentials (Windows'
+    /// SEC_WINNT_AUTH_IDENTITY_EX PackageList): comma-separated package names
+    /// it may use, `!NAME` for one it may not; '!ntlm' (Kerberos only, no
+    /// fallback), 'ntlm'.
+    #[arg(long, value_name = "LIST")]
+    package_list: Option<String>,
+    /// Negotiate: the PackageList of the server's credentials; 'ntlm' makes
+    /// the server counter-propose NTLM to a client that offers Kerberos first.
+    #[arg(long, value_name = "LIST")]
+    server_package_list: Option<String>,
+    /// Do not start the registry's KDC (SspiKdc) in this process: Kerberos
+    /// then reaches only a KDC already serving (`sspi kdc`); with none,
+    /// Negotiate falls back to NTLM and says why.
+    #[arg(long)]
+    no_kdc: bool,
+}
+
+/// The credentials' identity: `identity` (or the default credentials)
+/// narrowed by a Negotiate `package_list`.
+pub(crate) fn with_package_list(
+    identity: Option<AuthIdentity>,
+    package_list: Option<&str>,
+) -> Option<AuthIdentity> {
+    match (identity, package_list) {
+        (Some(identity), Some(list)) => Some(identity.with_package_list(list)),
+        (None, Some(list)) => Some(AuthIdentity::package_list_only(list)),
+        (identity, None) => identity,
+    }
+}
+
+/// SSPI's name of a SECPKG_ATTR_NEGOTIATION_INFO state.
+fn state_name(state: NegotiationState) -> &'static str {
+    match state {
+        NegotiationState::Complete => "SECPKG_NEGOTIATION_COMPLETE",
+        NegotiationState::Optimistic => "SECPKG_NEGOTIATION_OPTIMISTIC",
+        NegotiationState::InProgress => "SECPKG_NEGOTIATION_IN_PROGRESS",
+        NegotiationState::Direct => "SECPKG_NEGOTIATION_DIRECT",
+    }
+}
+
+/// What a negotiating package's context (Negotiate) chose, as printed lines:
+/// `negotiated: PACKAGE (STATE)`, and `fallback: ...` when the client fell
+/// back from the packages it prefers.
+pub(crate) fn describe_negotiation(info: &NegotiationInfo, indent: &str) -> Vec<String> {
+    let mut lines = vec![format!(
+        "{indent}negotiated: {} ({})",
+        info.package.name,
+        state_name(info.state)
+    )];
+    if !info.fallback.is_empty() {
+        lines.push(format!(
+            "{indent}fallback:   fell back to {} after {}",
+            info.package.name, info.fallback
+        ));
+    }
+    lines
 }
 
 fn load_host(registry: &[PathBuf]) -> Result<SecurityHost, String> {
@@ -76,8 +133,37 @@ pub fn handshake(registry: &[PathBuf], args: &HandshakeArgs) -> Result<ExitCode,
         }
         None => None,
     };
-    let _kdc = embedded_kdc(&host)?;
-    run_handshake(&host, &args.package, identity, args.target.as_deref())
+    let _kdc = if args.no_kdc {
+        None
+    } else {
+        embedded_kdc(&host)?
+    };
+    let run = run_handshake(
+        &host,
+        &args.package,
+        with_package_list(identity, args.package_list.as_deref()),
+        with_package_list(None, args.server_package_list.as_deref()),
+        args.target.as_deref(),
+    )?;
+    Ok(run.exit_code())
+}
+
+/// How one `run_handshake` ended.
+enum Run {
+    /// The handshake failed (printed).
+    Failed,
+    /// It completed and the messages went through; what the client's
+    /// context negotiated, for a negotiating package.
+    Done(Option<NegotiationInfo>),
+}
+
+impl Run {
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            Run::Failed => ExitCode::FAILURE,
+            Run::Done(_) => ExitCode::SUCCESS,
+        }
+    }
 }
 
 /// The registry's KDC (its `SspiKdc` key), started in this process so that
@@ -95,10 +181,12 @@ pub(crate) fn embedded_kdc(host: &SecurityHost) -> Result<Option<sspi_kdc::KdcHa
     }
 }
 
-/// `sspi demo`
+/// `sspi demo`: a handshake with every available package; then, when
+/// Negotiate chose Kerberos, the embedded KDC is stopped and Negotiate runs
+/// again to show its fallback to NTLM.
 pub fn demo(registry: &[PathBuf]) -> Result<ExitCode, String> {
     let host = load_host(registry)?;
-    let _kdc = embedded_kdc(&host)?;
+    let mut kdc = embedded_kdc(&host)?;
     println!(
         "registry: {}",
         registry
@@ -109,17 +197,46 @@ pub fn demo(registry: &[PathBuf]) -> Result<ExitCode, String> {
     );
     let mut failures = 0;
     let mut ran = 0;
+    let mut negotiate_chose_kerberos = None;
     for entry in host.enumerate_security_packages() {
         match entry.state() {
             PackageState::Available => {
                 ran += 1;
-                if run_handshake(&host, entry.name(), None, None)? != ExitCode::SUCCESS {
-                    failures += 1;
+                match run_handshake(&host, entry.name(), None, None, None)? {
+                    Run::Failed => failures += 1,
+                    Run::Done(Some(info))
+                        if info.package.name.as_str().eq_ignore_ascii_case(KERBEROS) =>
+                    {
+                        negotiate_chose_kerberos = Some(entry.name().to_owned());
+                    }
+                    Run::Done(_) => {}
                 }
             }
             PackageState::Unavailable(reason) => {
                 println!("\n== {}: unavailable: {reason}", entry.name());
             }
+        }
+    }
+    if let Some(package) = negotiate_chose_kerberos {
+        match kdc.take() {
+            Some(running) => {
+                let addr = running.addr();
+                running.stop();
+                println!(
+                    "\n-- the embedded KDC ({addr}) is stopped: {package} again, where Kerberos cannot start"
+                );
+                match run_handshake(&host, &package, None, None, None)? {
+                    Run::Done(Some(info)) if !info.fallback.is_empty() => {}
+                    Run::Failed => failures += 1,
+                    Run::Done(_) => {
+                        println!("  expected {package} to fall back from Kerberos, and it did not");
+                        failures += 1;
+                    }
+                }
+            }
+            None => println!(
+                "\n-- {package} with the KDC down: not shown (the KDC that answered is not this process's, so the demo cannot stop it)"
+            ),
         }
     }
     println!("\ndemo: {ran} package(s) run, {failures} failed");
@@ -133,12 +250,16 @@ pub fn demo(registry: &[PathBuf]) -> Result<ExitCode, String> {
     })
 }
 
+/// The package Negotiate prefers when a KDC answers.
+const KERBEROS: &str = "Kerberos";
+
 fn run_handshake(
     host: &SecurityHost,
     package: &str,
     identity: Option<AuthIdentity>,
+    server_identity: Option<AuthIdentity>,
     target: Option<&str>,
-) -> Result<ExitCode, String> {
+) -> Result<Run, String> {
     let source = host
         .enumerate_security_packages()
         .iter()
@@ -150,7 +271,7 @@ fn run_handshake(
         .acquire_credentials_handle(package, None, CredentialUse::OUTBOUND, identity)
         .map_err(|e| e.to_string())?;
     let server = host
-        .acquire_credentials_handle(package, None, CredentialUse::INBOUND, None)
+        .acquire_credentials_handle(package, None, CredentialUse::INBOUND, server_identity)
         .map_err(|e| e.to_string())?;
     let mut established = match loopback::handshake(
         &client,
@@ -162,7 +283,7 @@ fn run_handshake(
         Ok(established) => established,
         Err(e) => {
             println!("handshake failed: {e}");
-            return Ok(ExitCode::FAILURE);
+            return Ok(Run::Failed);
         }
     };
     for (n, leg) in established.legs.iter().enumerate() {
@@ -179,10 +300,31 @@ fn run_handshake(
             }
         );
     }
-    report(&mut established).map_err(|e| format!("{package}: {e}"))
+    let negotiated = established
+        .client
+        .negotiation_info()
+        .map_err(|e| format!("{package}: {e}"))?;
+    if let Some(info) = &negotiated {
+        for line in describe_negotiation(info, "  ") {
+            println!("{line}");
+        }
+        if let Some(server) = established
+            .server
+            .negotiation_info()
+            .map_err(|e| format!("{package}: {e}"))?
+            && server.package.name != info.package.name
+        {
+            return Err(format!(
+                "{package}: the client negotiated {} but the server {}",
+                info.package.name, server.package.name
+            ));
+        }
+    }
+    report(&mut established).map_err(|e| format!("{package}: {e}"))?;
+    Ok(Run::Done(negotiated))
 }
 
-fn report(established: &mut CompletedHandshake) -> Result<ExitCode, String> {
+fn report(established: &mut CompletedHandshake) -> Result<(), String> {
     let client_name = established.client.names().map_err(|e| e.to_string())?;
     let server_sees = established.server.names().map_err(|e| e.to_string())?;
     println!(
@@ -223,7 +365,7 @@ fn report(established: &mut CompletedHandshake) -> Result<ExitCode, String> {
         .contains(IscRet::CONFIDENTIALITY)
     {
         println!("  seal:    not offered (the context has no ISC_RET_CONFIDENTIALITY)");
-        return Ok(ExitCode::SUCCESS);
+        return Ok(());
     }
     let mut data = message.clone();
     let mut trailer = vec![0u8; sizes.security_trailer as usize];
@@ -248,5 +390,5 @@ fn report(established: &mut CompletedHandshake) -> Result<ExitCode, String> {
         "  seal:    {}-byte message sealed by the server, opened by the client",
         message.len()
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

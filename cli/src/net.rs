@@ -47,6 +47,12 @@ pub struct ClientArgs {
     /// The target name (SPN).
     #[arg(long)]
     target: Option<String>,
+    /// Negotiate: the PackageList of the client's credentials (Windows'
+    /// SEC_WINNT_AUTH_IDENTITY_EX PackageList): comma-separated package names
+    /// it may use, `!NAME` for one it may not; '!ntlm' (Kerberos only, no
+    /// fallback), 'ntlm'.
+    #[arg(long, value_name = "LIST")]
+    package_list: Option<String>,
     /// Sign messages instead of sealing them.
     #[arg(long)]
     sign: bool,
@@ -144,7 +150,7 @@ pub fn client(registry: &[PathBuf], args: &ClientArgs) -> Result<ExitCode, Strin
         &args.package,
         None,
         CredentialUse::OUTBOUND,
-        identity,
+        crate::commands::with_package_list(identity, args.package_list.as_deref()),
     ) {
         Ok(credentials) => credentials,
         Err(e) => {
@@ -180,6 +186,11 @@ pub fn client(registry: &[PathBuf], args: &ClientArgs) -> Result<ExitCode, Strin
             args.connect,
             context.package_name()
         );
+        if let Some(info) = context.negotiation_info()? {
+            for line in crate::commands::describe_negotiation(&info, "") {
+                println!("{line}");
+            }
+        }
         println!(
             "authenticated: the server accepted this client as {}",
             session.authenticated_as()

@@ -78,9 +78,191 @@ fn demo_runs_every_package_of_the_shipped_registry() {
         stdout.contains("authenticated alice@SSPI-PLUG.TEST"),
         "{stdout}"
     );
+    // Negotiate, composed of the two: Kerberos while a KDC answers.
+    let negotiate = stdout
+        .split("\n== ")
+        .find(|section| section.starts_with("Negotiate (plugin "))
+        .unwrap_or_else(|| panic!("no Negotiate section:\n{stdout}"));
     assert!(
-        stdout.contains("demo: 3 package(s) run, 0 failed"),
+        negotiate.contains("negotiated: Kerberos (SECPKG_NEGOTIATION_COMPLETE)"),
         "{stdout}"
+    );
+    assert!(
+        stdout.contains("demo: 4 package(s) run, 0 failed"),
+        "{stdout}"
+    );
+}
+
+/// A free loopback port (bound, then released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An overlay of the shipped registry that moves the demo realm's KDC (the
+/// one Kerberos asks and the one `SspiKdc` serves) to `port`, so that no
+/// other KDC can answer instead.
+fn kdc_port_overlay(dir: &std::path::Path, port: u16) -> PathBuf {
+    let overlay = dir.join("port.reg");
+    std::fs::write(
+        &overlay,
+        format!(
+            "Windows Registry Editor Version 5.00\n\n\
+             [HKEY_LOCAL_MACHINE\\Comm\\SecurityProviders\\Kerberos\\Domains\\SSPI-PLUG.TEST]\n\
+             \"KdcNames\"=\"127.0.0.1:{port}\"\n\n\
+             [HKEY_LOCAL_MACHINE\\Comm\\SspiKdc]\n\
+             \"Listen\"=\"127.0.0.1:{port}\"\n"
+        ),
+    )
+    .unwrap();
+    overlay
+}
+
+/// `sspi --registry shipped,overlay ARGS...`
+fn sspi_overlay(overlay: &std::path::Path, args: &[&str]) -> Output {
+    let registry = format!("{},{}", shipped().display(), overlay.display());
+    let mut all = vec!["--registry", registry.as_str()];
+    all.extend(args);
+    sspi(&all)
+}
+
+/// `sspi demo` runs Negotiate with the embedded KDC (Kerberos), then stops
+/// that KDC and runs Negotiate again: it falls back to NTLM and says why.
+#[test]
+fn demo_shows_negotiate_falling_back_when_its_kdc_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let overlay = kdc_port_overlay(dir.path(), port);
+    let out = sspi_overlay(&overlay, &["demo"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    let stopped = format!("the embedded KDC (127.0.0.1:{port}) is stopped: Negotiate again");
+    let at = stdout
+        .find(&stopped)
+        .unwrap_or_else(|| panic!("no {stopped:?} in:\n{stdout}"));
+    let (before, after) = stdout.split_at(at);
+    assert!(
+        before.contains("negotiated: Kerberos (SECPKG_NEGOTIATION_COMPLETE)")
+            && !before.contains("fallback:"),
+        "{stdout}"
+    );
+    assert!(
+        after.contains("== Negotiate (plugin ")
+            && after.contains("negotiated: NTLM (SECPKG_NEGOTIATION_COMPLETE)"),
+        "{stdout}"
+    );
+    assert!(
+        after.contains(
+            "fallback:   fell back to NTLM after Kerberos: SEC_E_NO_AUTHENTICATING_AUTHORITY"
+        ) && after.contains(&format!("127.0.0.1:{port}")),
+        "the reason names the status and the KDC:\n{stdout}"
+    );
+    assert!(after.contains(r"authenticated SSPI-PLUG\alice"), "{stdout}");
+    assert!(
+        stdout.contains("demo: 4 package(s) run, 0 failed"),
+        "{stdout}"
+    );
+}
+
+/// `sspi handshake --package Negotiate`: Kerberos with the registry's KDC;
+/// with `--no-kdc` (nothing answers at the realm's KDC address) NTLM and the
+/// reason; `--package-list` narrows the client's packages,
+/// `--server-package-list` the server's.
+#[test]
+fn handshake_with_negotiate_shows_the_negotiated_package_and_the_fallback() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let overlay = kdc_port_overlay(dir.path(), port);
+    let handshake = |extra: &[&str]| {
+        let mut args = vec!["handshake", "--package", "Negotiate"];
+        args.extend(extra);
+        let out = sspi_overlay(&overlay, &args);
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+
+    let (code, stdout, stderr) = handshake(&[]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("negotiated: Kerberos (SECPKG_NEGOTIATION_COMPLETE)")
+            && !stdout.contains("fallback:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("authenticated alice@SSPI-PLUG.TEST") && stdout.contains("seal:"),
+        "{stdout}"
+    );
+
+    let (code, stdout, stderr) = handshake(&["--no-kdc"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("negotiated: NTLM (SECPKG_NEGOTIATION_COMPLETE)"),
+        "{stdout}"
+    );
+    let fallback = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("fallback:"))
+        .unwrap_or_else(|| panic!("no fallback line:\n{stdout}"));
+    assert!(
+        fallback.contains("fell back to NTLM after Kerberos: SEC_E_NO_AUTHENTICATING_AUTHORITY")
+            && fallback.contains(&format!("127.0.0.1:{port}")),
+        "{fallback}"
+    );
+    assert!(
+        stdout.contains(r"authenticated SSPI-PLUG\alice"),
+        "{stdout}"
+    );
+
+    // '!ntlm': Kerberos only, so no fallback: the handshake fails.
+    let (code, stdout, _) = handshake(&["--no-kdc", "--package-list", "!ntlm"]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("handshake failed: SEC_E_NO_AUTHENTICATING_AUTHORITY"),
+        "{stdout}"
+    );
+    // 'ntlm' with the KDC running: NTLM, and nothing to fall back from.
+    let (code, stdout, stderr) = handshake(&["--package-list", "ntlm"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("negotiated: NTLM (SECPKG_NEGOTIATION_COMPLETE)")
+            && !stdout.contains("fallback:"),
+        "{stdout}"
+    );
+    // A name Negotiate is not built from.
+    let (code, stdout, stderr) = handshake(&["--package-list", "pku2u"]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stderr.contains("SEC_E_SECPKG_NOT_FOUND") && stderr.contains("pku2u"),
+        "{stderr}"
+    );
+    // The server takes NTLM only: it counter-proposes NTLM to the client's Kerberos.
+    let (code, stdout, stderr) = handshake(&["--server-package-list", "ntlm"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("negotiated: NTLM (SECPKG_NEGOTIATION_COMPLETE)")
+            && stdout.contains(r"authenticated SSPI-PLUG\alice"),
+        "{stdout}"
+    );
+}
+
+/// `--package-list` is documented in `--help` of `handshake` and `client`.
+#[test]
+fn the_package_list_option_is_documented() {
+    for command in ["handshake", "client"] {
+        let out = sspi(&[command, "--help"]);
+        let help = text(&out.stdout);
+        assert!(out.status.success(), "{help}");
+        assert!(
+            help.contains("--package-list <LIST>") && help.contains("PackageList"),
+            "{command}: {help}"
+        );
+    }
+    let help = text(&sspi(&["handshake", "--help"]).stdout);
+    assert!(
+        help.contains("--server-package-list <LIST>") && help.contains("--no-kdc"),
+        "{help}"
     );
 }
 
@@ -148,7 +330,7 @@ fn registry_check_accepts_the_shipped_file_and_names_errors() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout)
-            .starts_with("ok: 1 file(s), 3 package(s) available: Test, NTLM, Kerberos")
+            .starts_with("ok: 1 file(s), 4 package(s) available: Test, NTLM, Kerberos, Negotiate")
     );
 
     let dir = tempfile::tempdir().unwrap();
@@ -201,7 +383,7 @@ fn server_and_client_processes() {
 
     let (mut server, mut stdout, banner, addr) = start_server(shipped().to_str().unwrap());
     assert!(
-        banner.contains("packages: Test, NTLM, Kerberos"),
+        banner.contains("packages: Test, NTLM, Kerberos, Negotiate"),
         "{banner}"
     );
 
@@ -459,4 +641,97 @@ fn handshake_with_a_sign_only_package_skips_sealing() {
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
     assert!(stdout.contains("verified by the server"), "{stdout}");
     assert!(stdout.contains("seal:    not offered"), "{stdout}");
+}
+
+/// `sspi server` offers Negotiate; `sspi client --package Negotiate` prints
+/// what it negotiated: NTLM and why while no KDC answers, Kerberos once
+/// `sspi kdc` serves the realm.
+#[cfg(unix)]
+#[test]
+fn client_with_negotiate_prints_the_negotiated_package() {
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let overlay = kdc_port_overlay(dir.path(), port);
+    let registry = format!("{},{}", shipped().display(), overlay.display());
+    let (mut server, _stdout, banner, addr) = start_server(&registry);
+    assert!(banner.contains(", Negotiate;"), "{banner}");
+    let client = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_sspi"))
+            .args(["--registry", &registry, "client", "--connect", &addr])
+            .args(["--package", "Negotiate"])
+            .args(extra)
+            .arg("over Negotiate")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+
+    // No KDC serves the realm: NTLM, and why.
+    let (code, stdout, stderr) = client(&[]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!("connected to {addr} with Negotiate\n"))
+            && stdout.contains("\nnegotiated: NTLM (SECPKG_NEGOTIATION_COMPLETE)\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "fallback:   fell back to NTLM after Kerberos: SEC_E_NO_AUTHENTICATING_AUTHORITY"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(r"accepted this client as SSPI-PLUG\alice")
+            && stdout.contains("reply: over Negotiate"),
+        "{stdout}"
+    );
+    // '!kerberos': NTLM straight away, nothing fell back.
+    let (code, stdout, stderr) = client(&["--package-list", "!kerberos"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("negotiated: NTLM (SECPKG_NEGOTIATION_COMPLETE)")
+            && !stdout.contains("fallback:"),
+        "{stdout}"
+    );
+
+    // `sspi kdc` serves the realm: Kerberos.
+    let mut kdc = Command::new(env!("CARGO_BIN_EXE_sspi"))
+        .args(["--registry", &registry, "kdc"])
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "sspi kdc did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let (code, stdout, stderr) = client(&[]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("\nnegotiated: Kerberos (SECPKG_NEGOTIATION_COMPLETE)\n")
+            && !stdout.contains("fallback:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("accepted this client as alice@SSPI-PLUG.TEST")
+            && stdout.contains("reply: over Negotiate"),
+        "{stdout}"
+    );
+
+    for child in [&mut kdc, &mut server] {
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert_eq!(child.wait().unwrap().code(), Some(0));
+    }
 }
