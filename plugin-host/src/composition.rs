@@ -70,9 +70,7 @@ pub enum CompositionError {
         at: ValueOrigin,
     },
     /// The value is not a list of names.
-    #[error(
-        "{at}: {value} must be a REG_SZ (comma-separated) or REG_MULTI_SZ list of package names, not {found}"
-    )]
+    #[error("{at}: {value} must be a REG_SZ of comma-separated package names, not {found}")]
     WrongType {
         /// The value.
         value: String,
@@ -143,11 +141,6 @@ pub(crate) fn inner_list(
         ParameterValue::Sz(list) | ParameterValue::ExpandSz(list) => {
             split_package_list(list).map(str::to_owned).collect()
         }
-        ParameterValue::MultiSz(list) => list
-            .iter()
-            .flat_map(|entry| split_package_list(entry))
-            .map(str::to_owned)
-            .collect(),
         other => {
             return Err(CompositionError::WrongType {
                 value,

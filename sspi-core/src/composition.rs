@@ -23,8 +23,8 @@ use std::fmt;
 /// What a composing package declares: the registry value of its key that
 /// lists the packages it is built from, and the list when that value is absent.
 ///
-/// The value is a REG_SZ of comma-separated package names (`"Kerberos, NTLM"`)
-/// or a REG_MULTI_SZ, in the order the package prefers them. The host refuses
+/// The value is a REG_SZ of comma-separated package names (`"Kerberos, NTLM"`),
+/// in the order the package prefers them. The host refuses
 /// (and names the value's `file:line`) a list that names a package that is not
 /// installed, unavailable, not `SECPKG_FLAG_NEGOTIABLE`, or the composing
 /// package itself through a cycle. Names in the *default* list that are not

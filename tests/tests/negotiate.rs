@@ -625,3 +625,42 @@ fn a_servers_reject_is_logon_denied() {
     assert_eq!(error.status(), SecurityStatus::SEC_E_LOGON_DENIED);
     assert!(error.message().contains("rejected"), "{error}");
 }
+
+/// A site whose Kerberos key has no DefaultUser: Kerberos gives a client no credentials.
+fn site_without_a_kerberos_user(negotiate: &str) -> fixture::Site {
+    let site = fixture::site(Kdc::Running, negotiate);
+    let text = std::fs::read_to_string(&site.registry.path).unwrap();
+    let text = text.replace("\"DefaultUser\"=\"alice\"\n\"DefaultPassword\"=\"alice-password\"\n", "");
+    assert!(text.contains("[HKEY_LOCAL_MACHINE\\Comm\\SecurityProviders\\NTLM]\n"));
+    std::fs::write(&site.registry.path, text).unwrap();
+    site
+}
+
+#[test]
+fn no_kerberos_credentials_is_a_fallback_too() {
+    // Kerberos gives no client credentials (no DefaultUser): NTLM is used, and
+    // NEGOTIATION_INFO says why.
+    let site = site_without_a_kerberos_user("");
+    let host = site.host();
+    let c = client(&host, "Negotiate", None);
+    let s = server(&host, "Negotiate", None);
+    let done = handshake(&c, &s).expect("handshake");
+    let (package, _, fallback) = negotiated(&done.client);
+    assert_eq!(package, "NTLM");
+    assert!(
+        fallback.starts_with("Kerberos: SEC_E_NO_CREDENTIALS"),
+        "{fallback}"
+    );
+
+    // With AllowNtlmFallback 0 that is refused like a dead KDC.
+    let site = site_without_a_kerberos_user(r#""AllowNtlmFallback"=dword:00000000"#);
+    let host = site.host();
+    let c = client(&host, "Negotiate", None);
+    let s = server(&host, "Negotiate", None);
+    let error = handshake(&c, &s).unwrap_err();
+    assert_eq!(
+        error.status(),
+        SecurityStatus::SEC_E_NO_AUTHENTICATING_AUTHORITY
+    );
+    assert!(error.message().contains("Kerberos: SEC_E_NO_CREDENTIALS"), "{error}");
+}

@@ -68,11 +68,15 @@ impl NegotiateClientHandshake {
         let credentials = Arc::clone(&shared.credentials);
         let mut chosen: Option<(usize, MechContext, Vec<u8>)> = None;
         let mut first_failure: Option<SecurityError> = None;
+        let mut left_out = credentials.left_out.iter().peekable();
         for (index, candidate) in credentials.mechanisms.iter().enumerate() {
+            // Packages before this one that gave no credentials were given up already.
+            while let Some(refused) = left_out.next_if(|r| r.position < candidate.position) {
+                shared.fallback.push(refused.reason.clone());
+            }
             if candidate.mechanism.family == MechFamily::Ntlm
-                && index > 0
+                && !shared.fallback.is_empty()
                 && !credentials.config.allow_ntlm_fallback
-                && first_failure.is_some()
             {
                 return Err(SecurityError::new(
                     SecurityStatus::SEC_E_NO_AUTHENTICATING_AUTHORITY,
@@ -171,7 +175,8 @@ impl NegotiateClientHandshake {
             self.shared.target.as_deref(),
             self.shared.req,
             input.channel_bindings(),
-        )?;
+        )
+        .map_err(|e| e.context(format_args!("Negotiate: {}", chosen.package_name())))?;
         tracing::info!(package = %mech.name(), "Negotiate: the server chose another package");
         let resp = resp_with(token, None, NegState::AcceptIncomplete);
         self.phase = ClientPhase::Mechanism { mech };
@@ -189,7 +194,8 @@ impl NegotiateClientHandshake {
         if reply.neg_state == Some(NegState::Reject) {
             // A mechanism error token explains it better, when there is one.
             if let (Some(token), false) = (&reply.response_token, mech.complete) {
-                mech.initialize(Some(token), bindings)?;
+                mech.initialize(Some(token), bindings)
+                    .map_err(|e| mech.named(e))?;
             }
             return Err(rejected(&self.shared.offered));
         }
@@ -200,7 +206,9 @@ impl NegotiateClientHandshake {
                     "Negotiate: the server sent a mechanism token after the mechanism completed",
                 ));
             }
-            out = mech.initialize(Some(token), bindings)?;
+            out = mech
+                .initialize(Some(token), bindings)
+                .map_err(|e| mech.named(e))?;
         }
         let shared = &mut self.shared;
         if let Some(mic) = peer_mic(

@@ -30,8 +30,13 @@ impl MechContext {
         self.mechanism.package.name()
     }
 
+    /// `error` of this package, as Negotiate reports it ("Negotiate: Kerberos: ...").
+    pub fn named(&self, error: SecurityError) -> SecurityError {
+        error.context(format_args!("Negotiate: {}", self.name()))
+    }
+
     /// One InitializeSecurityContext leg of the inner package; returns its
-    /// output token (possibly empty).
+    /// output token (possibly empty; errors are the package's own).
     pub fn initialize(
         &mut self,
         token: Option<&[u8]>,
@@ -40,25 +45,19 @@ impl MechContext {
         let input = input_buffers(token, bindings);
         let mut output = vec![0u8; self.mechanism.package.info().max_token as usize];
         let mut buffers = [SecBuffer::token(&mut output)];
-        let step = self
-            .context
-            .initialize(&input, &mut buffers)
-            .map_err(|e| e.context(format_args!("Negotiate: {}", self.name())))?;
+        let step = self.context.initialize(&input, &mut buffers)?;
         self.flags = step.attributes;
         let written = buffers[0].len();
         self.finish_leg(step.status, &mut output, written)
     }
 
     /// One AcceptSecurityContext leg of the inner package; returns its
-    /// output token (possibly empty).
+    /// output token (possibly empty; errors are the package's own).
     pub fn accept(&mut self, token: &[u8], bindings: Option<&[u8]>) -> SecurityResult<Vec<u8>> {
         let input = input_buffers(Some(token), bindings);
         let mut output = vec![0u8; self.mechanism.package.info().max_token as usize];
         let mut buffers = [SecBuffer::token(&mut output)];
-        let step = self
-            .context
-            .accept(&input, &mut buffers)
-            .map_err(|e| e.context(format_args!("Negotiate: {}", self.name())))?;
+        let step = self.context.accept(&input, &mut buffers)?;
         self.flags = IscRet::from_asc_ret(step.attributes);
         let written = buffers[0].len();
         self.finish_leg(step.status, &mut output, written)

@@ -131,7 +131,7 @@ impl SecurityPackage for NegotiatePackage {
         let allowed = package_list::allowed(&list, &configured)?;
         let mut acquired = Vec::new();
         let mut refused = Vec::new();
-        for mechanism in self.mechanisms.iter() {
+        for (position, mechanism) in self.mechanisms.iter().enumerate() {
             if !allowed
                 .iter()
                 .any(|a| a.eq_ignore_ascii_case(mechanism.package.name()))
@@ -145,10 +145,14 @@ impl SecurityPackage for NegotiatePackage {
                 Ok(credentials) => acquired.push(MechCredentials {
                     mechanism: mechanism.clone(),
                     credentials,
+                    position,
                 }),
                 Err(error) => {
                     tracing::info!(package = %mechanism.package.name(), %error, "Negotiate: no credentials from this package; left out");
-                    refused.push(format!("{}: {error}", mechanism.package.name()));
+                    refused.push(LeftOut {
+                        position,
+                        reason: format!("{}: {error}", mechanism.package.name()),
+                    });
                 }
             }
         }
@@ -157,7 +161,11 @@ impl SecurityPackage for NegotiatePackage {
                 SecurityStatus::SEC_E_NO_CREDENTIALS,
                 format!(
                     "Negotiate: no package gave credentials ({})",
-                    refused.join("; ")
+                    refused
+                        .iter()
+                        .map(|r| r.reason.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 ),
             ));
         }
@@ -166,6 +174,7 @@ impl SecurityPackage for NegotiatePackage {
             inner: Arc::new(CredentialSet {
                 config: self.config,
                 mechanisms: acquired,
+                left_out: refused,
             }),
         })
     }
@@ -194,6 +203,14 @@ fn inner_request(request: &CredentialsRequest) -> CredentialsRequest {
 pub(crate) struct MechCredentials {
     pub mechanism: Mechanism,
     pub credentials: InnerCredentials,
+    /// Its place in Negotiate's configured order.
+    pub position: usize,
+}
+
+/// A package that gave no credentials: where it stood, and why.
+pub(crate) struct LeftOut {
+    pub position: usize,
+    pub reason: String,
 }
 
 /// What a Negotiate credential handle holds, shared with its contexts.
@@ -201,6 +218,9 @@ pub(crate) struct CredentialSet {
     pub config: NegotiateConfig,
     /// In preference order.
     pub mechanisms: Vec<MechCredentials>,
+    /// The packages the PackageList allowed that gave no credentials: for a
+    /// client, a fallback already (no credentials for Kerberos).
+    pub left_out: Vec<LeftOut>,
 }
 
 impl CredentialSet {

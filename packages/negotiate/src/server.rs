@@ -62,7 +62,9 @@ impl NegotiateServerHandshake {
     ) -> SecurityResult<Step<Self, NegotiateEstablishedContext>> {
         let mut mech = self.mech_for(family)?;
         tracing::debug!(package = %mech.name(), "Negotiate: the client sent a raw token; passing it through");
-        let out = mech.accept(raw, input.channel_bindings())?;
+        let out = mech
+            .accept(raw, input.channel_bindings())
+            .map_err(|e| mech.named(e))?;
         if mech.complete {
             let established =
                 NegotiateEstablishedContext::new(mech, NegotiationState::Direct, &[])?;
@@ -125,7 +127,9 @@ impl NegotiateServerHandshake {
             self.phase = ServerPhase::Mechanism { mech };
             return Ok(Step::continue_with(self, token::encode_resp(&reply)));
         };
-        let out = mech.accept(&token, input.channel_bindings())?;
+        let out = mech
+            .accept(&token, input.channel_bindings())
+            .map_err(|e| mech.named(e))?;
         self.respond(mech, out, Some(oid), None)
     }
 
@@ -142,7 +146,9 @@ impl NegotiateServerHandshake {
                     "Negotiate: the client sent a mechanism token after the mechanism completed",
                 ));
             }
-            out = mech.accept(token, input.channel_bindings())?;
+            out = mech
+                .accept(token, input.channel_bindings())
+                .map_err(|e| mech.named(e))?;
         } else if !mech.complete && reply.mech_list_mic.is_none() {
             return Err(SecurityError::invalid_token(
                 "Negotiate: the client's NegTokenResp carries neither a mechanism token nor a mechListMIC",
@@ -252,7 +258,9 @@ impl ServerHandshake for NegotiateServerHandshake {
                 }
             },
             ServerPhase::Direct { mut mech } => {
-                let out = mech.accept(token, input.channel_bindings())?;
+                let out = mech
+                    .accept(token, input.channel_bindings())
+                    .map_err(|e| mech.named(e))?;
                 if mech.complete {
                     let established =
                         NegotiateEstablishedContext::new(mech, NegotiationState::Direct, &[])?;
