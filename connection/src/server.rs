@@ -629,11 +629,16 @@ async fn serve(
     match accept_gated(stream, inbound, config, &mut ticket, eviction).await {
         Ok(mut session) => {
             ServerStats::count(&stats.authenticated);
+            // For Negotiate, the package it chose; "-" for the others.
+            let negotiated = match session.context.negotiation_info() {
+                Ok(Some(info)) => info.package.name.to_string(),
+                _ => "-".to_owned(),
+            };
             let result = session.serve_echo(config, &mut stop).await;
             let duration_ms = started.elapsed().as_millis() as u64;
             match result {
                 Ok(messages) => tracing::info!(
-                    %peer, package = session.package_name(), client = session.client_name(),
+                    %peer, package = session.package_name(), %negotiated, client = session.client_name(),
                     status = %SecurityStatus::SEC_E_OK, messages, duration_ms, "session closed"
                 ),
                 Err(error) if error.is_package_panic() => {
@@ -647,7 +652,7 @@ async fn serve(
                 Err(error) => {
                     ServerStats::count(&stats.failed_sessions);
                     tracing::info!(
-                        %peer, package = session.package_name(), client = session.client_name(),
+                        %peer, package = session.package_name(), %negotiated, client = session.client_name(),
                         status = %error.status().map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
                         %error, duration_ms, "session ended with an error"
                     )

@@ -630,7 +630,10 @@ fn a_servers_reject_is_logon_denied() {
 fn site_without_a_kerberos_user(negotiate: &str) -> fixture::Site {
     let site = fixture::site(Kdc::Running, negotiate);
     let text = std::fs::read_to_string(&site.registry.path).unwrap();
-    let text = text.replace("\"DefaultUser\"=\"alice\"\n\"DefaultPassword\"=\"alice-password\"\n", "");
+    let text = text.replace(
+        "\"DefaultUser\"=\"alice\"\n\"DefaultPassword\"=\"alice-password\"\n",
+        "",
+    );
     assert!(text.contains("[HKEY_LOCAL_MACHINE\\Comm\\SecurityProviders\\NTLM]\n"));
     std::fs::write(&site.registry.path, text).unwrap();
     site
@@ -662,5 +665,8 @@ fn no_kerberos_credentials_is_a_fallback_too() {
         error.status(),
         SecurityStatus::SEC_E_NO_AUTHENTICATING_AUTHORITY
     );
-    assert!(error.message().contains("Kerberos: SEC_E_NO_CREDENTIALS"), "{error}");
+    assert!(
+        error.message().contains("Kerberos: SEC_E_NO_CREDENTIALS"),
+        "{error}"
+    );
 }
