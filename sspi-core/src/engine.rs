@@ -115,6 +115,9 @@ pub(crate) struct Engine<X: Side> {
     /// The token that waits for CompleteAuthToken, as it was written.
     awaiting_completion: Option<Vec<u8>>,
     expiry: TimeStamp,
+    /// The expiry the per-message calls check: `expiry`, or NEVER when the
+    /// established context's inner context checks it itself.
+    message_expiry: TimeStamp,
     /// `cbMaxToken`: a longer peer token is refused before the package sees it.
     max_token: usize,
     /// Set when a call panicked: the state may be half-updated.
@@ -146,6 +149,7 @@ impl<X: Side> Engine<X> {
             held: None,
             awaiting_completion: None,
             expiry: TimeStamp::NEVER,
+            message_expiry: TimeStamp::NEVER,
             max_token,
             poisoned: false,
         }
@@ -255,6 +259,11 @@ impl<X: Side> Engine<X> {
             StepOutcome::Continue(next) => Phase::Handshake(next),
             StepOutcome::Done(established) => {
                 self.expiry = established.lifespan().expiry;
+                self.message_expiry = if established.inner_context_checks_expiry() {
+                    TimeStamp::NEVER
+                } else {
+                    self.expiry
+                };
                 Phase::Established(established)
             }
         };
@@ -400,7 +409,7 @@ impl<X: Side> Engine<X> {
                 "CompleteAuthToken has not been called for the last token",
             ));
         }
-        if self.expiry != TimeStamp::NEVER && TimeStamp::now() > self.expiry {
+        if self.message_expiry != TimeStamp::NEVER && TimeStamp::now() > self.message_expiry {
             return Err(MessageError::new(
                 SecurityStatus::SEC_E_CONTEXT_EXPIRED,
                 "the context has expired",

@@ -51,6 +51,16 @@ pub trait EstablishedContext: Send + 'static {
         None
     }
 
+    /// True when every per-message call is forwarded to an inner context
+    /// ([`crate::InnerContext`]) whose own engine checks its expiry, as a
+    /// composing package's are: the engine then skips its own check, so the
+    /// clock is read once per call, not twice. `lifespan` still reports the
+    /// expiry. The default, `false`, is right for every package that protects
+    /// messages itself.
+    fn inner_context_checks_expiry(&self) -> bool {
+        false
+    }
+
     /// Whether SPNEGO MUST exchange a mechListMIC over this context even when
     /// its package was both sides' first choice. NTLM says `true` when its
     /// AUTHENTICATE message carried a MIC (MS-SPNG 3.3.5.1: Windows then

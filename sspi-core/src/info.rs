@@ -84,8 +84,12 @@ impl TimeStamp {
     /// The timestamp of a system time (saturating outside the representable range).
     pub fn from_system_time(time: SystemTime) -> TimeStamp {
         let ticks = match time.duration_since(UNIX_EPOCH) {
-            Ok(after) => i64::try_from(after.as_nanos() / 100)
+            // In 64-bit arithmetic (no 128-bit division): the engine reads
+            // the clock before every per-message call.
+            Ok(after) => i64::try_from(after.as_secs())
                 .unwrap_or(i64::MAX)
+                .saturating_mul(10_000_000)
+                .saturating_add(i64::from(after.subsec_nanos() / 100))
                 .saturating_add(Self::UNIX_EPOCH_TICKS),
             Err(before) => Self::UNIX_EPOCH_TICKS.saturating_sub(
                 i64::try_from(before.duration().as_nanos() / 100).unwrap_or(i64::MAX),
@@ -137,5 +141,27 @@ mod tests {
         assert_eq!(ts.0, 1_700_000_000 * 10_000_000 + 116_444_736_000_000_000);
         assert_eq!(ts.to_system_time(), Some(t));
         assert_eq!(TimeStamp::NEVER.to_system_time(), None);
+    }
+
+    #[test]
+    fn system_times_convert_to_filetime_ticks() {
+        assert_eq!(
+            TimeStamp::from_system_time(UNIX_EPOCH).0,
+            116_444_736_000_000_000
+        );
+        let later = UNIX_EPOCH + Duration::new(1_700_000_000, 123_456_789);
+        assert_eq!(
+            TimeStamp::from_system_time(later).0,
+            116_444_736_000_000_000 + 17_000_000_000_000_000 + 1_234_567
+        );
+        let before = UNIX_EPOCH - Duration::from_secs(1);
+        assert_eq!(
+            TimeStamp::from_system_time(before).0,
+            116_444_735_990_000_000
+        );
+        assert_eq!(
+            TimeStamp::from_system_time(later).to_system_time().unwrap(),
+            UNIX_EPOCH + Duration::new(1_700_000_000, 123_456_700)
+        );
     }
 }

@@ -63,6 +63,11 @@ impl EstablishedContext for NegotiateEstablishedContext {
         self.inner.session_key()
     }
 
+    /// The negotiated package's engine checks expiry on every call.
+    fn inner_context_checks_expiry(&self) -> bool {
+        true
+    }
+
     fn negotiation_info(&self) -> Option<NegotiationInfo> {
         Some(self.info.clone())
     }

@@ -13,6 +13,8 @@ pub(crate) struct MechContext {
     pub complete: bool,
     /// The ISC_RET bits of its last leg.
     pub flags: IscRet,
+    /// The inner package's output buffer (its cbMaxToken), made once.
+    output: Vec<u8>,
 }
 
 impl MechContext {
@@ -22,6 +24,7 @@ impl MechContext {
             context,
             complete: false,
             flags: IscRet::NONE,
+            output: Vec::new(),
         }
     }
 
@@ -43,43 +46,52 @@ impl MechContext {
         bindings: Option<&[u8]>,
     ) -> SecurityResult<Vec<u8>> {
         let input = input_buffers(token, bindings);
-        let mut output = vec![0u8; self.mechanism.package.info().max_token as usize];
+        let mut output = self.take_output();
         let mut buffers = [SecBuffer::token(&mut output)];
-        let step = self.context.initialize(&input, &mut buffers)?;
-        self.flags = step.attributes;
+        let step = self.context.initialize(&input, &mut buffers);
         let written = buffers[0].len();
-        self.finish_leg(step.status, &mut output, written)
+        let step = self.keep_output(output, step)?;
+        self.flags = step.attributes;
+        self.finish_leg(step.status, written)
     }
 
     /// One AcceptSecurityContext leg of the inner package; returns its
     /// output token (possibly empty; errors are the package's own).
     pub fn accept(&mut self, token: &[u8], bindings: Option<&[u8]>) -> SecurityResult<Vec<u8>> {
         let input = input_buffers(Some(token), bindings);
-        let mut output = vec![0u8; self.mechanism.package.info().max_token as usize];
+        let mut output = self.take_output();
         let mut buffers = [SecBuffer::token(&mut output)];
-        let step = self.context.accept(&input, &mut buffers)?;
-        self.flags = IscRet::from_asc_ret(step.attributes);
+        let step = self.context.accept(&input, &mut buffers);
         let written = buffers[0].len();
-        self.finish_leg(step.status, &mut output, written)
+        let step = self.keep_output(output, step)?;
+        self.flags = IscRet::from_asc_ret(step.attributes);
+        self.finish_leg(step.status, written)
     }
 
-    fn finish_leg(
-        &mut self,
-        status: SecurityStatus,
-        output: &mut Vec<u8>,
-        written: usize,
-    ) -> SecurityResult<Vec<u8>> {
-        output.truncate(written);
+    /// The output buffer, cbMaxToken long (made on the first leg).
+    fn take_output(&mut self) -> Vec<u8> {
+        let mut output = std::mem::take(&mut self.output);
+        output.resize(self.mechanism.package.info().max_token as usize, 0);
+        output
+    }
+
+    fn keep_output<T>(&mut self, output: Vec<u8>, result: SecurityResult<T>) -> SecurityResult<T> {
+        self.output = output;
+        result
+    }
+
+    /// The token the leg wrote (`written` bytes), finished if the package asked.
+    fn finish_leg(&mut self, status: SecurityStatus, written: usize) -> SecurityResult<Vec<u8>> {
         if status == SecurityStatus::SEC_I_COMPLETE_NEEDED
             || status == SecurityStatus::SEC_I_COMPLETE_AND_CONTINUE
         {
             // SPNEGO carries the token on; finish it first.
-            let mut buffers = [SecBuffer::token(output.as_mut_slice())];
+            let mut buffers = [SecBuffer::token(&mut self.output[..written])];
             self.context.complete_auth_token(&mut buffers)?;
         }
         self.complete =
             status == SecurityStatus::SEC_E_OK || status == SecurityStatus::SEC_I_COMPLETE_NEEDED;
-        Ok(std::mem::take(output))
+        Ok(self.output[..written].to_vec())
     }
 
     /// Whether the inner package itself requires the mechListMIC (NTLM with
