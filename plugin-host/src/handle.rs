@@ -1,12 +1,11 @@
 //! Credential and context handles: each holds its package's object, so every
 //! call goes straight to the package that created it, with no lookup.
 
-use abi_stable::std_types::{ROption, RResult, RSlice, RSliceMut, RStr};
-use sspi_core::ffi::{ContextBox, CredentialsBox};
+use sspi_core::ffi::CredentialsBox;
 use sspi_core::{
-    AscReq, AscStep, ContextFlags, ContextSizes, CredentialUse, HandshakeStep, IscReq, IscStep,
-    Lifespan, MessageError, NegotiationInfo, PackageInfo, Qop, SecBuffer, SecBufferRef,
-    SecretBytes, SecurityError, SecurityStatus,
+    AscReq, AscStep, ContextFlags, ContextObject, ContextSizes, CredentialUse, CredentialsObject,
+    HandshakeStep, IscReq, IscStep, Lifespan, MessageError, NegotiationInfo, PackageInfo, Qop,
+    SecBuffer, SecBufferRef, SecretBytes, SecurityError, SecurityStatus,
 };
 use std::fmt;
 use std::sync::Arc;
@@ -23,16 +22,14 @@ pub struct PackageMeta {
 fn checked<T>(
     meta: &PackageMeta,
     call: &str,
-    result: RResult<T, SecurityError>,
+    result: Result<T, SecurityError>,
 ) -> Result<T, SecurityError> {
-    result
-        .into_result()
-        .map_err(|e| e.context(format_args!("{} {call}", meta.name)))
+    result.map_err(|e| e.context(format_args!("{} {call}", meta.name)))
 }
 
 /// A credential handle (`CredHandle`). FreeCredentialsHandle is `drop`.
 pub struct CredentialsHandle {
-    inner: CredentialsBox,
+    inner: CredentialsObject,
     meta: Arc<PackageMeta>,
 }
 
@@ -46,7 +43,10 @@ impl fmt::Debug for CredentialsHandle {
 
 impl CredentialsHandle {
     pub(crate) fn new(inner: CredentialsBox, meta: Arc<PackageMeta>) -> Self {
-        Self { inner, meta }
+        Self {
+            inner: CredentialsObject::new(inner),
+            meta,
+        }
     }
 
     /// The package the credentials belong to.
@@ -67,7 +67,6 @@ impl CredentialsHandle {
     /// QueryCredentialsAttributes(SECPKG_CRED_ATTR_NAMES).
     pub fn query_credentials_names(&self) -> Result<String, SecurityError> {
         checked(&self.meta, "QueryCredentialsAttributes", self.inner.names())
-            .map(|n| n.into_string())
     }
 
     /// InitializeSecurityContext: one client leg.
@@ -88,19 +87,8 @@ impl CredentialsHandle {
         self.leg(
             "InitializeSecurityContext",
             context,
-            |credentials| {
-                let target = match target {
-                    Some(target) => ROption::RSome(RStr::from_str(target)),
-                    None => ROption::RNone,
-                };
-                credentials.new_client_context(target, req)
-            },
-            |inner| {
-                inner.initialize_security_context(
-                    RSlice::from_slice(input),
-                    RSliceMut::from_mut_slice(output),
-                )
-            },
+            |credentials| credentials.new_client_context(target, req),
+            |inner| inner.initialize(input, output),
         )
     }
 
@@ -116,12 +104,7 @@ impl CredentialsHandle {
             "AcceptSecurityContext",
             context,
             |credentials| credentials.new_server_context(req),
-            |inner| {
-                inner.accept_security_context(
-                    RSlice::from_slice(input),
-                    RSliceMut::from_mut_slice(output),
-                )
-            },
+            |inner| inner.accept(input, output),
         )
     }
 
@@ -132,8 +115,8 @@ impl CredentialsHandle {
         &self,
         call: &str,
         context: &mut Option<SecurityContextHandle>,
-        create: impl FnOnce(&CredentialsBox) -> RResult<ContextBox, SecurityError>,
-        step: impl FnOnce(&mut ContextBox) -> RResult<HandshakeStep<A>, SecurityError>,
+        create: impl FnOnce(&CredentialsObject) -> Result<ContextObject, SecurityError>,
+        step: impl FnOnce(&mut ContextObject) -> Result<HandshakeStep<A>, SecurityError>,
     ) -> Result<HandshakeStep<A>, SecurityError> {
         let result = match context {
             Some(existing) => checked(&self.meta, call, step(&mut existing.inner)),
@@ -205,7 +188,7 @@ pub enum ContextAttributeValue {
 
 /// A security context handle (`CtxtHandle`). DeleteSecurityContext is `drop`.
 pub struct SecurityContextHandle {
-    inner: ContextBox,
+    inner: ContextObject,
     meta: Arc<PackageMeta>,
 }
 
@@ -229,9 +212,7 @@ impl SecurityContextHandle {
         &mut self,
         token: &mut [SecBuffer<'_>],
     ) -> Result<(), SecurityError> {
-        let result = self
-            .inner
-            .complete_auth_token(RSliceMut::from_mut_slice(token));
+        let result = self.inner.complete_auth_token(token);
         checked(&self.meta, "CompleteAuthToken", result)
     }
 
@@ -282,7 +263,6 @@ impl SecurityContextHandle {
             "QueryContextAttributes(NAMES)",
             self.inner.names(),
         )
-        .map(|n| n.into_string())
     }
 
     /// QueryContextAttributes(SECPKG_ATTR_LIFESPAN).
@@ -328,7 +308,6 @@ impl SecurityContextHandle {
             "QueryContextAttributes(NEGOTIATION_INFO)",
             self.inner.negotiation_info(),
         )
-        .map(ROption::into_option)
     }
 
     /// MakeSignature: in place, allocation-free; returns the QOP applied.
@@ -339,9 +318,7 @@ impl SecurityContextHandle {
         message: &mut [SecBuffer<'_>],
         sequence: u32,
     ) -> Result<Qop, MessageError> {
-        self.inner
-            .make_signature(qop, RSliceMut::from_mut_slice(message), sequence)
-            .into_result()
+        self.inner.make_signature(qop, message, sequence)
     }
 
     /// VerifySignature: in place, allocation-free; returns the QOP found.
@@ -351,9 +328,7 @@ impl SecurityContextHandle {
         message: &mut [SecBuffer<'_>],
         sequence: u32,
     ) -> Result<Qop, MessageError> {
-        self.inner
-            .verify_signature(RSliceMut::from_mut_slice(message), sequence)
-            .into_result()
+        self.inner.verify_signature(message, sequence)
     }
 
     /// EncryptMessage: in place, allocation-free; returns the QOP applied.
@@ -364,9 +339,7 @@ impl SecurityContextHandle {
         message: &mut [SecBuffer<'_>],
         sequence: u32,
     ) -> Result<Qop, MessageError> {
-        self.inner
-            .encrypt_message(qop, RSliceMut::from_mut_slice(message), sequence)
-            .into_result()
+        self.inner.encrypt_message(qop, message, sequence)
     }
 
     /// DecryptMessage: in place, allocation-free; returns the QOP found
@@ -377,8 +350,6 @@ impl SecurityContextHandle {
         message: &mut [SecBuffer<'_>],
         sequence: u32,
     ) -> Result<Qop, MessageError> {
-        self.inner
-            .decrypt_message(RSliceMut::from_mut_slice(message), sequence)
-            .into_result()
+        self.inner.decrypt_message(message, sequence)
     }
 }

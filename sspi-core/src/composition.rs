@@ -8,15 +8,11 @@
 //! or its contexts goes straight through that package's own vtable: the
 //! composing package never looks a package up by name once it is open.
 
-use crate::ffi::{ContextBox, CredentialsBox, PackageBox};
-use crate::{
-    AscReq, AscStep, ContextFlags, ContextSizes, CredentialUse, CredentialsRequest, IscReq,
-    IscStep, Lifespan, MessageResult, NegotiationInfo, PackageInfo, Qop, SecBuffer, SecBufferRef,
-    SecretBytes, SecurityResult,
-};
+use crate::ffi::PackageBox;
+use crate::{CredentialsObject, CredentialsRequest, PackageInfo, SecurityResult};
 use abi_stable::{
     StableAbi,
-    std_types::{RArc, ROption, RSlice, RSliceMut, RStr},
+    std_types::{RArc, RStr},
 };
 use std::fmt;
 
@@ -55,7 +51,7 @@ pub fn split_package_list(list: &str) -> impl Iterator<Item = &str> {
         .filter(|name| !name.is_empty())
 }
 
-/// Which way a message travelled, for [`InnerContext::mech_list_mic_processed`].
+/// Which way a message travelled, for [`ContextObject::mech_list_mic_processed`].
 #[repr(u8)]
 #[derive(StableAbi, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MessageDirection {
@@ -101,195 +97,10 @@ impl InnerPackage {
     pub fn acquire_credentials_handle(
         &self,
         request: CredentialsRequest,
-    ) -> SecurityResult<InnerCredentials> {
+    ) -> SecurityResult<CredentialsObject> {
         self.package
             .acquire_credentials_handle(request)
             .into_result()
-            .map(InnerCredentials)
-    }
-}
-
-/// Credentials of an inner package.
-pub struct InnerCredentials(CredentialsBox);
-
-impl fmt::Debug for InnerCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("InnerCredentials")
-    }
-}
-
-impl InnerCredentials {
-    /// The direction they were acquired for.
-    pub fn credential_use(&self) -> CredentialUse {
-        self.0.credential_use()
-    }
-
-    /// QueryCredentialsAttributes(NAMES).
-    pub fn names(&self) -> SecurityResult<String> {
-        self.0.names().into_result().map(Into::into)
-    }
-
-    /// A new client context of the inner package for `target`.
-    pub fn new_client_context(
-        &self,
-        target: Option<&str>,
-        req: IscReq,
-    ) -> SecurityResult<InnerContext> {
-        let target = match target {
-            Some(target) => ROption::RSome(RStr::from_str(target)),
-            None => ROption::RNone,
-        };
-        self.0
-            .new_client_context(target, req)
-            .into_result()
-            .map(InnerContext)
-    }
-
-    /// A new server context of the inner package.
-    pub fn new_server_context(&self, req: AscReq) -> SecurityResult<InnerContext> {
-        self.0
-            .new_server_context(req)
-            .into_result()
-            .map(InnerContext)
-    }
-}
-
-/// A security context of an inner package, driven by the composing package.
-/// Its own leg engine checks sides, order and expiry, as for any context.
-pub struct InnerContext(ContextBox);
-
-impl fmt::Debug for InnerContext {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("InnerContext")
-    }
-}
-
-impl InnerContext {
-    /// One InitializeSecurityContext leg of the inner package.
-    pub fn initialize(
-        &mut self,
-        input: &[SecBufferRef<'_>],
-        output: &mut [SecBuffer<'_>],
-    ) -> SecurityResult<IscStep> {
-        self.0
-            .initialize_security_context(
-                RSlice::from_slice(input),
-                RSliceMut::from_mut_slice(output),
-            )
-            .into_result()
-    }
-
-    /// One AcceptSecurityContext leg of the inner package.
-    pub fn accept(
-        &mut self,
-        input: &[SecBufferRef<'_>],
-        output: &mut [SecBuffer<'_>],
-    ) -> SecurityResult<AscStep> {
-        self.0
-            .accept_security_context(RSlice::from_slice(input), RSliceMut::from_mut_slice(output))
-            .into_result()
-    }
-
-    /// CompleteAuthToken.
-    pub fn complete_auth_token(&mut self, token: &mut [SecBuffer<'_>]) -> SecurityResult<()> {
-        self.0
-            .complete_auth_token(RSliceMut::from_mut_slice(token))
-            .into_result()
-    }
-
-    /// SECPKG_ATTR_SIZES.
-    pub fn sizes(&self) -> SecurityResult<ContextSizes> {
-        self.0.sizes().into_result()
-    }
-
-    /// SECPKG_ATTR_NAMES.
-    pub fn names(&self) -> SecurityResult<String> {
-        self.0.names().into_result().map(Into::into)
-    }
-
-    /// SECPKG_ATTR_LIFESPAN.
-    pub fn lifespan(&self) -> SecurityResult<Lifespan> {
-        self.0.lifespan().into_result()
-    }
-
-    /// SECPKG_ATTR_SESSION_KEY.
-    pub fn session_key(&self) -> SecurityResult<SecretBytes> {
-        self.0.session_key().into_result()
-    }
-
-    /// SECPKG_ATTR_FLAGS.
-    pub fn flags(&self) -> SecurityResult<ContextFlags> {
-        self.0.flags().into_result()
-    }
-
-    /// SECPKG_ATTR_NEGOTIATION_INFO, when the inner package negotiates itself.
-    pub fn negotiation_info(&self) -> SecurityResult<Option<NegotiationInfo>> {
-        self.0
-            .negotiation_info()
-            .into_result()
-            .map(ROption::into_option)
-    }
-
-    /// Whether SPNEGO must exchange a mechListMIC with this context whatever
-    /// the preference order (see [`crate::EstablishedContext::requires_mech_list_mic`]).
-    pub fn requires_mech_list_mic(&self) -> SecurityResult<bool> {
-        self.0.requires_mech_list_mic().into_result()
-    }
-
-    /// Tells the context that the last signature it made (`Outbound`) or
-    /// verified (`Inbound`) was SPNEGO's mechListMIC (see
-    /// [`crate::EstablishedContext::mech_list_mic_processed`]).
-    pub fn mech_list_mic_processed(&mut self, direction: MessageDirection) -> SecurityResult<()> {
-        self.0.mech_list_mic_processed(direction).into_result()
-    }
-
-    /// MakeSignature.
-    #[inline]
-    pub fn make_signature(
-        &mut self,
-        qop: Qop,
-        message: &mut [SecBuffer<'_>],
-        sequence: u32,
-    ) -> MessageResult {
-        self.0
-            .make_signature(qop, RSliceMut::from_mut_slice(message), sequence)
-            .into_result()
-    }
-
-    /// VerifySignature.
-    #[inline]
-    pub fn verify_signature(
-        &mut self,
-        message: &mut [SecBuffer<'_>],
-        sequence: u32,
-    ) -> MessageResult {
-        self.0
-            .verify_signature(RSliceMut::from_mut_slice(message), sequence)
-            .into_result()
-    }
-
-    /// EncryptMessage.
-    #[inline]
-    pub fn encrypt_message(
-        &mut self,
-        qop: Qop,
-        message: &mut [SecBuffer<'_>],
-        sequence: u32,
-    ) -> MessageResult {
-        self.0
-            .encrypt_message(qop, RSliceMut::from_mut_slice(message), sequence)
-            .into_result()
-    }
-
-    /// DecryptMessage.
-    #[inline]
-    pub fn decrypt_message(
-        &mut self,
-        message: &mut [SecBuffer<'_>],
-        sequence: u32,
-    ) -> MessageResult {
-        self.0
-            .decrypt_message(RSliceMut::from_mut_slice(message), sequence)
-            .into_result()
+            .map(CredentialsObject::new)
     }
 }

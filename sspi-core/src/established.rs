@@ -52,7 +52,7 @@ pub trait EstablishedContext: Send + 'static {
     }
 
     /// True when every per-message call is forwarded to an inner context
-    /// ([`crate::InnerContext`]) whose own engine checks its expiry, as a
+    /// ([`crate::ContextObject`]) whose own engine checks its expiry, as a
     /// composing package's are: the engine then skips its own check, so the
     /// clock is read once per call, not twice. `lifespan` still reports the
     /// expiry. The default, `false`, is right for every package that protects

@@ -229,11 +229,11 @@
 //!   SECPKG_FLAG_NEGOTIABLE, or a cycle back to the composing package; the
 //!   composing package is then unavailable with that reason. Names of the
 //!   *default* list that are not installed are left out.
-//! * [`InnerPackage::acquire_credentials_handle`] gives [`InnerCredentials`],
-//!   which start [`InnerContext`]s; each call goes straight through the inner
+//! * [`InnerPackage::acquire_credentials_handle`] gives [`CredentialsObject`],
+//!   which start [`ContextObject`]s; each call goes straight through the inner
 //!   package's vtable, and the inner context's own leg engine checks sides,
 //!   order and expiry. The composing package's handshake drives the inner
-//!   legs ([`InnerContext::initialize`], [`InnerContext::accept`]) and its
+//!   legs ([`ContextObject::initialize`], [`ContextObject::accept`]) and its
 //!   [`EstablishedContext`] forwards the per-message calls (an
 //!   `#[inline]` call each: no lookup, no allocation).
 //! * A negotiating package reports what it chose with
@@ -449,6 +449,7 @@ mod handshake;
 mod identity;
 mod info;
 mod message;
+mod objects;
 mod package;
 mod parameter_check;
 mod parameter_spec;
@@ -458,9 +459,7 @@ mod status;
 
 pub use buffer::{SecBuffer, SecBufferRef, SecBufferType, SecBuffers};
 pub use channel_bindings::{ChannelBindings, channel_bindings_hash, sec_channel_bindings};
-pub use composition::{
-    Composition, InnerContext, InnerCredentials, InnerPackage, MessageDirection,
-};
+pub use composition::{Composition, InnerPackage, MessageDirection};
 pub use error::{SecurityError, SecurityResult};
 pub use established::EstablishedContext;
 pub use flags::{AscReq, AscRet, ContextFlags, CredentialUse, IscReq, IscRet, PackageCapabilities};
@@ -470,6 +469,7 @@ pub use handshake::{
 pub use identity::{AuthIdentity, CredentialsRequest, SecretBytes};
 pub use info::{ContextSizes, Lifespan, NegotiationInfo, NegotiationState, PackageInfo, TimeStamp};
 pub use message::{MessageError, MessageResult, Qop};
+pub use objects::{ContextObject, CredentialsObject};
 pub use package::{Credentials, PackageFactory, SecurityPackage};
 pub use parameter_check::{Finding, Severity, check_parameters, closest};
 pub use parameter_spec::{ParameterKind, ParameterSpec};

@@ -2,13 +2,13 @@
 
 use crate::mechanism::MechContext;
 use sspi_core::prelude::*;
-use sspi_core::{InnerContext, MessageDirection, NegotiationInfo, NegotiationState};
+use sspi_core::{ContextObject, MessageDirection, NegotiationInfo, NegotiationState};
 
 /// A complete Negotiate context. Per-message calls go straight to the
 /// negotiated package's context; the attributes are its own, read once when
 /// the handshake completed.
 pub struct NegotiateEstablishedContext {
-    inner: InnerContext,
+    inner: ContextObject,
     info: NegotiationInfo,
     sizes: ContextSizes,
     lifespan: Lifespan,

@@ -3,12 +3,12 @@
 
 use crate::package::Mechanism;
 use sspi_core::prelude::*;
-use sspi_core::{InnerContext, MessageDirection, SecBufferRef};
+use sspi_core::{ContextObject, MessageDirection, SecBufferRef};
 
 /// An inner package's context inside a Negotiate handshake.
 pub(crate) struct MechContext {
     pub mechanism: Mechanism,
-    pub context: InnerContext,
+    pub context: ContextObject,
     /// The inner package said SEC_E_OK (or SEC_I_COMPLETE_NEEDED).
     pub complete: bool,
     /// The ISC_RET bits of its last leg.
@@ -18,7 +18,7 @@ pub(crate) struct MechContext {
 }
 
 impl MechContext {
-    pub fn new(mechanism: Mechanism, context: InnerContext) -> Self {
+    pub fn new(mechanism: Mechanism, context: ContextObject) -> Self {
         Self {
             mechanism,
             context,

@@ -7,7 +7,7 @@ use crate::package_list;
 use crate::server::NegotiateServerHandshake;
 use sspi_core::prelude::*;
 use sspi_core::{
-    Composition, CredentialsRequest, InnerCredentials, InnerPackage, PackageParameters,
+    Composition, CredentialsObject, CredentialsRequest, InnerPackage, PackageParameters,
     ParameterSpec,
 };
 use std::sync::Arc;
@@ -202,7 +202,7 @@ fn inner_request(request: &CredentialsRequest) -> CredentialsRequest {
 /// Credentials of one inner package.
 pub(crate) struct MechCredentials {
     pub mechanism: Mechanism,
-    pub credentials: InnerCredentials,
+    pub credentials: CredentialsObject,
     /// Its place in Negotiate's configured order.
     pub position: usize,
 }
