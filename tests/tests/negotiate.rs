@@ -670,3 +670,21 @@ fn no_kerberos_credentials_is_a_fallback_too() {
         "{error}"
     );
 }
+
+#[test]
+fn windows_2000s_copy_of_the_response_token_as_a_mic_is_ignored() {
+    // Windows 2000 put its response token in the mechListMIC field as well;
+    // MIT and pyspnego ignore such a "MIC", and so do we.
+    let site = fixture::site(Kdc::Running, "");
+    let host = site.host();
+    tampered_handshake(&host, |leg, to_server, token| {
+        match (leg, to_server, token::decode_resp(&token)) {
+            (0, false, Ok(mut resp)) => {
+                resp.mech_list_mic = resp.response_token.clone();
+                token::encode_resp(&resp)
+            }
+            _ => token,
+        }
+    })
+    .expect("the handshake completes");
+}

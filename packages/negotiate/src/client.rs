@@ -2,7 +2,7 @@
 //! the chosen package's legs and the mechListMIC exchange.
 
 use crate::established::NegotiateEstablishedContext;
-use crate::mechanism::{MechContext, MicExchange, peer_mic};
+use crate::mechanism::{MechContext, MicExchange};
 use crate::oid::{MechFamily, Oid, family};
 use crate::package::{CredentialSet, MechCredentials};
 use crate::token::{self, NegState, NegTokenResp};
@@ -211,10 +211,7 @@ impl NegotiateClientHandshake {
                 .map_err(|e| mech.named(e))?;
         }
         let shared = &mut self.shared;
-        if let Some(mic) = peer_mic(
-            reply.mech_list_mic.as_deref(),
-            reply.response_token.as_deref(),
-        ) {
+        if let Some(mic) = reply.mech_list_mic_ignoring_duplicate() {
             if !mech.complete || shared.mic.received {
                 return Err(SecurityError::invalid_token(
                     "Negotiate: the server sent a mechListMIC before the mechanism completed, or a second one",

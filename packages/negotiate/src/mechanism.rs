@@ -170,14 +170,3 @@ impl MicExchange {
         !self.required || (self.sent && self.received)
     }
 }
-
-/// The peer's mechListMIC, ignoring Windows 2000's copy of the response token in its place.
-pub(crate) fn peer_mic<'t>(
-    mic: Option<&'t [u8]>,
-    response_token: Option<&[u8]>,
-) -> Option<&'t [u8]> {
-    match (mic, response_token) {
-        (Some(mic), Some(token)) if mic == token => None,
-        (mic, _) => mic,
-    }
-}

@@ -3,7 +3,7 @@
 //! Kerberos tokens are passed straight to their package, as Windows does.
 
 use crate::established::NegotiateEstablishedContext;
-use crate::mechanism::{MechContext, MicExchange, peer_mic};
+use crate::mechanism::{MechContext, MicExchange};
 use crate::oid::{MechFamily, Oid, family};
 use crate::package::CredentialSet;
 use crate::token::{self, IncomingToken, NegState, NegTokenInit, NegTokenResp, NegotiationToken};
@@ -154,11 +154,7 @@ impl NegotiateServerHandshake {
                 "Negotiate: the client's NegTokenResp carries neither a mechanism token nor a mechListMIC",
             ));
         }
-        let mic = peer_mic(
-            reply.mech_list_mic.as_deref(),
-            reply.response_token.as_deref(),
-        );
-        self.respond(mech, out, None, mic)
+        self.respond(mech, out, None, reply.mech_list_mic_ignoring_duplicate())
     }
 
     /// Answers after the package's leg: its token, the MICs, the state.
