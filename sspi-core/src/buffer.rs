@@ -187,6 +187,37 @@ impl<'a> SecBuffer<'a> {
     }
 }
 
+impl<'a> SecBuffer<'a> {
+    /// Hands the bytes `range` of this buffer's window to `to`, without a
+    /// copy: `to`'s window becomes exactly those bytes (its old window is let
+    /// go, not written) and this buffer keeps the bytes before `range`; the
+    /// bytes after it leave both windows. This is how DecryptMessage with a
+    /// `SECBUFFER_STREAM` buffer and an empty DATA buffer makes DATA refer to
+    /// the plaintext it opened inside the stream. A `range` outside the
+    /// window changes nothing and returns `false`.
+    ///
+    /// ```
+    /// use sspi_core::SecBuffer;
+    /// let mut record = *b"HDRplaintextTRL";
+    /// let mut stream = SecBuffer::new(sspi_core::SecBufferType::STREAM, &mut record);
+    /// let mut data = SecBuffer::data(&mut []);
+    /// assert!(stream.hand_over(3..12, &mut data));
+    /// assert_eq!(data.as_slice(), b"plaintext");
+    /// assert_eq!(stream.as_slice(), b"HDR");
+    /// ```
+    pub fn hand_over(&mut self, range: std::ops::Range<usize>, to: &mut SecBuffer<'a>) -> bool {
+        if range.start > range.end || range.end > self.data.len() {
+            return false;
+        }
+        let all = std::mem::take(&mut self.data).into_mut_slice();
+        let (before, rest) = all.split_at_mut(range.start);
+        let (inside, _after) = rest.split_at_mut(range.end - range.start);
+        self.data = RSliceMut::from_mut_slice(before);
+        to.data = RSliceMut::from_mut_slice(inside);
+        true
+    }
+}
+
 impl fmt::Debug for SecBuffer<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SecBuffer")
@@ -283,6 +314,15 @@ pub trait SecBuffers<'a> {
     fn token_and_data_mut(
         &mut self,
     ) -> Result<(&mut SecBuffer<'a>, &mut SecBuffer<'a>), MessageError>;
+    /// The STREAM buffer and the one writable DATA buffer of a DecryptMessage
+    /// given a whole token in one `SECBUFFER_STREAM` buffer: `Ok(None)`
+    /// without a STREAM buffer (the caller uses another form),
+    /// SEC_E_INVALID_PARAMETER with a STREAM buffer but not exactly one
+    /// writable DATA buffer (its window is replaced, see [`SecBuffer::hand_over`]).
+    #[allow(clippy::type_complexity)]
+    fn stream_and_data_mut(
+        &mut self,
+    ) -> Result<Option<(&mut SecBuffer<'a>, &mut SecBuffer<'a>)>, MessageError>;
 }
 
 impl<'a> SecBuffers<'a> for [SecBuffer<'a>] {
@@ -333,6 +373,42 @@ impl<'a> SecBuffers<'a> for [SecBuffer<'a>] {
             )),
         }
     }
+
+    fn stream_and_data_mut(
+        &mut self,
+    ) -> Result<Option<(&mut SecBuffer<'a>, &mut SecBuffer<'a>)>, MessageError> {
+        let mut stream = None;
+        let mut data = None;
+        for buffer in self.iter_mut() {
+            match buffer.kind() {
+                SecBufferType::STREAM if stream.is_none() => stream = Some(buffer),
+                SecBufferType::STREAM => {
+                    return Err(MessageError::invalid_parameter(
+                        "the message has more than one SECBUFFER_STREAM buffer",
+                    ));
+                }
+                SecBufferType::DATA if buffer.buffer_type().is_readonly() => {
+                    return Err(MessageError::invalid_parameter(
+                        "the DATA buffer that receives the plaintext is marked SECBUFFER_READONLY",
+                    ));
+                }
+                SecBufferType::DATA if data.is_none() => data = Some(buffer),
+                SecBufferType::DATA => {
+                    return Err(MessageError::invalid_parameter(
+                        "a SECBUFFER_STREAM message takes exactly one DATA buffer",
+                    ));
+                }
+                _ => {}
+            }
+        }
+        match (stream, data) {
+            (None, _) => Ok(None),
+            (Some(stream), Some(data)) => Ok(Some((stream, data))),
+            (Some(_), None) => Err(MessageError::invalid_parameter(
+                "a SECBUFFER_STREAM message needs an (empty) DATA buffer to receive the plaintext",
+            )),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -349,5 +425,43 @@ mod tests {
         assert_eq!(buf.as_slice(), &[1, 2]);
         assert!(SecBufferType::DATA.readonly().is_readonly());
         assert_eq!(SecBufferType::DATA.readonly().kind(), SecBufferType::DATA);
+    }
+
+    #[test]
+    fn hand_over_points_data_into_the_stream_and_refuses_bad_ranges() {
+        let mut record = [1u8, 2, 3, 4, 5, 6];
+        let mut old = [9u8; 2];
+        let mut message = [
+            SecBuffer::new(SecBufferType::STREAM, &mut record),
+            SecBuffer::data(&mut old),
+        ];
+        let (stream, data) = message.stream_and_data_mut().unwrap().unwrap();
+        assert!(!stream.hand_over(2..7, data), "past the end");
+        #[allow(clippy::reversed_empty_ranges)]
+        let reversed = 4..3;
+        assert!(!stream.hand_over(reversed, data));
+        assert_eq!((stream.len(), data.as_slice()), (6, &[9u8, 9][..]));
+        assert!(stream.hand_over(2..5, data));
+        assert_eq!(data.as_slice(), &[3, 4, 5]);
+        assert_eq!(stream.as_slice(), &[1, 2]);
+        data.as_mut_slice()[0] = 0xAA;
+        let _ = message;
+        assert_eq!(record, [1, 2, 0xAA, 4, 5, 6], "in place, no copy");
+    }
+
+    #[test]
+    fn stream_and_data_mut_wants_one_writable_data_buffer() {
+        let mut a = [0u8; 4];
+        let mut none = [SecBuffer::data(&mut a)];
+        assert!(none.stream_and_data_mut().unwrap().is_none());
+        let (mut s, mut d) = ([0u8; 4], [0u8; 0]);
+        let mut missing = [SecBuffer::new(SecBufferType::STREAM, &mut s)];
+        let e = missing.stream_and_data_mut().unwrap_err();
+        assert_eq!(e.status(), crate::SecurityStatus::SEC_E_INVALID_PARAMETER);
+        let mut readonly = [
+            SecBuffer::new(SecBufferType::STREAM, &mut s),
+            SecBuffer::new(SecBufferType::DATA.readonly(), &mut d),
+        ];
+        assert!(readonly.stream_and_data_mut().is_err());
     }
 }
