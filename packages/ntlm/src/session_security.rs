@@ -10,6 +10,14 @@
 //! sealing:   every writable DATA buffer is RC4-encrypted with the same handle,
 //!            before the checksum (the MAC covers the plaintext)
 //! ```
+//! DecryptMessage takes `[TOKEN, DATA...]`, or `[SECBUFFER_STREAM, DATA]`:
+//! the whole message as pyspnego, gss-ntlmssp and other GSS-API NTLM peers
+//! wrap it (signature then sealed data) in one STREAM buffer; the data is
+//! opened in place inside the stream and the DATA buffer (its window
+//! replaced) pointed at the plaintext. A stream shorter than a signature is
+//! SEC_E_INCOMPLETE_MESSAGE. VerifySignature takes the signature in a TOKEN
+//! or a STREAM buffer.
+//!
 //! One RC4 handle per direction and one [`SequenceNumbers`] pair, both
 //! continuing across MakeSignature and EncryptMessage calls (connection mode:
 //! the caller's MessageSeqNo is ignored). A message whose SeqNum is not the
@@ -51,6 +59,12 @@ const TRAILER_TOO_SMALL: MessageError =
     MessageError::buffer_too_small("the TOKEN buffer is shorter than cbSecurityTrailer (16 bytes)");
 const BAD_LENGTH: MessageError =
     MessageError::invalid_token("the NTLM signature in the TOKEN buffer is not 16 bytes long");
+const STREAM_INCOMPLETE: MessageError = MessageError::new(
+    SecurityStatus::SEC_E_INCOMPLETE_MESSAGE,
+    "the SECBUFFER_STREAM buffer is shorter than the 16-byte NTLM signature",
+);
+const NO_SIGNATURE_BUFFER: MessageError =
+    MessageError::invalid_token("the message has no SECBUFFER_TOKEN or SECBUFFER_STREAM buffer");
 const BAD_VERSION: MessageError =
     MessageError::invalid_token("the NTLM signature's version is not 1");
 const NOT_NEXT: MessageError =
@@ -88,10 +102,21 @@ impl SenderKeys {
 
     /// HMAC_MD5(SigningKey, SeqNum || DATA...), before truncation and RC4.
     fn mac(&self, sequence: u32, message: &[SecBuffer<'_>]) -> HmacMd5 {
+        self.mac_of(
+            sequence,
+            message
+                .iter()
+                .filter(|b| b.kind() == SecBufferType::DATA)
+                .map(|b| b.as_slice()),
+        )
+    }
+
+    /// HMAC_MD5(SigningKey, SeqNum || chunks...).
+    fn mac_of<'c>(&self, sequence: u32, chunks: impl Iterator<Item = &'c [u8]>) -> HmacMd5 {
         let mut mac = self.sign.clone();
         mac.update(&sequence.to_le_bytes());
-        for buffer in message.iter().filter(|b| b.kind() == SecBufferType::DATA) {
-            mac.update(buffer.as_slice());
+        for chunk in chunks {
+            mac.update(chunk);
         }
         mac
     }
@@ -196,10 +221,14 @@ impl SessionSecurity {
     fn read_signature(&self, message: &[SecBuffer<'_>]) -> Result<(u32, [u8; 8]), MessageError> {
         let token = message
             .find(SecBufferType::TOKEN)
-            .ok_or(MessageError::invalid_token(
-                "the message has no SECBUFFER_TOKEN buffer",
-            ))?
+            .or_else(|| message.find(SecBufferType::STREAM))
+            .ok_or(NO_SIGNATURE_BUFFER)?
             .as_slice();
+        self.parse_signature(token)
+    }
+
+    /// Checks a signature's length, version and sequence number.
+    fn parse_signature(&self, token: &[u8]) -> Result<(u32, [u8; 8]), MessageError> {
         let signature: &[u8; SIGNATURE_LEN] = token.try_into().map_err(|_| BAD_LENGTH)?;
         if signature[..4] != VERSION {
             return Err(BAD_VERSION);
@@ -294,6 +323,9 @@ impl SessionSecurity {
         if !self.negotiated(flags::SEAL) {
             return Err(SEAL_NOT_NEGOTIATED);
         }
+        if let Some((stream, data)) = message.stream_and_data_mut()? {
+            return self.decrypt_stream(stream, data);
+        }
         let (sequence, checksum) = self.read_signature(message)?;
         for buffer in writable_data(message) {
             self.incoming.seal.apply_keystream(buffer.as_mut_slice());
@@ -305,6 +337,32 @@ impl SessionSecurity {
             }
             return Err(error);
         }
+        Ok(Qop::DEFAULT)
+    }
+}
+
+impl SessionSecurity {
+    /// DecryptMessage `[STREAM, DATA]`: signature | sealed data in STREAM,
+    /// opened in place; DATA is pointed at the plaintext.
+    fn decrypt_stream<'a>(
+        &mut self,
+        stream: &mut SecBuffer<'a>,
+        data: &mut SecBuffer<'a>,
+    ) -> Result<Qop, MessageError> {
+        let bytes = stream.as_mut_slice();
+        if bytes.len() < SIGNATURE_LEN {
+            return Err(STREAM_INCOMPLETE);
+        }
+        let (signature, sealed) = bytes.split_at_mut(SIGNATURE_LEN);
+        let (sequence, checksum) = self.parse_signature(signature)?;
+        self.incoming.seal.apply_keystream(sealed);
+        let mac = self.incoming.mac_of(sequence, std::iter::once(&*sealed));
+        if let Err(error) = self.check_checksum(mac, sequence, checksum, SEAL_MISMATCH) {
+            sealed.fill(0);
+            return Err(error);
+        }
+        let end = bytes.len();
+        stream.hand_over(SIGNATURE_LEN..end, data);
         Ok(Qop::DEFAULT)
     }
 }
@@ -363,6 +421,105 @@ mod tests {
         };
         let e = verify(&mut server, wrapped).unwrap_err();
         assert_eq!(e.status(), SecurityStatus::SEC_E_CONTEXT_EXPIRED);
+    }
+
+    /// EncryptMessage `[TOKEN, DATA]`, as one wire message: signature | sealed data.
+    fn wrap(sender: &mut SessionSecurity, plain: &[u8]) -> Vec<u8> {
+        let mut data = plain.to_vec();
+        let mut token = [0u8; 16];
+        let mut message = [SecBuffer::token(&mut token), SecBuffer::data(&mut data)];
+        sender.encrypt_message(Qop::DEFAULT, &mut message).unwrap();
+        [&token[..], &data].concat()
+    }
+
+    /// DecryptMessage `[STREAM, DATA]`: the plaintext DATA points at, and its
+    /// offset in the stream.
+    fn unwrap_stream(
+        receiver: &mut SessionSecurity,
+        wire: &[u8],
+    ) -> Result<(Vec<u8>, usize), MessageError> {
+        let mut stream = wire.to_vec();
+        let base = stream.as_ptr() as usize;
+        let mut message = [
+            SecBuffer::new(SecBufferType::STREAM, &mut stream),
+            SecBuffer::data(&mut []),
+        ];
+        receiver.decrypt_message(&mut message)?;
+        let plain = message[1].as_slice();
+        Ok((plain.to_vec(), plain.as_ptr() as usize - base))
+    }
+
+    #[test]
+    fn a_stream_message_opens_in_place_and_data_points_at_it() {
+        let mut client = SessionSecurity::client(&KEY, FLAGS);
+        let mut server = SessionSecurity::server(&KEY, FLAGS);
+        for text in [&b""[..], b"a", b"signature then sealed data"] {
+            let wire = wrap(&mut client, text);
+            assert_eq!(unwrap_stream(&mut server, &wire), Ok((text.to_vec(), 16)));
+        }
+        // The split form goes on with the same keystream.
+        let wire = wrap(&mut client, b"split");
+        let (mut token, mut data) = (wire[..16].to_vec(), wire[16..].to_vec());
+        let mut message = [SecBuffer::token(&mut token), SecBuffer::data(&mut data)];
+        assert_eq!(server.decrypt_message(&mut message), Ok(Qop::DEFAULT));
+        assert_eq!(data, b"split");
+    }
+
+    #[test]
+    fn short_long_and_altered_streams_are_refused() {
+        let mut client = SessionSecurity::client(&KEY, FLAGS);
+        let wire = wrap(&mut client, b"message");
+        for cut in 0..16 {
+            let mut server = SessionSecurity::server(&KEY, FLAGS);
+            let e = unwrap_stream(&mut server, &wire[..cut]).unwrap_err();
+            assert_eq!(
+                e.status(),
+                SecurityStatus::SEC_E_INCOMPLETE_MESSAGE,
+                "{cut}"
+            );
+        }
+        let mut server = SessionSecurity::server(&KEY, FLAGS);
+        let e = unwrap_stream(&mut server, &wire[..20]).unwrap_err();
+        assert_eq!(e, SEAL_MISMATCH, "data missing");
+        let mut server = SessionSecurity::server(&KEY, FLAGS);
+        let e = unwrap_stream(&mut server, &[&wire[..], b"+"].concat()).unwrap_err();
+        assert_eq!(e, SEAL_MISMATCH, "data added");
+        for at in 0..wire.len() {
+            let mut bad = wire.clone();
+            bad[at] ^= 0x04;
+            let mut server = SessionSecurity::server(&KEY, FLAGS);
+            let e = unwrap_stream(&mut server, &bad).unwrap_err();
+            let expected = match at {
+                0..4 => SecurityStatus::SEC_E_INVALID_TOKEN,
+                12..16 => SecurityStatus::SEC_E_OUT_OF_SEQUENCE,
+                _ => SecurityStatus::SEC_E_MESSAGE_ALTERED,
+            };
+            assert_eq!(e.status(), expected, "byte {at}");
+        }
+        // A refused message's plaintext is zeroed in the stream.
+        let mut bad = wire.clone();
+        bad[20] ^= 1;
+        let mut server = SessionSecurity::server(&KEY, FLAGS);
+        let mut message = [
+            SecBuffer::new(SecBufferType::STREAM, &mut bad),
+            SecBuffer::data(&mut []),
+        ];
+        assert_eq!(server.decrypt_message(&mut message), Err(SEAL_MISMATCH));
+        assert!(message[1].is_empty());
+        assert!(bad[16..].iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn a_signature_verifies_from_a_stream_buffer() {
+        let mut client = SessionSecurity::client(&KEY, FLAGS);
+        let mut server = SessionSecurity::server(&KEY, FLAGS);
+        let mut signature = sign(&mut client).unwrap();
+        let mut data = *b"data";
+        let mut message = [
+            SecBuffer::data(&mut data),
+            SecBuffer::new(SecBufferType::STREAM, &mut signature),
+        ];
+        assert_eq!(server.verify_signature(&mut message), Ok(Qop::DEFAULT));
     }
 
     #[test]
