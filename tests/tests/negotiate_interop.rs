@@ -9,10 +9,14 @@
 //!   our KDC and from an MIT KDC;
 //! * our client falling back to NTLM (its KDC down) against pyspnego and MIT.
 //!
-//! Each handshake is followed by sealed messages and MICs both ways. With
-//! Kerberos, MIT's wrap tokens use RRC 0, which our DecryptMessage does not
-//! take yet (SECBUFFER_STREAM is issue 12's): from MIT to us only the MIC is
-//! checked, made first (`--mic-first yes`) so its sequence number is the next.
+//! Each handshake is followed by sealed messages and MICs both ways. The
+//! peer's wrap token goes into our DecryptMessage as it arrives, in one
+//! SECBUFFER_STREAM buffer with an empty DATA buffer (MIT's Kerberos tokens
+//! have RRC 0; NTLM peers send signature | sealed data), or, for NTLM, split
+//! by hand into TOKEN and DATA: each form is tested. Our wrap token goes to
+//! the peer in Windows' layout (TOKEN | DATA, RRC 28 for Kerberos) or, with
+//! Kerberos, as the RRC 0 token EncryptMessage writes into
+//! STREAM_HEADER / DATA / STREAM_TRAILER.
 //!
 //! Without the peers installed the tests say SKIPPED loudly and pass; under
 //! CI (`CI=true`) they fail.
@@ -24,7 +28,7 @@ mod peers;
 
 use fixture::{Kdc, REALM, SERVICE};
 use peers::{PEER_MESSAGE, Peer, PeerLine, Side, hex};
-use sspi_core::{AuthIdentity, Qop, SecBuffer, SecBufferRef};
+use sspi_core::{AuthIdentity, Qop, SecBuffer, SecBufferRef, SecBufferType};
 use sspi_package_negotiate::oid::{KRB5, MS_KRB5, NTLMSSP};
 use sspi_package_negotiate::token::{self, NegState};
 use sspi_plugin_host::{CredentialsHandle, SecurityContextHandle, SecurityHost};
@@ -137,19 +141,56 @@ fn negotiated(context: &SecurityContextHandle) -> (String, String) {
     (info.package.name.to_string(), info.fallback.to_string())
 }
 
+/// How we open the peer's wrap token.
+#[derive(Clone, Copy, Debug)]
+enum Theirs {
+    /// The whole token in one SECBUFFER_STREAM buffer, an empty DATA buffer.
+    Stream,
+    /// Split by hand: the first `cbSecurityTrailer` bytes in TOKEN, the rest
+    /// in DATA (NTLM's layout is fixed: signature then data).
+    Split,
+}
+
+/// How we write our wrap token.
+#[derive(Clone, Copy, Debug)]
+enum Ours {
+    /// `[TOKEN, DATA]`, sent as TOKEN | DATA.
+    Token,
+    /// `[STREAM_HEADER, DATA, STREAM_TRAILER]` (Kerberos), sent as the three in order.
+    Stream,
+}
+
 /// After both sides completed: the peer's sealed message and MIC to us
-/// (`unwrap_theirs`: whether we unseal its wrap token too), ours to it.
-fn messages(ours: &mut SecurityContextHandle, peer: &mut Peer, unwrap_theirs: bool) {
+/// (its wrap token opened as `theirs` says), ours (written as `ours_form`
+/// says) to it.
+fn messages(
+    ours: &mut SecurityContextHandle,
+    peer: &mut Peer,
+    theirs_form: Theirs,
+    ours_form: Ours,
+) {
     let theirs = peer.messages();
     let sizes = ours.sizes().unwrap();
-    if unwrap_theirs {
-        let trailer = sizes.security_trailer as usize;
-        let mut token = theirs.wrap[..trailer].to_vec();
-        let mut data = theirs.wrap[trailer..].to_vec();
-        let mut message = [SecBuffer::token(&mut token), SecBuffer::data(&mut data)];
-        ours.decrypt_message(&mut message, 0)
-            .expect("we unseal the peer's wrap token");
-        assert_eq!(message[1].as_slice(), PEER_MESSAGE.as_bytes());
+    match theirs_form {
+        Theirs::Stream => {
+            let mut stream = theirs.wrap.clone();
+            let mut message = [
+                SecBuffer::new(SecBufferType::STREAM, &mut stream),
+                SecBuffer::data(&mut []),
+            ];
+            ours.decrypt_message(&mut message, 0)
+                .expect("we unseal the peer's wrap token from a STREAM buffer");
+            assert_eq!(message[1].as_slice(), PEER_MESSAGE.as_bytes());
+        }
+        Theirs::Split => {
+            let trailer = sizes.security_trailer as usize;
+            let mut token = theirs.wrap[..trailer].to_vec();
+            let mut data = theirs.wrap[trailer..].to_vec();
+            let mut message = [SecBuffer::token(&mut token), SecBuffer::data(&mut data)];
+            ours.decrypt_message(&mut message, 0)
+                .expect("we unseal the peer's wrap token split into TOKEN and DATA");
+            assert_eq!(message[1].as_slice(), PEER_MESSAGE.as_bytes());
+        }
     }
     let mut data = theirs.message.clone();
     let mut mic = theirs.mic.clone();
@@ -157,13 +198,31 @@ fn messages(ours: &mut SecurityContextHandle, peer: &mut Peer, unwrap_theirs: bo
     ours.verify_signature(&mut message, 0)
         .expect("the peer's MIC verifies with our context");
 
-    let mut token = vec![0u8; sizes.security_trailer as usize];
-    let mut data = OUR_MESSAGE.to_vec();
-    let mut message = [SecBuffer::token(&mut token), SecBuffer::data(&mut data)];
-    ours.encrypt_message(Qop::DEFAULT, &mut message, 0).unwrap();
-    let len = message[0].len();
-    token.truncate(len);
-    let wrap = [token, data].concat();
+    let wrap = match ours_form {
+        Ours::Token => {
+            let mut token = vec![0u8; sizes.security_trailer as usize];
+            let mut data = OUR_MESSAGE.to_vec();
+            let mut message = [SecBuffer::token(&mut token), SecBuffer::data(&mut data)];
+            ours.encrypt_message(Qop::DEFAULT, &mut message, 0).unwrap();
+            let len = message[0].len();
+            token.truncate(len);
+            [token, data].concat()
+        }
+        Ours::Stream => {
+            let mut head = vec![0u8; sizes.security_trailer as usize];
+            let mut trail = vec![0u8; sizes.security_trailer as usize];
+            let mut data = OUR_MESSAGE.to_vec();
+            let mut message = [
+                SecBuffer::new(SecBufferType::STREAM_HEADER, &mut head),
+                SecBuffer::data(&mut data),
+                SecBuffer::new(SecBufferType::STREAM_TRAILER, &mut trail),
+            ];
+            ours.encrypt_message(Qop::DEFAULT, &mut message, 0).unwrap();
+            let (h, t) = (message[0].len(), message[2].len());
+            assert_eq!(head[6..8], [0, 0], "RRC 0, as MIT writes it");
+            [&head[..h], &data[..], &trail[..t]].concat()
+        }
+    };
     let mut data = OUR_MESSAGE.to_vec();
     let mut signature = vec![0u8; sizes.max_signature as usize];
     let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut signature)];
@@ -243,7 +302,7 @@ fn pyspnego_client_to_our_negotiate_server() {
     assert_eq!(ok.0, "ntlm");
     assert_eq!(negotiated(&ours).0, "NTLM");
     assert_eq!(ours.names().unwrap(), "SSPI-PLUG\\alice");
-    messages(&mut ours, &mut peer, true);
+    messages(&mut ours, &mut peer, Theirs::Stream, Ours::Token);
 }
 
 #[test]
@@ -264,7 +323,7 @@ fn our_negotiate_client_to_pyspnego_server_after_falling_back() {
     let (package, fallback) = negotiated(&ours);
     assert_eq!(package, "NTLM");
     assert!(fallback.starts_with("Kerberos: "), "{fallback}");
-    messages(&mut ours, &mut peer, true);
+    messages(&mut ours, &mut peer, Theirs::Split, Ours::Token);
 }
 
 #[test]
@@ -284,7 +343,7 @@ fn our_negotiate_client_narrowed_to_ntlm_to_pyspnego_server() {
     let (mut ours, legs, _) = our_client(&credentials, &mut peer);
     check_ntlm_legs(&legs, "ours (ntlm) -> pyspnego");
     assert_eq!(negotiated(&ours), ("NTLM".into(), String::new()));
-    messages(&mut ours, &mut peer, true);
+    messages(&mut ours, &mut peer, Theirs::Stream, Ours::Token);
 }
 
 #[test]
@@ -306,7 +365,7 @@ fn mit_spnego_ntlm_client_to_our_negotiate_server() {
     check_ntlm_legs(&legs, "MIT -> ours");
     assert_eq!(ok.0, "ntlm");
     assert_eq!(ours.names().unwrap(), "SSPI-PLUG\\alice");
-    messages(&mut ours, &mut peer, true);
+    messages(&mut ours, &mut peer, Theirs::Stream, Ours::Token);
 }
 
 #[test]
@@ -323,7 +382,7 @@ fn our_negotiate_client_to_mit_spnego_ntlm_server() {
     check_ntlm_legs(&legs, "ours -> MIT");
     assert_eq!(ok.0, "ntlm");
     assert!(ok.1.to_ascii_lowercase().contains("alice"), "{ok:?}");
-    messages(&mut ours, &mut peer, true);
+    messages(&mut ours, &mut peer, Theirs::Split, Ours::Token);
 }
 
 /// The MIT environment for our KDC's realm (its keytab from the site).
@@ -367,17 +426,13 @@ fn mit_spnego_kerberos_client_to_our_negotiate_server_with_our_kdc() {
     let env = our_realm_env(&site, dir.path());
     peers::kinit(&env, &format!("alice@{REALM}"), "alice-password");
     let credentials = fixture::server(&host, "Negotiate", None);
-    let mut peer = Peer::mit(
-        &p,
-        &["initiate", "host@localhost", "--mic-first", "yes"],
-        &env,
-    );
+    let mut peer = Peer::mit(&p, &["initiate", "host@localhost"], &env);
     let (mut ours, legs, ok) = our_server(&credentials, &mut peer);
     check_kerberos_legs(&legs, "MIT -> ours");
     assert_eq!(ok.0, "krb5");
     assert_eq!(negotiated(&ours).0, "Kerberos");
     assert_eq!(ours.names().unwrap(), format!("alice@{REALM}"));
-    messages(&mut ours, &mut peer, false);
+    messages(&mut ours, &mut peer, Theirs::Stream, Ours::Token);
 }
 
 #[test]
@@ -390,12 +445,12 @@ fn our_negotiate_client_to_mit_spnego_kerberos_server_with_our_kdc() {
     let dir = tempfile::tempdir().unwrap();
     let env = our_realm_env(&site, dir.path());
     let credentials = fixture::client(&host, "Negotiate", None);
-    let mut peer = Peer::mit(&p, &["accept", "--mic-first", "yes"], &env);
+    let mut peer = Peer::mit(&p, &["accept"], &env);
     let (mut ours, legs, ok) = our_client(&credentials, &mut peer);
     check_kerberos_legs(&legs, "ours -> MIT");
     assert_eq!(ok, ("krb5".to_string(), format!("alice@{REALM}")));
     assert_eq!(negotiated(&ours), ("Kerberos".into(), String::new()));
-    messages(&mut ours, &mut peer, false);
+    messages(&mut ours, &mut peer, Theirs::Stream, Ours::Stream);
 }
 
 /// A host whose Kerberos realm is the MIT realm `realm`.
@@ -422,23 +477,19 @@ fn mit_spnego_kerberos_both_ways_with_an_mit_kdc() {
     // MIT's client, ticket from MIT's KDC, to our server reading MIT's keytab.
     realm.kinit_alice();
     let credentials = fixture::server(&host, "Negotiate", None);
-    let mut peer = Peer::mit(
-        &p,
-        &["initiate", "host@localhost", "--mic-first", "yes"],
-        &realm.env(),
-    );
+    let mut peer = Peer::mit(&p, &["initiate", "host@localhost"], &realm.env());
     let (mut ours, legs, _) = our_server(&credentials, &mut peer);
     check_kerberos_legs(&legs, "MIT -> ours (MIT KDC)");
     assert_eq!(ours.names().unwrap(), format!("alice@{}", peers::MIT_REALM));
-    messages(&mut ours, &mut peer, false);
+    messages(&mut ours, &mut peer, Theirs::Stream, Ours::Stream);
 
     // Our client, ticket from MIT's KDC, to MIT's server.
     let credentials = fixture::client(&host, "Negotiate", None);
-    let mut peer = Peer::mit(&p, &["accept", "--mic-first", "yes"], &realm.env());
+    let mut peer = Peer::mit(&p, &["accept"], &realm.env());
     let (mut ours, legs, ok) = our_client(&credentials, &mut peer);
     check_kerberos_legs(&legs, "ours -> MIT (MIT KDC)");
     assert_eq!(ok.1, format!("alice@{}", peers::MIT_REALM));
-    messages(&mut ours, &mut peer, false);
+    messages(&mut ours, &mut peer, Theirs::Stream, Ours::Token);
 }
 
 #[test]
