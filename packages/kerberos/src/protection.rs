@@ -848,6 +848,48 @@ mod tests {
         assert_eq!(wrap_trailer_len(Etype::Aes256CtsHmacSha196), 60);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Any bytes after a plausible header, any EC and RRC, in a STREAM
+        /// or split into TOKEN and DATA: never a panic, never accepted.
+        #[test]
+        fn arbitrary_tokens_never_panic_nor_pass(
+            sealed in proptest::prelude::any::<bool>(),
+            ec in 0u16..80,
+            rrc in proptest::prelude::any::<u16>(),
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+            split in 0usize..120,
+        ) {
+            let mut header = [0x05, 0x04, 0x04, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11];
+            if sealed {
+                header[2] |= SEALED;
+            }
+            header[4..6].copy_from_slice(&ec.to_be_bytes());
+            header[6..8].copy_from_slice(&rrc.to_be_bytes());
+            let token = [&header[..], &body].concat();
+            let (_, mut a) = pair(Etype::Aes128CtsHmacSha196);
+            proptest::prop_assert!(open_stream(&mut a, &token).is_err());
+            let split = split.min(token.len());
+            let (mut t, mut d) = (token[..split].to_vec(), token[split..].to_vec());
+            let mut message = [SecBuffer::token(&mut t), SecBuffer::data(&mut d)];
+            proptest::prop_assert!(a.decrypt_message(&mut message).is_err());
+        }
+
+        /// A valid token with one byte changed and any RRC claimed: refused.
+        #[test]
+        fn altered_rotated_tokens_are_refused(at in 0usize..1000, bit in 0u8..8, rrc in 0usize..200) {
+            let (mut i, _) = pair(Etype::Aes256CtsHmacSha196);
+            let mut token = rotated(&contiguous(&mut i, Qop::DEFAULT, MESSAGE), rrc);
+            let at = at % token.len();
+            // Changing RRC alone by a multiple of the body length is no change.
+            proptest::prop_assume!(!(6..8).contains(&at));
+            token[at] ^= 1 << bit;
+            let (_, mut a) = pair(Etype::Aes256CtsHmacSha196);
+            proptest::prop_assert!(open_stream(&mut a, &token).is_err());
+        }
+    }
+
     #[test]
     fn stream_header_form_needs_room_and_all_three_buffers() {
         let (mut i, _) = pair(Etype::Aes256CtsHmacSha196);
