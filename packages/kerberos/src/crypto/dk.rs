@@ -26,22 +26,25 @@ pub fn n_fold<const N: usize>(input: &[u8]) -> [u8; N] {
     }
     let len = input.len();
     let bits = len * 8;
-    let total = lcm(len, N);
+    let copies = lcm(len, N) / len;
     // Ones'-complement sum of the chunks, accumulated from the last byte of
-    // the rotated stream to the first, carry kept in `carry`.
+    // the rotated stream to the first, carry kept in `carry` (no division in
+    // the loop: this runs for every key a context derives).
     let mut carry = 0u32;
-    for position in (0..total).rev() {
-        let copy = position / len;
-        let first_bit = (position % len) * 8;
-        // The byte of copy `copy` at `first_bit`: bits of the input rotated
-        // right by 13 * copy.
+    let mut slot = N - 1;
+    for copy in (0..copies).rev() {
+        // Copy `copy` is the input rotated right by 13 * copy bits.
         let shift = (13 * copy) % bits;
-        let source = (first_bit + bits - shift) % bits;
-        let byte = bits_at(input, source);
-        let slot = position % N;
-        carry += u32::from(byte) + u32::from(out[slot]);
-        out[slot] = carry as u8;
-        carry >>= 8;
+        for byte in (0..len).rev() {
+            let mut source = byte * 8 + bits - shift;
+            if source >= bits {
+                source -= bits;
+            }
+            carry += u32::from(bits_at(input, source)) + u32::from(out[slot]);
+            out[slot] = carry as u8;
+            carry >>= 8;
+            slot = if slot == 0 { N - 1 } else { slot - 1 };
+        }
     }
     // End-around carry until none is left.
     while carry != 0 {
@@ -56,15 +59,17 @@ pub fn n_fold<const N: usize>(input: &[u8]) -> [u8; N] {
 
 /// The 8 bits of `input` starting at bit `start` (MSB first), wrapping around.
 fn bits_at(input: &[u8], start: usize) -> u8 {
-    let bits = input.len() * 8;
-    let index = start / 8;
-    let offset = start % 8;
+    let index = start >> 3;
+    let offset = start & 7;
     if offset == 0 {
         return input[index];
     }
-    let high = input[index];
-    let low = input[((start + 8) % bits) / 8];
-    (high << offset) | (low >> (8 - offset))
+    let next = if index + 1 == input.len() {
+        0
+    } else {
+        index + 1
+    };
+    (input[index] << offset) | (input[next] >> (8 - offset))
 }
 
 fn lcm(a: usize, b: usize) -> usize {

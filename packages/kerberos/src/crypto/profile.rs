@@ -8,10 +8,10 @@
 //! nothing, and checks MACs in constant time.
 
 use super::cts::{self, AesCipher, Segments};
+use super::dk::derive_key;
 use super::key::Key;
 use super::{CryptoError, MAC_LEN, constant_time_eq};
 use hmac::{KeyInit, Mac};
-use super::dk::derive_key;
 use zeroize::Zeroizing;
 
 /// HMAC-SHA1 with its key (its state is wiped on drop).
