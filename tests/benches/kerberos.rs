@@ -11,9 +11,18 @@
 //!   primitive (keys derived once), and picky-krb's `Cipher::encrypt` +
 //!   `decrypt` (the raw primitive of the same enctype, which derives the keys
 //!   and allocates per call).
+//! * `kerberos_vs_mit/{ours_ap_cached_tickets,ours_seal_unseal_64KiB}` beside
+//!   MIT GSS-API doing the same in one process (`scripts/mit-krb5/gss_bench.c`,
+//!   built by `scripts/mit-krb5/build_bench.sh`: a MEMORY credential cache,
+//!   MIT's replay cache on), with tickets from the same embedded KDC and the
+//!   same service key. Both sides are also timed the same way (the median of
+//!   single iterations) and printed side by side with the ratio. Without the
+//!   MIT tools the comparison says loudly that it was skipped.
 
 #[path = "../tests/common/kerberos_fixture.rs"]
 mod fixture;
+#[path = "../tests/common/spnego_peers.rs"]
+mod peers;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use picky_krb::crypto::CipherSuite;
@@ -22,7 +31,11 @@ use sspi_package_kerberos::internal::crypto::cts::Segments;
 use sspi_package_kerberos::internal::crypto::{Etype, Key};
 use sspi_plugin_host::loopback;
 use sspi_tests::{ASC_REQ, ISC_REQ};
+use std::ffi::OsString;
 use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
 
 const LEN: usize = 64 * 1024;
 
@@ -106,5 +119,135 @@ fn seal_unseal(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, authentication, seal_unseal);
+/// Builds the MIT side (`scripts/mit-krb5/build_bench.sh`), or says why not.
+fn mit_bench_program() -> Result<PathBuf, String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/mit-krb5/build_bench.sh");
+    let out = Command::new("sh")
+        .arg(&script)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{} failed: {}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+}
+
+/// Runs the MIT program; its median per iteration (ns) and session enctype.
+fn mit_median(program: &Path, args: &[&str], env: &[(&str, OsString)]) -> (f64, String) {
+    let out = Command::new(program)
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .expect("run the MIT bench program");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "MIT bench {args:?}: {text}");
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_else(|| panic!("MIT bench {args:?}: no {name} in {text}"))
+    };
+    let median = field("MEDIAN_NS ").parse().expect("a number");
+    (median, field("ENCTYPE "))
+}
+
+/// The median of `n` single runs of `f`, in ns: how the MIT program times itself.
+fn median_of_runs(n: usize, mut f: impl FnMut()) -> f64 {
+    let mut samples: Vec<f64> = (0..n)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed().as_nanos() as f64
+        })
+        .collect();
+    samples.sort_by(f64::total_cmp);
+    samples[n / 2]
+}
+
+fn versus_mit(c: &mut Criterion) {
+    let program = match mit_bench_program() {
+        Ok(program) => program,
+        Err(why) => {
+            let line = "!".repeat(78);
+            eprintln!(
+                "\n{line}\n!! SKIPPED kerberos_vs_mit: the MIT side could not be built: {why}\n{line}\n"
+            );
+            println!("kerberos_vs_mit: SKIPPED (MIT not measured): {why}");
+            return;
+        }
+    };
+    let realm = fixture::realm();
+    let host = realm.host();
+    let dir = tempfile::tempdir().unwrap();
+    let conf = peers::krb5_conf(
+        dir.path(),
+        "krb5.conf",
+        fixture::REALM,
+        &realm.kdc.addr().to_string(),
+    );
+    let keytab = dir.path().join("service.keytab");
+    let keys = fixture::database().keytab(&[fixture::SERVICE]).unwrap();
+    std::fs::write(&keytab, keys.to_bytes().unwrap()).unwrap();
+    let env = peers::krb5_env(dir.path(), &conf, &keytab);
+    peers::kinit(&env, &format!("alice@{}", fixture::REALM), "alice-password");
+    let (mit_ap, mit_ap_etype) = mit_median(&program, &["AP", "400", "host@localhost"], &env);
+    let (mit_wrap, mit_wrap_etype) = mit_median(
+        &program,
+        &["WRAP", "100", "host@localhost", &LEN.to_string()],
+        &env,
+    );
+
+    let (client, server) = fixture::credentials(&host, None);
+    let mut ap = || {
+        black_box(
+            loopback::handshake(&client, &server, Some(fixture::SERVICE), ISC_REQ, ASC_REQ)
+                .unwrap(),
+        );
+    };
+    ap(); // the service ticket into the cache, as MIT's first exchange
+    let mut done =
+        loopback::handshake(&client, &server, Some(fixture::SERVICE), ISC_REQ, ASC_REQ).unwrap();
+    let mut data = vec![0x5au8; LEN];
+    let mut trailer = vec![0u8; 60];
+    let mut seal = || {
+        trailer.resize(60, 0);
+        let mut msg = [SecBuffer::token(&mut trailer), SecBuffer::data(&mut data)];
+        done.client
+            .encrypt_message(Qop::DEFAULT, &mut msg, 0)
+            .unwrap();
+        done.server.decrypt_message(&mut msg, 0).unwrap();
+        black_box(msg[1].as_slice()[0]);
+    };
+    let mut group = c.benchmark_group("kerberos_vs_mit");
+    group.sample_size(30);
+    group.bench_function("ours_ap_cached_tickets", |b| b.iter(&mut ap));
+    group.throughput(Throughput::Bytes(LEN as u64));
+    group.bench_function("ours_seal_unseal_64KiB", |b| b.iter(&mut seal));
+    group.finish();
+    let ours_ap = median_of_runs(400, &mut ap);
+    let ours_wrap = median_of_runs(100, &mut seal);
+    println!(
+        "\nkerberos_vs_mit: medians of single iterations, measured the same way on both sides"
+    );
+    println!("| comparison | ours | MIT GSS-API | MIT / ours |");
+    println!("|---|---|---|---|");
+    println!(
+        "| AP exchange, tickets cached, mutual (MIT enctype {mit_ap_etype}) | {:.1} µs | {:.1} µs | {:.2}× |",
+        ours_ap / 1e3,
+        mit_ap / 1e3,
+        mit_ap / ours_ap
+    );
+    println!(
+        "| 64 KiB seal+unseal (MIT enctype {mit_wrap_etype}) | {:.1} µs | {:.1} µs | {:.2}× |",
+        ours_wrap / 1e3,
+        mit_wrap / 1e3,
+        mit_wrap / ours_wrap
+    );
+}
+
+criterion_group!(benches, authentication, seal_unseal, versus_mit);
 criterion_main!(benches);

@@ -1,7 +1,7 @@
 //! Encryption types: the numbers and names this package speaks, string-to-key.
 
 use super::key::Key;
-use picky_krb::crypto::aes::{AesSize, derive_key};
+use picky_krb::crypto::aes::AesSize;
 use std::num::NonZeroU32;
 use zeroize::Zeroizing;
 
@@ -155,9 +155,9 @@ impl Etype {
             password,
             &mut tkey,
         );
-        let key = derive_key(&tkey, picky_krb::crypto::KERBEROS, &self.aes_size())
+        let key = super::dk::derive_key(&tkey, picky_krb::crypto::KERBEROS)
             .map_err(|e| format!("string-to-key failed: {e}"))?;
-        Key::new(self, key)
+        Key::new(self, key.to_vec())
     }
 
     /// The iteration count of an ETYPE-INFO2 `s2kparams` (4 bytes big-endian).

@@ -2,6 +2,7 @@
 //! AES-CTS in place.
 
 pub mod cts;
+pub mod dk;
 pub mod etype;
 pub mod key;
 pub mod profile;

@@ -8,10 +8,10 @@
 //! nothing, and checks MACs in constant time.
 
 use super::cts::{self, AesCipher, Segments};
+use super::dk::derive_key;
 use super::key::Key;
 use super::{CryptoError, MAC_LEN, constant_time_eq};
 use hmac::{KeyInit, Mac};
-use picky_krb::crypto::aes::derive_key;
 use zeroize::Zeroizing;
 
 /// HMAC-SHA1 with its key (its state is wiped on drop).
@@ -30,14 +30,11 @@ pub struct UsageKeys {
 impl UsageKeys {
     /// Derives the keys of `key` for `usage`.
     pub fn new(key: &Key, usage: i32) -> Result<UsageKeys, CryptoError> {
-        let size = key.etype().aes_size();
         let derive = |suffix: u8| -> Result<Zeroizing<Vec<u8>>, CryptoError> {
             let mut constant = [0u8; 5];
             constant[..4].copy_from_slice(&usage.to_be_bytes());
             constant[4] = suffix;
-            derive_key(key.bytes(), &constant, &size)
-                .map(Zeroizing::new)
-                .map_err(|_| CryptoError::BadKey)
+            derive_key(key.bytes(), &constant)
         };
         let ke = derive(0xAA)?;
         let ki = derive(0x55)?;
