@@ -3,7 +3,7 @@
 
 use crate::crypto::Key;
 use crate::package::MAX_TOKEN;
-use crate::protection::{MIC_LEN, PerMessageTokens, WRAP_TRAILER_LEN};
+use crate::protection::PerMessageTokens;
 use crate::time::KrbTime;
 use sspi_core::{
     ContextSizes, EstablishedContext, IscRet, Lifespan, SecretBytes, SecurityResult, TimeStamp,
@@ -43,9 +43,10 @@ impl EstablishedContext for KerberosEstablishedContext {
     fn sizes(&self) -> ContextSizes {
         ContextSizes {
             max_token: MAX_TOKEN,
-            max_signature: MIC_LEN as u32,
+            // The context's etype: {28, 60} aes-sha1, {32, 64} etype 19, {40, 72} etype 20.
+            max_signature: self.tokens.mic_len() as u32,
             block_size: 1,
-            security_trailer: WRAP_TRAILER_LEN as u32,
+            security_trailer: self.tokens.wrap_trailer_len() as u32,
         }
     }
 

@@ -22,16 +22,20 @@
 
 use crate::crypto::cts::Segments;
 use crate::crypto::profile::CONFOUNDER_LEN;
-use crate::crypto::{CryptoError, Key, MAC_LEN, UsageKeys, constant_time_eq};
+use crate::crypto::{CryptoError, Key, MAC_LEN, MAX_MAC_LEN, UsageKeys, constant_time_eq};
 use sspi_core::{
     MessageError, Qop, SecBuffer, SecBufferType, SecBuffers, SecurityStatus, SequenceNumbers,
 };
 
-/// `cbMaxSignature`: a MIC token.
+/// `cbMaxSignature` of the SHA-1 etypes (17, 18): a MIC token; a context's
+/// own is [`PerMessageTokens::mic_len`] (32 for etype 19, 40 for 20).
 pub const MIC_LEN: usize = 16 + MAC_LEN;
-/// The rotation count of a sealed wrap token: encrypted header copy + HMAC.
+/// The rotation count of a sealed wrap token of the SHA-1 etypes: encrypted
+/// header copy + HMAC ([`PerMessageTokens::sealed_rrc`] for any etype).
 pub const SEALED_RRC: usize = 16 + MAC_LEN;
-/// `cbSecurityTrailer`: header, encrypted header copy, HMAC, confounder.
+/// `cbSecurityTrailer` of the SHA-1 etypes: header, encrypted header copy,
+/// HMAC, confounder ([`PerMessageTokens::wrap_trailer_len`]: 64 for etype
+/// 19, 72 for 20).
 pub const WRAP_TRAILER_LEN: usize = 16 + SEALED_RRC + CONFOUNDER_LEN;
 
 const MIC_ID: [u8; 2] = [0x04, 0x04];
@@ -60,22 +64,23 @@ const NO_RANDOM: MessageError = MessageError::new(
     SecurityStatus::SEC_E_INTERNAL_ERROR,
     "the system random number generator failed (confounder)",
 );
-const MIC_TOO_SMALL: MessageError =
-    MessageError::buffer_too_small("the TOKEN buffer is smaller than cbMaxSignature (28 bytes)");
+const MIC_TOO_SMALL: MessageError = MessageError::buffer_too_small(
+    "the TOKEN buffer is smaller than cbMaxSignature (28 bytes; 32 or 40 with aes-sha2)",
+);
 const TRAILER_TOO_SMALL: MessageError = MessageError::buffer_too_small(
-    "the TOKEN buffer is smaller than cbSecurityTrailer (60 bytes; 28 with SECQOP_WRAP_NO_ENCRYPT)",
+    "the TOKEN buffer is smaller than cbSecurityTrailer (60 bytes, 64 or 72 with aes-sha2; cbMaxSignature with SECQOP_WRAP_NO_ENCRYPT)",
 );
 const NOT_A_MIC: MessageError = MessageError::invalid_token(
-    "the token is not an RFC 4121 MIC token (28 bytes, TOK_ID 04 04, filler FF)",
+    "the token is not an RFC 4121 MIC token (cbMaxSignature bytes, TOK_ID 04 04, filler FF)",
 );
 const NOT_A_WRAP: MessageError = MessageError::invalid_token(
     "the token is not an RFC 4121 wrap token (TOK_ID 05 04, filler FF)",
 );
 const BAD_SEALED_LAYOUT: MessageError = MessageError::invalid_token(
-    "the sealed wrap token's EC, RRC or length does not match the layout (RRC = EC + 28, trailer 16 + RRC + 16)",
+    "the sealed wrap token's EC, RRC or length does not match the layout (RRC = EC + 16 + the etype's MAC length, trailer 16 + RRC + 16)",
 );
 const BAD_SIGNED_LAYOUT: MessageError = MessageError::invalid_token(
-    "the signed-only wrap token's EC, RRC or length is not 12, 12 and 28",
+    "the signed-only wrap token's EC, RRC or length is not the etype's (12, 12 and 28 for aes-sha1)",
 );
 const WRONG_DIRECTION: MessageError =
     MessageError::altered("the token's flags say it was sent by this side, or name another subkey");
@@ -140,6 +145,26 @@ impl PerMessageTokens {
         })
     }
 
+    /// The MAC and checksum length of the context's etype (12, 16 or 24).
+    pub fn mac_len(&self) -> usize {
+        self.send_seal.mac_len()
+    }
+
+    /// `cbMaxSignature`: a MIC token, 16 + the MAC length.
+    pub fn mic_len(&self) -> usize {
+        16 + self.mac_len()
+    }
+
+    /// The rotation count of a sealed wrap token: encrypted header copy + HMAC.
+    pub fn sealed_rrc(&self) -> usize {
+        16 + self.mac_len()
+    }
+
+    /// `cbSecurityTrailer`: header, encrypted header copy, HMAC, confounder.
+    pub fn wrap_trailer_len(&self) -> usize {
+        16 + self.sealed_rrc() + CONFOUNDER_LEN
+    }
+
     fn send_flags(&self) -> u8 {
         let mut flags = 0;
         if self.acceptor {
@@ -172,7 +197,8 @@ impl PerMessageTokens {
         if qop != Qop::DEFAULT {
             return Err(QOP_NOT_SUPPORTED);
         }
-        if message.token_mut()?.len() < MIC_LEN {
+        let mic_len = self.mic_len();
+        if message.token_mut()?.len() < mic_len {
             return Err(MIC_TOO_SMALL);
         }
         let sequence = self.sequence.next_send()?;
@@ -185,26 +211,28 @@ impl PerMessageTokens {
         let token = message.token_mut()?;
         let out = token.as_mut_slice();
         out[..16].copy_from_slice(&header);
-        out[16..MIC_LEN].copy_from_slice(&checksum);
-        token.truncate(MIC_LEN);
+        out[16..mic_len].copy_from_slice(&checksum);
+        token.truncate(mic_len);
         Ok(Qop::DEFAULT)
     }
 
     /// VerifySignature: checks a MIC token; returns the QOP (always [`Qop::DEFAULT`]).
     pub fn verify_signature(&mut self, message: &mut [SecBuffer<'_>]) -> Result<Qop, MessageError> {
+        let mic_len = self.mic_len();
         let token = message.token_mut()?.as_slice();
-        if token.len() != MIC_LEN || token[..2] != MIC_ID || token[3..8] != [0xff; 5] {
+        if token.len() != mic_len || token[..2] != MIC_ID || token[3..8] != [0xff; 5] {
             return Err(NOT_A_MIC);
         }
         let mut header = [0u8; 16];
         header.copy_from_slice(&token[..16]);
-        let mut received = [0u8; MAC_LEN];
-        received.copy_from_slice(&token[16..MIC_LEN]);
+        let mut received_bytes = [0u8; MAX_MAC_LEN];
+        let received = &mut received_bytes[..mic_len - 16];
+        received.copy_from_slice(&token[16..mic_len]);
         if header[2] != self.receive_flags() {
             return Err(WRONG_DIRECTION);
         }
         let expected = self.receive_sign.checksum(data_then(message, &header));
-        if !constant_time_eq(&expected, &received) {
+        if !constant_time_eq(&expected, received) {
             return Err(BAD_CHECKSUM);
         }
         self.sequence.accept_receive(sequence_of(&header))?;
@@ -227,8 +255,14 @@ impl PerMessageTokens {
         if seal && !self.confidentiality {
             return Err(NO_CONFIDENTIALITY);
         }
+        let (mac_len, mic_len, sealed_rrc, trailer_len) = (
+            self.mac_len(),
+            self.mic_len(),
+            self.sealed_rrc(),
+            self.wrap_trailer_len(),
+        );
         let (token, data) = message.token_and_data_mut()?;
-        let needed = if seal { WRAP_TRAILER_LEN } else { MIC_LEN };
+        let needed = if seal { trailer_len } else { mic_len };
         if token.len() < needed {
             return Err(TRAILER_TOO_SMALL);
         }
@@ -247,7 +281,7 @@ impl PerMessageTokens {
         if seal {
             let (head, rest) = out.split_at_mut(16);
             let (copy, rest) = rest.split_at_mut(16);
-            let (mac, rest) = rest.split_at_mut(MAC_LEN);
+            let (mac, rest) = rest.split_at_mut(mac_len);
             let conf = &mut rest[..CONFOUNDER_LEN];
             conf.copy_from_slice(&confounder);
             copy.copy_from_slice(&header);
@@ -257,16 +291,16 @@ impl PerMessageTokens {
                 copy,
             ));
             mac.copy_from_slice(&tag);
-            header[6..8].copy_from_slice(&(SEALED_RRC as u16).to_be_bytes());
+            header[6..8].copy_from_slice(&(sealed_rrc as u16).to_be_bytes());
             head.copy_from_slice(&header);
-            token.truncate(WRAP_TRAILER_LEN);
+            token.truncate(trailer_len);
         } else {
             let checksum = self.send_seal.checksum([data.as_slice(), &header[..]]);
-            header[4..6].copy_from_slice(&(MAC_LEN as u16).to_be_bytes());
-            header[6..8].copy_from_slice(&(MAC_LEN as u16).to_be_bytes());
+            header[4..6].copy_from_slice(&(mac_len as u16).to_be_bytes());
+            header[6..8].copy_from_slice(&(mac_len as u16).to_be_bytes());
             out[..16].copy_from_slice(&header);
-            out[16..MIC_LEN].copy_from_slice(&checksum);
-            token.truncate(MIC_LEN);
+            out[16..mic_len].copy_from_slice(&checksum);
+            token.truncate(mic_len);
         }
         Ok(qop)
     }
@@ -297,18 +331,19 @@ impl PerMessageTokens {
             return Err(WRONG_DIRECTION);
         }
         let sequence = sequence_of(&header);
+        let (mac_len, mic_len, sealed_rrc) = (self.mac_len(), self.mic_len(), self.sealed_rrc());
         if flags & SEALED != 0 {
             if !self.confidentiality {
                 return Err(NO_CONFIDENTIALITY);
             }
             // The layout this package and Windows produce: the rotated tail
             // (filler, header copy, HMAC) then the confounder in TOKEN.
-            if ec > MAX_EC || rrc != ec + SEALED_RRC || token.len() != 16 + rrc + CONFOUNDER_LEN {
+            if ec > MAX_EC || rrc != ec + sealed_rrc || token.len() != 16 + rrc + CONFOUNDER_LEN {
                 return Err(BAD_SEALED_LAYOUT);
             }
             let (_, rest) = token.split_at_mut(16);
             let (tail, rest) = rest.split_at_mut(ec + 16);
-            let (mac, conf) = rest.split_at_mut(MAC_LEN);
+            let (mac, conf) = rest.split_at_mut(mac_len);
             self.receive_seal
                 .decrypt_in_place(&mut Segments::new(conf, data, tail), mac)
                 .map_err(|_| BAD_SEAL)?;
@@ -322,13 +357,13 @@ impl PerMessageTokens {
             self.sequence.accept_receive(sequence)?;
             Ok(Qop::DEFAULT)
         } else {
-            if ec != MAC_LEN || rrc != MAC_LEN || token.len() != MIC_LEN {
+            if ec != mac_len || rrc != mac_len || token.len() != mic_len {
                 return Err(BAD_SIGNED_LAYOUT);
             }
             let mut zeroed = header;
             zeroed[4..8].fill(0);
             let expected = self.receive_seal.checksum([&*data, &zeroed[..]]);
-            if !constant_time_eq(&expected, &token[16..MIC_LEN]) {
+            if !constant_time_eq(&expected, &token[16..mic_len]) {
                 return Err(BAD_CHECKSUM);
             }
             self.sequence.accept_receive(sequence)?;
