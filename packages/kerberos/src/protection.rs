@@ -64,23 +64,38 @@ const NO_RANDOM: MessageError = MessageError::new(
     SecurityStatus::SEC_E_INTERNAL_ERROR,
     "the system random number generator failed (confounder)",
 );
-const MIC_TOO_SMALL: MessageError = MessageError::buffer_too_small(
-    "the TOKEN buffer is smaller than cbMaxSignature (28 bytes; 32 or 40 with aes-sha2)",
-);
+const MIC_TOO_SMALL: MessageError =
+    MessageError::buffer_too_small("the TOKEN buffer is smaller than cbMaxSignature (28 bytes)");
 const TRAILER_TOO_SMALL: MessageError = MessageError::buffer_too_small(
-    "the TOKEN buffer is smaller than cbSecurityTrailer (60 bytes, 64 or 72 with aes-sha2; cbMaxSignature with SECQOP_WRAP_NO_ENCRYPT)",
+    "the TOKEN buffer is smaller than cbSecurityTrailer (60 bytes; 28 with SECQOP_WRAP_NO_ENCRYPT)",
 );
 const NOT_A_MIC: MessageError = MessageError::invalid_token(
+    "the token is not an RFC 4121 MIC token (28 bytes, TOK_ID 04 04, filler FF)",
+);
+// The same for the RFC 8009 etypes, whose sizes differ.
+const MIC_TOO_SMALL_SHA2: MessageError = MessageError::buffer_too_small(
+    "the TOKEN buffer is smaller than cbMaxSignature (32 bytes for aes128-cts-hmac-sha256-128, 40 for aes256-cts-hmac-sha384-192)",
+);
+const TRAILER_TOO_SMALL_SHA2: MessageError = MessageError::buffer_too_small(
+    "the TOKEN buffer is smaller than cbSecurityTrailer (64 bytes for aes128-cts-hmac-sha256-128, 72 for aes256-cts-hmac-sha384-192; cbMaxSignature with SECQOP_WRAP_NO_ENCRYPT)",
+);
+const NOT_A_MIC_SHA2: MessageError = MessageError::invalid_token(
     "the token is not an RFC 4121 MIC token (cbMaxSignature bytes, TOK_ID 04 04, filler FF)",
 );
 const NOT_A_WRAP: MessageError = MessageError::invalid_token(
     "the token is not an RFC 4121 wrap token (TOK_ID 05 04, filler FF)",
 );
 const BAD_SEALED_LAYOUT: MessageError = MessageError::invalid_token(
-    "the sealed wrap token's EC, RRC or length does not match the layout (RRC = EC + 16 + the etype's MAC length, trailer 16 + RRC + 16)",
+    "the sealed wrap token's EC, RRC or length does not match the layout (RRC = EC + 28, trailer 16 + RRC + 16)",
 );
 const BAD_SIGNED_LAYOUT: MessageError = MessageError::invalid_token(
-    "the signed-only wrap token's EC, RRC or length is not the etype's (12, 12 and 28 for aes-sha1)",
+    "the signed-only wrap token's EC, RRC or length is not 12, 12 and 28",
+);
+const BAD_SEALED_LAYOUT_SHA2: MessageError = MessageError::invalid_token(
+    "the sealed wrap token's EC, RRC or length does not match the layout (RRC = EC + 32 for aes128-cts-hmac-sha256-128, EC + 40 for aes256-cts-hmac-sha384-192; trailer 16 + RRC + 16)",
+);
+const BAD_SIGNED_LAYOUT_SHA2: MessageError = MessageError::invalid_token(
+    "the signed-only wrap token's EC, RRC or length is not 16, 16 and 32 (aes128-cts-hmac-sha256-128) or 24, 24 and 40 (aes256-cts-hmac-sha384-192)",
 );
 const WRONG_DIRECTION: MessageError =
     MessageError::altered("the token's flags say it was sent by this side, or name another subkey");
@@ -165,6 +180,15 @@ impl PerMessageTokens {
         16 + self.sealed_rrc() + CONFOUNDER_LEN
     }
 
+    /// `sha1` for the aes-sha1 etypes, `sha2` for RFC 8009's (messages naming sizes).
+    fn sized(&self, sha1: MessageError, sha2: MessageError) -> MessageError {
+        if self.send_seal.etype().is_sha2() {
+            sha2
+        } else {
+            sha1
+        }
+    }
+
     fn send_flags(&self) -> u8 {
         let mut flags = 0;
         if self.acceptor {
@@ -199,7 +223,7 @@ impl PerMessageTokens {
         }
         let mic_len = self.mic_len();
         if message.token_mut()?.len() < mic_len {
-            return Err(MIC_TOO_SMALL);
+            return Err(self.sized(MIC_TOO_SMALL, MIC_TOO_SMALL_SHA2));
         }
         let sequence = self.sequence.next_send()?;
         let mut header = [0u8; 16];
@@ -221,7 +245,7 @@ impl PerMessageTokens {
         let mic_len = self.mic_len();
         let token = message.token_mut()?.as_slice();
         if token.len() != mic_len || token[..2] != MIC_ID || token[3..8] != [0xff; 5] {
-            return Err(NOT_A_MIC);
+            return Err(self.sized(NOT_A_MIC, NOT_A_MIC_SHA2));
         }
         let mut header = [0u8; 16];
         header.copy_from_slice(&token[..16]);
@@ -264,7 +288,7 @@ impl PerMessageTokens {
         let (token, data) = message.token_and_data_mut()?;
         let needed = if seal { trailer_len } else { mic_len };
         if token.len() < needed {
-            return Err(TRAILER_TOO_SMALL);
+            return Err(self.sized(TRAILER_TOO_SMALL, TRAILER_TOO_SMALL_SHA2));
         }
         let mut confounder = [0u8; CONFOUNDER_LEN];
         if seal {
@@ -339,7 +363,7 @@ impl PerMessageTokens {
             // The layout this package and Windows produce: the rotated tail
             // (filler, header copy, HMAC) then the confounder in TOKEN.
             if ec > MAX_EC || rrc != ec + sealed_rrc || token.len() != 16 + rrc + CONFOUNDER_LEN {
-                return Err(BAD_SEALED_LAYOUT);
+                return Err(self.sized(BAD_SEALED_LAYOUT, BAD_SEALED_LAYOUT_SHA2));
             }
             let (_, rest) = token.split_at_mut(16);
             let (tail, rest) = rest.split_at_mut(ec + 16);
@@ -358,7 +382,7 @@ impl PerMessageTokens {
             Ok(Qop::DEFAULT)
         } else {
             if ec != mac_len || rrc != mac_len || token.len() != mic_len {
-                return Err(BAD_SIGNED_LAYOUT);
+                return Err(self.sized(BAD_SIGNED_LAYOUT, BAD_SIGNED_LAYOUT_SHA2));
             }
             let mut zeroed = header;
             zeroed[4..8].fill(0);
