@@ -11,6 +11,9 @@
 //! * the raw krb5 mechanism both ways too (`scripts/mit-krb5/gss_peer.py`):
 //!   MIT's initiator to our Kerberos acceptor, our Kerberos initiator to MIT's
 //!   acceptor;
+//! * our KDC with aes-sha2-only principals (`etypes=` lines, etype 20 and
+//!   19): MIT `kinit` and `kvno` get tickets in that etype, and MIT's SPNEGO
+//!   initiator uses the ticket with our acceptor;
 //!
 //! each completing with mutual authentication, then MICs both ways, our
 //! sealed message unsealed by MIT, and MIT's sealed message (RRC 0, rotated
@@ -415,4 +418,122 @@ fn raw_krb5_both_ways_aes256_sha384_only() {
     let mut msg = [SecBuffer::data(&mut data), SecBuffer::token(&mut sig)];
     assert_eq!(cctx.verify_signature(&mut msg, 0), Ok(Qop::DEFAULT));
     eprintln!("raw krb5 with MIT both ways, aes256-cts-hmac-sha384-192 only: ok");
+}
+
+/// Our KDC issuing RFC 8009 keys to MIT: a database whose alice and
+/// host/localhost have only `etypes` keys (derived from their passwords),
+/// MIT `kinit` (PA-ENC-TIMESTAMP and the AS-REP in that etype, the string
+/// to key of RFC 8009 on both sides) and `kvno`, then MIT's SPNEGO
+/// initiator with that ticket to our acceptor (the keytab of our database),
+/// messages both ways.
+fn mit_tools_against_our_kdc(etype: &str, mic_len: u32, trailer: u32) {
+    let Some(p) = ready("MIT kinit/kvno/GSS -> our KDC and acceptor, aes-sha2 only") else {
+        return;
+    };
+    let realm = fixture::REALM;
+    let text = format!(
+        "alice etypes={etype} password alice-password\n\
+         host/localhost etypes={etype} password host-service-secret\n"
+    );
+    let db = sspi_kdc::Database::parse(&text, realm, "sha2-database").unwrap();
+    let keytab = db.keytab(&["host/localhost"]).unwrap();
+    let kdc =
+        sspi_kdc::KdcHandle::start("127.0.0.1:0".parse().unwrap(), sspi_kdc::KdcConfig::new(db))
+            .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let keytab_path = dir.path().join("service.keytab");
+    std::fs::write(&keytab_path, keytab.to_bytes().unwrap()).unwrap();
+    let conf = dir.path().join("krb5.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[libdefaults]\n default_realm = {realm}\n dns_lookup_kdc = false\n dns_lookup_realm = false\n\
+             rdns = false\n udp_preference_limit = 1\n\
+             permitted_enctypes = {etype}\n default_tkt_enctypes = {etype}\n default_tgs_enctypes = {etype}\n\
+             [realms]\n {realm} = {{\n  kdc = {}\n }}\n",
+            kdc.addr()
+        ),
+    )
+    .unwrap();
+    let env = peers::krb5_env(dir.path(), &conf, &keytab_path);
+    peers::kinit(&env, &format!("alice@{realm}"), "alice-password");
+    let mut kvno = Command::new(tool("kvno").expect("kvno"));
+    kvno.arg(format!("host/localhost@{realm}"));
+    for (k, v) in &env {
+        kvno.env(k, v);
+    }
+    let out = kvno.output().unwrap();
+    assert!(
+        out.status.success(),
+        "kvno against our KDC: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut klist = Command::new(tool("klist").unwrap());
+    klist.arg("-e");
+    for (k, v) in &env {
+        klist.env(k, v);
+    }
+    let listing = String::from_utf8_lossy(&klist.output().unwrap().stdout).into_owned();
+    assert!(
+        listing.contains(&format!("Etype (skey, tkt): {etype}, {etype}"))
+            && listing.contains(&format!("host/localhost@{realm}")),
+        "{listing}"
+    );
+
+    let registry = RegistryFile::new(&fixture::registry_text_for(
+        realm,
+        &kdc.addr().to_string(),
+        &keytab_path.display().to_string(),
+        fixture::PROVIDERS,
+        "",
+    ));
+    let host = registry.host();
+    let credentials = fixture::server(&host, "Negotiate", None);
+    let mut peer = Peer::mit(&p, &["initiate", "host@localhost", "--mechs", "krb5"], &env);
+    let mut ours = our_server(&credentials, &mut peer);
+    assert_eq!(ours.names().unwrap(), format!("alice@{realm}"));
+    let sizes = ours.sizes().unwrap();
+    assert_eq!(
+        (sizes.max_signature, sizes.security_trailer),
+        (mic_len, trailer)
+    );
+    let mac_len = mic_len as usize - 16;
+    let theirs = peer.messages();
+    let (mut token, mut data) = split_mit_wrap(&theirs.wrap, mac_len);
+    let mut message = [SecBuffer::token(&mut token), SecBuffer::data(&mut data)];
+    assert_eq!(ours.decrypt_message(&mut message, 0), Ok(Qop::DEFAULT));
+    assert_eq!(message[1].as_slice(), PEER_MESSAGE.as_bytes());
+    let (mut data, mut mic) = (theirs.message.clone(), theirs.mic.clone());
+    let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut mic)];
+    assert_eq!(ours.verify_signature(&mut message, 0), Ok(Qop::DEFAULT));
+    let mut token = vec![0u8; trailer as usize];
+    let mut data = OUR_MESSAGE.to_vec();
+    let mut message = [SecBuffer::token(&mut token), SecBuffer::data(&mut data)];
+    ours.encrypt_message(Qop::DEFAULT, &mut message, 0).unwrap();
+    let len = message[0].len();
+    token.truncate(len);
+    let wrap = [token, data].concat();
+    let mut data = OUR_MESSAGE.to_vec();
+    let mut signature = vec![0u8; mic_len as usize];
+    let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut signature)];
+    ours.make_signature(Qop::DEFAULT, &mut message, 0).unwrap();
+    peer.send_wrap(&wrap);
+    peer.send_mic(&signature, OUR_MESSAGE);
+    assert!(matches!(
+        peer.next(),
+        PeerLine::Unwrapped { sealed: true, .. }
+    ));
+    assert_eq!(peer.next(), PeerLine::Verified, "MIT verifies our MIC");
+    assert!(peer.exit_ok());
+    eprintln!("MIT kinit/kvno/GSS with our KDC and acceptor, {etype} only: ok");
+}
+
+#[test]
+fn mit_tools_against_our_kdc_aes256_sha384_only() {
+    mit_tools_against_our_kdc(SHA384, 40, 72);
+}
+
+#[test]
+fn mit_tools_against_our_kdc_aes128_sha256_only() {
+    mit_tools_against_our_kdc("aes128-cts-hmac-sha256-128", 32, 64);
 }
