@@ -127,7 +127,9 @@ pub fn handle(state: &KdcState, raw: &[u8]) -> Result<Vec<u8>, Refused> {
                 .client(&client),
         ));
     }
-    let session_etype = requested.first().copied().unwrap_or(reply_etype);
+    let session_etype = server_entry
+        .session_etype(&requested)
+        .unwrap_or(reply_etype);
     let session_key = Key::random(session_etype)
         .map_err(|e| refuse(Refusal::new(krb_error::GENERIC, e.to_string())))?;
     let mut flags = ticket_flags::INITIAL;

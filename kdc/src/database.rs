@@ -10,13 +10,17 @@
 //!   be the KDC's realm); `\` escapes `/`, `@` and `\`.
 //! * `password PASSWORD`: everything after `password ` to the end of the line
 //!   is the password; one key per supported etype (aes256-cts-hmac-sha1-96,
-//!   aes128-cts-hmac-sha1-96) is derived with the default salt (realm, then
-//!   the name components) and 4096 iterations, kvno 1 (or `kvno=N`).
+//!   aes128-cts-hmac-sha1-96, aes256-cts-hmac-sha384-192,
+//!   aes128-cts-hmac-sha256-128, or those of `etypes=`) is derived with the
+//!   default salt (realm, then the name components) and the etype's default
+//!   iterations (4096; RFC 8009's 32768), kvno 1 (or `kvno=N`).
 //! * `key KVNO ETYPE HEX`: an explicit key; ETYPE is a name (`aes256-cts`)
 //!   or number (`18`); HEX its bytes.
 //! * Options: `nopreauth` (issue a TGT without PA-ENC-TIMESTAMP),
-//!   `maxlife=SECONDS` (cap this principal's tickets), `kvno=N`, `service`
-//!   and `user` (below).
+//!   `maxlife=SECONDS` (cap this principal's tickets), `kvno=N`,
+//!   `etypes=E1,E2` (the etypes a password gives keys for, names or numbers:
+//!   `etypes=aes256-cts-hmac-sha384-192` makes an aes-sha2-only principal),
+//!   `service` and `user` (below).
 //! * Which principals the KDC issues tickets *for*: a principal of two or more
 //!   components (`host/server`, `krbtgt/REALM`) is a service, one of one
 //!   component (`alice`) a user. Tickets for a user are refused with
@@ -74,7 +78,16 @@ impl Entry {
         preferred.iter().copied().find(|e| self.key(*e).is_some())
     }
 
-    /// The strongest key (for tickets to this principal).
+    /// The session key etype for a ticket to this principal (RFC 4120
+    /// 3.1.3): the first of the client's `requested` etypes this principal
+    /// has a key for, else the client's first.
+    pub fn session_etype(&self, requested: &[Etype]) -> Option<Etype> {
+        self.first_etype(requested)
+            .or_else(|| requested.first().copied())
+    }
+
+    /// The key tickets to this principal are encrypted in: the first of
+    /// [`Etype::ALL`] it has a key for (MIT's default order).
     pub fn strongest(&self) -> Option<(u32, &Key)> {
         Etype::ALL.iter().find_map(|e| self.key(*e))
     }
@@ -144,7 +157,7 @@ impl Database {
     /// Adds a principal with a password (keys for every supported etype, kvno 1).
     pub fn add_password(&mut self, name: &str, password: &str) -> Result<(), String> {
         let principal = Principal::parse(name, &self.realm)?;
-        let keys = password_keys(&principal, password, 1)?;
+        let keys = password_keys(&principal, password, 1, &Etype::ALL)?;
         self.entries.insert(
             principal.clone(),
             Entry {
@@ -231,9 +244,10 @@ fn password_keys(
     principal: &Principal,
     password: &str,
     kvno: u32,
+    etypes: &[Etype],
 ) -> Result<Vec<(u32, Key)>, String> {
     let salt = principal.salt();
-    Etype::ALL
+    etypes
         .iter()
         .map(|e| {
             e.string_to_key(password.as_bytes(), &salt, None)
@@ -255,6 +269,7 @@ fn parse_line(line: &str, realm: &str) -> Result<(Entry, Option<bool>), String> 
     let mut max_life = None;
     let mut kvno = 1u32;
     let mut service = None;
+    let mut etypes: Option<Vec<Etype>> = None;
     loop {
         rest = rest.trim_start();
         let (word, after) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
@@ -272,6 +287,18 @@ fn parse_line(line: &str, realm: &str) -> Result<(Entry, Option<bool>), String> 
                     .filter(|v| *v > 0)
                     .ok_or_else(|| format!("invalid maxlife {v:?}"))?,
             );
+        } else if let Some(v) = word.strip_prefix("etypes=") {
+            let mut list = Vec::new();
+            for item in v.split(',').filter(|i| !i.is_empty()) {
+                let etype = Etype::parse(item)?;
+                if !list.contains(&etype) {
+                    list.push(etype);
+                }
+            }
+            if list.is_empty() {
+                return Err("etypes= lists no encryption type".into());
+            }
+            etypes = Some(list);
         } else if let Some(v) = word.strip_prefix("kvno=") {
             kvno = v
                 .parse::<u32>()
@@ -286,8 +313,16 @@ fn parse_line(line: &str, realm: &str) -> Result<(Entry, Option<bool>), String> 
         if password.is_empty() {
             return Err(format!("{principal} has an empty password"));
         }
-        password_keys(&principal, password, kvno)?
+        password_keys(
+            &principal,
+            password,
+            kvno,
+            etypes.as_deref().unwrap_or(&Etype::ALL),
+        )?
     } else if rest.starts_with("key") {
+        if etypes.is_some() {
+            return Err("etypes= applies to password lines; a key line names its etypes".into());
+        }
         let words: Vec<&str> = rest.split_whitespace().collect();
         let mut keys = Vec::new();
         for chunk in words.chunks(4) {
@@ -338,13 +373,60 @@ mod tests {
     use super::*;
 
     #[test]
+    fn etypes_option_gives_aes_sha2_only_keys_and_the_session_etype_follows_them() {
+        let text = "carol etypes=aes256-cts-hmac-sha384-192 password c\n\
+                    host/sha2 etypes=19,aes128-cts-hmac-sha256-128 password s\n\
+                    dave password d\n";
+        let db = Database::parse(text, "R", "db.txt").unwrap();
+        let carol = db.lookup(&Principal::parse("carol", "R").unwrap()).unwrap();
+        assert_eq!(carol.keys.len(), 1);
+        let expected = Etype::Aes256CtsHmacSha384192
+            .string_to_key(b"c", b"Rcarol", None)
+            .unwrap();
+        assert_eq!(
+            carol.key(Etype::Aes256CtsHmacSha384192).unwrap().1.bytes(),
+            expected.bytes()
+        );
+        let svc = db
+            .lookup(&Principal::parse("host/sha2", "R").unwrap())
+            .unwrap();
+        assert_eq!(svc.keys.len(), 1);
+        assert_eq!(
+            svc.strongest().unwrap().1.etype(),
+            Etype::Aes128CtsHmacSha256128
+        );
+        // The client prefers aes-sha1, but the service has only etype 19.
+        assert_eq!(
+            svc.session_etype(&Etype::ALL),
+            Some(Etype::Aes128CtsHmacSha256128)
+        );
+        let dave = db.lookup(&Principal::parse("dave", "R").unwrap()).unwrap();
+        assert_eq!(dave.keys.len(), 4);
+        assert_eq!(
+            dave.session_etype(&[Etype::Aes256CtsHmacSha384192]),
+            Some(Etype::Aes256CtsHmacSha384192)
+        );
+        for (bad, says) in [
+            ("x etypes=rc4-hmac password p", "rc4-hmac"),
+            ("x etypes= password p", "no encryption type"),
+            (
+                "host/x etypes=18 key 1 18 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+                "password lines",
+            ),
+        ] {
+            let err = Database::parse(bad, "R", "db.txt").unwrap_err();
+            assert!(err.starts_with("db.txt:1: ") && err.contains(says), "{err}");
+        }
+    }
+
+    #[test]
     fn parses_passwords_keys_and_options_and_names_bad_lines() {
         let text = "# users\nalice password pass word\nbob nopreauth maxlife=600 password x\n\
                     host/svc@R key 3 aes128-cts 000102030405060708090a0b0c0d0e0f\n";
         let db = Database::parse(text, "R", "db.txt").unwrap();
         assert_eq!(db.len(), 3);
         let alice = db.lookup(&Principal::parse("alice", "R").unwrap()).unwrap();
-        assert_eq!(alice.keys.len(), 2);
+        assert_eq!(alice.keys.len(), 4);
         let expected = Etype::Aes256CtsHmacSha196
             .string_to_key(b"pass word", b"Ralice", None)
             .unwrap();

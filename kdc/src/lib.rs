@@ -3,8 +3,11 @@
 //! AS and TGS for one realm, for tests, demos and development realms:
 //!
 //! * principals and keys from a text database ([`database`]): a password
-//!   (keys derived with each etype's string-to-key and the default salt) or
+//!   (keys derived with each etype's string-to-key and the default salt:
+//!   aes-sha1 17/18 and RFC 8009 aes-sha2 19/20, or the line's `etypes=`) or
 //!   explicit hex keys with kvno and etype;
+//! * the session key etype of RFC 4120 3.1.3: the first of the client's
+//!   etypes the ticket's server has a key for;
 //! * AS: PA-ENC-TIMESTAMP pre-authentication (KDC_ERR_PREAUTH_REQUIRED with
 //!   ETYPE-INFO2 first), tickets with the `initial` and `pre-authent` flags
 //!   and lifetimes capped by the configuration and the principal;
@@ -25,7 +28,7 @@
 //! is the one-call form for a command line.
 //!
 //! Not implemented: cross-realm, renewal, forwarding and postdating, FAST,
-//! PKINIT, PACs, a KDC-side replay cache, RFC 8009 etypes, rc4-hmac.
+//! PKINIT, PACs, a KDC-side replay cache, rc4-hmac and DES.
 #![deny(missing_docs)]
 
 pub mod as_service;

@@ -172,7 +172,7 @@ pub fn handle(state: &KdcState, raw: &[u8]) -> Result<Vec<u8>, Refused> {
         )));
     };
     let requested = supported(&etype_list(&body.etype.0));
-    let Some(session_etype) = requested.first().copied() else {
+    let Some(session_etype) = server_entry.session_etype(&requested) else {
         return Err(refuse_client(Refusal::new(
             krb_error::ETYPE_NOSUPP,
             "no requested encryption type is supported",

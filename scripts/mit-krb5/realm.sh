@@ -5,13 +5,20 @@
 #   (random key), and DIR/service.keytab (kadmin.local ktadd -k).
 # Then start the KDC with:
 #   KRB5_CONFIG=DIR/krb5.conf KRB5_KDC_PROFILE=DIR/kdc.conf krb5kdc -n
-# Usage: realm.sh DIR PORT [REALM]   (REALM defaults to MIT.TEST)
+# Usage: realm.sh DIR PORT [REALM [ENCTYPES]]
+#   REALM defaults to MIT.TEST; ENCTYPES (space-separated, e.g.
+#   "aes256-cts-hmac-sha384-192") are the realm's only enctypes: the keys of
+#   every principal (supported_enctypes) and what the tools permit; default
+#   "aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96".
 set -eu
 DIR=$1
 PORT=$2
 REALM=${3:-MIT.TEST}
+ENCTYPES=${4:-"aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96"}
 mkdir -p "$DIR"
-ENCTYPES="aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96"
+SUPPORTED=""
+for e in $ENCTYPES; do SUPPORTED="$SUPPORTED $e:normal"; done
+SUPPORTED=${SUPPORTED# }
 cat > "$DIR/krb5.conf" <<CONF
 [libdefaults]
     default_realm = $REALM
@@ -38,7 +45,7 @@ cat > "$DIR/kdc.conf" <<CONF
         key_stash_file = $DIR/stash
         acl_file = $DIR/kadm5.acl
         master_key_type = aes256-cts-hmac-sha1-96
-        supported_enctypes = aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal
+        supported_enctypes = $SUPPORTED
         max_life = 10h 0m 0s
     }
 [logging]

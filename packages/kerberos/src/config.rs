@@ -20,7 +20,8 @@ pub struct KerberosConfig {
     pub kdc_retries: u32,
     /// `SkewTime` (REG_DWORD minutes, default 5): the largest clock difference accepted.
     pub skew: Duration,
-    /// `AllowedEnctypes` (REG_MULTI_SZ of names or numbers; default aes256, aes128).
+    /// `AllowedEnctypes` (REG_MULTI_SZ of names or numbers; default
+    /// [`Etype::ALL`]: aes-sha1 256 and 128, then RFC 8009's 256 and 128).
     pub etypes: Vec<Etype>,
     /// `TicketLifetime` (REG_DWORD seconds, default 36000): the lifetime asked of the KDC.
     pub ticket_lifetime: Duration,
@@ -106,8 +107,8 @@ pub const PARAMETERS: &[ParameterSpec] = &[
     ),
     ParameterSpec::strings(
         "AllowedEnctypes",
-        "aes256-cts-hmac-sha1-96, aes128-cts-hmac-sha1-96",
-        "encryption types by name or number (18, 17), preferred first",
+        "aes256-cts-hmac-sha1-96, aes128-cts-hmac-sha1-96, aes256-cts-hmac-sha384-192, aes128-cts-hmac-sha256-128",
+        "encryption types by name or number (18, 17, 20, 19), preferred first; rc4-hmac and DES are refused",
     ),
     ParameterSpec::dword(
         "TicketLifetime",

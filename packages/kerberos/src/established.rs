@@ -43,7 +43,7 @@ impl EstablishedContext for KerberosEstablishedContext {
     fn sizes(&self) -> ContextSizes {
         ContextSizes {
             max_token: MAX_TOKEN,
-            // From the etype of the message key (28 and 60 for AES-SHA1).
+            // The context's etype: {28, 60} aes-sha1, {32, 64} etype 19, {40, 72} etype 20.
             max_signature: self.tokens.mic_len() as u32,
             block_size: 1,
             security_trailer: self.tokens.wrap_trailer_len() as u32,

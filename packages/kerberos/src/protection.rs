@@ -46,7 +46,7 @@
 
 use crate::crypto::cts::Segments;
 use crate::crypto::profile::CONFOUNDER_LEN;
-use crate::crypto::{CryptoError, Etype, Key, MAC_LEN, UsageKeys, constant_time_eq};
+use crate::crypto::{CryptoError, Etype, Key, UsageKeys, constant_time_eq};
 use sspi_core::{
     MessageError, Qop, SecBuffer, SecBufferType, SecBuffers, SecurityStatus, SequenceNumbers,
 };
@@ -71,9 +71,7 @@ const INITIATOR_SIGN: i32 = 25;
 
 /// The length of the keyed checksums and encryption MACs of `etype`.
 pub fn checksum_len(etype: Etype) -> usize {
-    match etype {
-        Etype::Aes128CtsHmacSha196 | Etype::Aes256CtsHmacSha196 => MAC_LEN,
-    }
+    etype.mac_len()
 }
 
 /// `cbMaxSignature` of `etype`: a MIC token.
@@ -643,7 +641,12 @@ mod tests {
         ];
         assert_eq!(sender.encrypt_message(qop, &mut message), Ok(qop));
         let (h, t) = (message[0].len(), message[2].len());
-        assert_eq!(h + t, if qop == Qop::DEFAULT { 60 } else { 28 });
+        let expected = if qop == Qop::DEFAULT {
+            sender.wrap_trailer_len()
+        } else {
+            sender.mic_len()
+        };
+        assert_eq!(h + t, expected);
         [&head[..h], &data[..], &trail[..t]].concat()
     }
 

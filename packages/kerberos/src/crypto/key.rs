@@ -1,8 +1,9 @@
 //! Keys: an etype and its key bytes, wiped on drop and never printed.
 
 use super::etype::Etype;
+use super::kdf::{Tag, kdf_hmac_sha2};
 use super::profile::UsageKeys;
-use super::{CryptoError, MAC_LEN, constant_time_eq};
+use super::{CryptoError, constant_time_eq};
 use crate::principal::integer;
 use picky_asn1::wrapper::{
     ExplicitContextTag0, ExplicitContextTag1, ExplicitContextTag2, OctetStringAsn1, Optional,
@@ -97,9 +98,27 @@ impl Key {
         })
     }
 
-    /// The keyed checksum (hmac-sha1-96-aes) for `usage`.
-    pub fn checksum(&self, usage: i32, data: &[u8]) -> Result<[u8; MAC_LEN], CryptoError> {
+    /// The keyed checksum of the etype (hmac-sha1-96-aes128/256,
+    /// hmac-sha256-128-aes128, hmac-sha384-192-aes256) for `usage`.
+    pub fn checksum(&self, usage: i32, data: &[u8]) -> Result<Tag, CryptoError> {
         Ok(self.usage(usage)?.checksum([data]))
+    }
+
+    /// The RFC 8009 pseudo-random function: KDF-HMAC-SHA2(key, "prf",
+    /// input), 32 bytes (etype 19) or 48 (etype 20). The RFC 3962 PRF of
+    /// etypes 17 and 18 is not implemented (nothing here uses it):
+    /// [`CryptoError::WrongEtype`].
+    pub fn prf(&self, input: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let len = match self.etype.hash() {
+            super::HashKind::Sha256 => 32,
+            super::HashKind::Sha384 => 48,
+            super::HashKind::Sha1 => {
+                return Err(CryptoError::WrongEtype(i64::from(self.etype.number())));
+            }
+        };
+        let mut out = Zeroizing::new(vec![0u8; len]);
+        kdf_hmac_sha2(self.etype.hash(), &self.bytes, b"prf", input, &mut out)?;
+        Ok(out)
     }
 
     /// Checks a keyed checksum in constant time.

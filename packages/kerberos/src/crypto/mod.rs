@@ -4,16 +4,19 @@
 pub mod cts;
 pub mod dk;
 pub mod etype;
+pub mod kdf;
 pub mod key;
 pub mod profile;
 
-pub use etype::Etype;
+pub use etype::{Etype, HashKind};
+pub use kdf::{MAX_MAC_LEN, Tag};
 pub use key::Key;
 pub use profile::UsageKeys;
 
 use ring::rand::{SecureRandom, SystemRandom};
 
-/// The length of HMAC-SHA1-96 (encryption MACs and keyed checksums).
+/// The length of HMAC-SHA1-96 (the MACs and keyed checksums of etypes 17
+/// and 18; [`Etype::mac_len`] gives every etype's).
 pub const MAC_LEN: usize = 12;
 
 /// Why a cryptographic operation failed (never says anything about the key).
