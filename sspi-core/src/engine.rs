@@ -228,6 +228,16 @@ impl<X: Side> Engine<X> {
         let step = match catch_unwind(AssertUnwindSafe(|| X::step(state, input))) {
             Ok(Ok(step)) => step,
             Ok(Err(error)) => {
+                // An extended error: the token for the peer goes into the
+                // output buffer (when it fits), the status to the caller.
+                let (error, token) = error.take_token();
+                match out.as_mut_slice().get_mut(..token.len()) {
+                    Some(slot) if !token.is_empty() => {
+                        slot.copy_from_slice(&token);
+                        out.truncate(token.len());
+                    }
+                    _ => out.truncate(0),
+                }
                 self.phase = Phase::Failed(error.clone());
                 return Err(error);
             }

@@ -300,7 +300,7 @@ fn accept_ap_req(
         channel_bindings: bindings,
         require_channel_bindings: shared.config.require_channel_bindings,
     };
-    let accepted = acceptor::verify(&ap_req, &keys)?;
+    let accepted = acceptor::verify_answering(&ap_req, &keys)?;
     tracing::debug!(client = %accepted.client, service = %accepted.server, "accepted an AP-REQ");
     let expiry = KrbTime::from_secs(accepted.end_time).to_timestamp();
     let gss_flags = accepted.gss_flags;
