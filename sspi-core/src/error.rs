@@ -1,30 +1,18 @@
 //! `SecurityError`: a status code with a one-line reason, as it crosses the plugin boundary.
 
 use crate::SecurityStatus;
-use abi_stable::{
-    StableAbi,
-    std_types::{RString, RVec},
-};
+use abi_stable::{StableAbi, std_types::RString};
 use std::fmt;
 
 /// A failed call: the SSPI status the caller acts on, and a reason a person can read.
 ///
 /// The reason never carries a secret. Packages build it with [`SecurityError::new`]
 /// or the shorthand constructors; the host adds the package name when it reports it.
-///
-/// A handshake step may also give the error a token for the peer (an
-/// *extended error*, ASC_RET_EXTENDED_ERROR: Kerberos' KRB-ERROR token) with
-/// [`SecurityError::with_token`]: the leg engine writes it into the caller's
-/// SECBUFFER_TOKEN output buffer before returning the error status, and the
-/// error the caller receives no longer carries it. After any other failed
-/// leg the engine leaves that buffer empty (`cbBuffer` 0).
 #[repr(C)]
 #[derive(StableAbi, Clone, PartialEq, Eq)]
 pub struct SecurityError {
     status: SecurityStatus,
     message: RString,
-    /// The extended-error token for the peer (empty for none).
-    token: RVec<u8>,
 }
 
 impl SecurityError {
@@ -33,27 +21,7 @@ impl SecurityError {
         Self {
             status,
             message: RString::from(message.into()),
-            token: RVec::new(),
         }
-    }
-
-    /// The same error with a token for the peer, which the leg engine writes
-    /// into the output TOKEN buffer of the failed handshake leg (see the type's
-    /// docs). Only handshake steps' errors are written; elsewhere it is dropped.
-    pub fn with_token(mut self, token: Vec<u8>) -> Self {
-        self.token = RVec::from(token);
-        self
-    }
-
-    /// The extended-error token this error carries (empty for none).
-    pub fn token(&self) -> &[u8] {
-        self.token.as_slice()
-    }
-
-    /// The error without its token, and the token.
-    pub fn take_token(mut self) -> (Self, Vec<u8>) {
-        let token = std::mem::take(&mut self.token).into_vec();
-        (self, token)
     }
 
     /// The status with its standard description as the reason.
@@ -95,11 +63,7 @@ impl SecurityError {
 
     /// The same error with `context: ` put before its reason.
     pub fn context(self, context: impl fmt::Display) -> Self {
-        let token = self.token;
-        Self {
-            token,
-            ..Self::new(self.status, format!("{context}: {}", self.message))
-        }
+        Self::new(self.status, format!("{context}: {}", self.message))
     }
 }
 

@@ -136,10 +136,10 @@ impl ServerHandshake for Server {
             panic!("deliberate");
         }
         if token == b"extended" {
-            return Err(
-                SecurityError::new(SecurityStatus::SEC_E_TIME_SKEW, "clocks differ")
-                    .with_token(vec![3u8; 10]),
-            );
+            return Ok(Step::fail(
+                SecurityError::new(SecurityStatus::SEC_E_TIME_SKEW, "clocks differ"),
+                vec![3u8; 10],
+            ));
         }
         if token.len() != 40 {
             return Err(SecurityError::invalid_token(
@@ -544,10 +544,6 @@ fn a_failed_leg_sends_its_extended_error_token_and_ends_the_context() {
         .into_result()
         .unwrap_err();
     assert_eq!(e.status(), SecurityStatus::SEC_E_TIME_SKEW);
-    assert!(
-        e.token().is_empty(),
-        "the token went to the buffer, not the caller's error"
-    );
     assert_eq!(output[0].as_slice(), [3u8; 10]);
     // The context is over, and a later call sends no token.
     let mut out = [0u8; 64];
@@ -578,14 +574,4 @@ fn a_failed_leg_without_a_token_leaves_the_output_empty() {
         .unwrap_err();
     assert_eq!(e.status(), SecurityStatus::SEC_E_INVALID_TOKEN);
     assert!(output[0].is_empty());
-}
-
-#[test]
-fn an_error_keeps_its_token_through_context() {
-    let e = SecurityError::invalid_token("x").with_token(vec![1, 2]);
-    let e = e.context("Kerberos");
-    assert_eq!(e.token(), [1, 2]);
-    assert_eq!(e.message(), "Kerberos: x");
-    let (e, token) = e.take_token();
-    assert_eq!((e.token().len(), token), (0, vec![1, 2]));
 }

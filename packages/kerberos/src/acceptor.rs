@@ -76,23 +76,39 @@ fn malformed(message: impl Into<String>) -> Refused {
     )
 }
 
+/// A refused AP-REQ as the handshake sends it: the error, and the KRB-ERROR
+/// token for the initiator (empty for none).
+#[derive(Debug)]
+pub struct Answer {
+    /// The status and reason for the acceptor's caller.
+    pub error: SecurityError,
+    /// The GSS KRB-ERROR token for the initiator, or empty.
+    pub token: Vec<u8>,
+}
+
+impl From<SecurityError> for Answer {
+    fn from(error: SecurityError) -> Self {
+        Answer {
+            error,
+            token: Vec::new(),
+        }
+    }
+}
+
 /// Checks an AP-REQ like [`verify`]; a refusal also carries an RFC 4121
 /// KRB-ERROR token (TOK_ID 03 00) for the initiator, as MIT's acceptor sends
 /// one: when the initiator asked for mutual authentication (it then reads a
 /// reply), and for KRB_AP_ERR_SKEW always (so it can learn the server's time).
 /// The token names the ticket's service and carries the server's time; the
-/// leg engine writes it into the output buffer (an extended error).
-pub fn verify_answering(
-    ap_req: &ApReq,
-    keys: &AcceptorKeys<'_>,
-) -> Result<Accepted, SecurityError> {
+/// handshake sends it with `Step::fail` (an extended error).
+pub fn verify_answering(ap_req: &ApReq, keys: &AcceptorKeys<'_>) -> Result<Accepted, Answer> {
     check(ap_req, keys).map_err(|refused| {
         let req = &ap_req.0;
         let mutual = crate::messages::flags_value(&req.ap_options.0)
             & crate::messages::AP_OPTION_MUTUAL_REQUIRED
             != 0;
         if !mutual && refused.code != krb_error::SKEW {
-            return refused.error;
+            return Answer::from(refused.error);
         }
         let ticket = &req.ticket.0.0;
         let service = Principal::from_asn1(&ticket.sname.0, &ticket.realm.0);
@@ -107,10 +123,13 @@ pub fn verify_answering(
             .to_message()
             .and_then(|m| gss::frame(gss::TOK_ERROR, m))
         {
-            Ok(token) => refused.error.with_token(token),
+            Ok(token) => Answer {
+                error: refused.error,
+                token,
+            },
             Err(why) => {
                 tracing::debug!("no KRB-ERROR token for the initiator: {why}");
-                refused.error
+                Answer::from(refused.error)
             }
         }
     })
