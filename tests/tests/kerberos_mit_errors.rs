@@ -10,6 +10,13 @@
 //!   and our InitializeSecurityContext maps it: a wrong key to
 //!   SEC_E_LOGON_DENIED, a clock outside MIT's `clockskew` to SEC_E_TIME_SKEW.
 //!
+//! * target names and `Krb5Config`: with only a krb5.conf (no `DefaultRealm`,
+//!   no `Domains`), our client finds the realm, the MIT KDC and the realm of
+//!   the GSS host-based name `host@LocalHost` (`[domain_realm]`) and our
+//!   acceptor accepts it; `HOST@localhost` keeps the service's case (MIT's
+//!   KDC does not know `HOST/localhost`); the registry's KDC list wins over
+//!   the krb5.conf's.
+//!
 //! Without the MIT tools the tests print a loud notice and pass without
 //! checking anything, except under CI (`CI=true`), where they fail;
 //! `scripts/mit-krb5/install.sh` installs them.
@@ -474,4 +481,119 @@ fn our_initiator_maps_mit_krb_error_tokens() {
         assert_eq!(kind, "ERROR");
     }
     eprintln!("MIT interop, MIT's KRB-ERROR tokens: {}", seen.join("; "));
+}
+
+/// Our package configured by `Krb5Config` (plus `extra` registry lines).
+fn krb5_conf_registry(keytab: &Path, conf: &Path, extra: &str) -> RegistryFile {
+    RegistryFile::new(&format!(
+        r#"Windows Registry Editor Version 5.00
+
+[HKEY_LOCAL_MACHINE\Comm\SecurityProviders]
+"Providers"="sspi_kerberos.dll"
+
+[HKEY_LOCAL_MACHINE\Comm\SecurityProviders\Kerberos]
+"Krb5Config"="{}"
+"Keytab"="{}"
+"ServicePrincipal"="host/localhost"
+"DefaultUser"="alice"
+"DefaultPassword"="alice-password"
+"KdcTimeout"=dword:000003e8
+"KdcRetries"=dword:00000000
+"ReplayCachePath"="replay.rcache"
+{extra}
+"#,
+        conf.display().to_string().replace('\\', "\\\\"),
+        keytab.display().to_string().replace('\\', "\\\\"),
+    ))
+}
+
+#[test]
+fn host_based_names_and_krb5_conf_with_an_mit_realm() {
+    let Some(_) = mit("host-based names and Krb5Config against MIT") else {
+        return;
+    };
+    let mit = mit_realm();
+    // MIT's own krb5.conf (realm.sh), with a [domain_realm] for the host.
+    let conf = mit.path("client-krb5.conf");
+    let mut text = std::fs::read_to_string(mit.path("krb5.conf")).unwrap();
+    text.push_str(&format!("[domain_realm]\n    localhost = {MIT_REALM}\n"));
+    std::fs::write(&conf, text).unwrap();
+    let keytab = mit.path("service.keytab");
+    let registry = krb5_conf_registry(&keytab, &conf, "");
+    let host = registry.host();
+    let client = host
+        .acquire_credentials_handle("Kerberos", None, CredentialUse::OUTBOUND, None)
+        .unwrap();
+    let server = host
+        .acquire_credentials_handle("Kerberos", None, CredentialUse::INBOUND, None)
+        .unwrap();
+    for target in [
+        "host@LocalHost",
+        "host/localhost",
+        &format!("host/localhost@{MIT_REALM}"),
+    ] {
+        let done =
+            sspi_plugin_host::loopback::handshake(&client, &server, Some(target), ISC_REQ, ASC_REQ)
+                .unwrap_or_else(|e| panic!("{target}: {e}"));
+        assert_eq!(
+            done.server.names().unwrap(),
+            format!("alice@{MIT_REALM}"),
+            "{target}"
+        );
+    }
+    // The service keeps its case: MIT's KDC has host/localhost, not HOST/localhost.
+    let err = sspi_plugin_host::loopback::handshake(
+        &client,
+        &server,
+        Some("HOST@localhost"),
+        ISC_REQ,
+        ASC_REQ,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.status(),
+        SecurityStatus::SEC_E_TARGET_UNKNOWN,
+        "{}",
+        err.message()
+    );
+    assert!(
+        err.message().contains("HOST/localhost@MIT.TEST"),
+        "{}",
+        err.message()
+    );
+
+    // The registry wins: its (dead) KDC for the realm, not the krb5.conf's.
+    let dead = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let registry = krb5_conf_registry(
+        &keytab,
+        &conf,
+        &format!(
+            "\n[HKEY_LOCAL_MACHINE\\Comm\\SecurityProviders\\Kerberos\\Domains\\{MIT_REALM}]\n\"KdcNames\"=\"127.0.0.1:{dead}\"\n"
+        ),
+    );
+    let host = registry.host();
+    let client = host
+        .acquire_credentials_handle("Kerberos", None, CredentialUse::OUTBOUND, None)
+        .unwrap();
+    let err = sspi_plugin_host::loopback::handshake(
+        &client,
+        &server,
+        Some("host@localhost"),
+        ISC_REQ,
+        ASC_REQ,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.status(),
+        SecurityStatus::SEC_E_NO_AUTHENTICATING_AUTHORITY,
+        "{}",
+        err.message()
+    );
+    eprintln!(
+        "MIT interop: Krb5Config realm, KDCs and [domain_realm]; host@LocalHost and SPNs: ok"
+    );
 }
