@@ -597,3 +597,64 @@ fn host_based_names_and_krb5_conf_with_an_mit_realm() {
         "MIT interop: Krb5Config realm, KDCs and [domain_realm]; host@LocalHost and SPNs: ok"
     );
 }
+
+#[test]
+fn the_error_token_goes_only_to_initiators_that_read_a_reply() {
+    let Some(_) = mit("KRB-ERROR tokens only for mutual authentication") else {
+        return;
+    };
+    let mit = mit_realm();
+    let wrong_key = mit.altered_keytab("wrong-key.keytab", 0, true);
+    let registry = mit.registry(&wrong_key, "");
+    let host = registry.host();
+    let client = host
+        .acquire_credentials_handle("Kerberos", None, CredentialUse::OUTBOUND, None)
+        .unwrap();
+    let mutual = ISC_REQ | sspi_core::IscReq::MUTUAL_AUTH;
+    let without = sspi_core::IscReq(ISC_REQ.0 & !sspi_core::IscReq::MUTUAL_AUTH.0);
+    for (req, expect_token) in [(mutual, true), (without, false)] {
+        let mut out = vec![0u8; 12_000];
+        let mut ctx = None;
+        let mut output = [SecBuffer::token(&mut out)];
+        client
+            .initialize_security_context(&mut ctx, Some("host/localhost"), req, &[], &mut output)
+            .expect("our AP-REQ through the MIT KDC");
+        let ap_req = output[0].as_slice().to_vec();
+        let (err, token) = our_refusal(&registry, &ap_req);
+        assert_eq!(
+            err.status(),
+            SecurityStatus::SEC_E_WRONG_PRINCIPAL,
+            "{}",
+            err.message()
+        );
+        if expect_token {
+            assert_eq!(token_id(&token), Some(&[3u8, 0][..]));
+            // Our initiator maps our own error token too.
+            let mut out = vec![0u8; 12_000];
+            let input = [SecBufferRef::token(&token)];
+            let mut output = [SecBuffer::token(&mut out)];
+            let err = client
+                .initialize_security_context(
+                    &mut ctx,
+                    Some("host/localhost"),
+                    req,
+                    &input,
+                    &mut output,
+                )
+                .expect_err("refused");
+            assert_eq!(
+                err.status(),
+                SecurityStatus::SEC_E_LOGON_DENIED,
+                "{}",
+                err.message()
+            );
+            assert!(
+                err.message().contains("KRB_AP_ERR_BAD_INTEGRITY"),
+                "{}",
+                err.message()
+            );
+        } else {
+            assert!(token.is_empty(), "a token for an initiator that reads none");
+        }
+    }
+}

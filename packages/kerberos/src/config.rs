@@ -610,4 +610,48 @@ mod tests {
             err.message()
         );
     }
+
+    #[test]
+    fn krb5_config_fills_what_the_registry_leaves_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("krb5.conf");
+        std::fs::write(
+            &conf,
+            "[libdefaults]\n default_realm = CONF.TEST\n[realms]\n CONF.TEST = {\n  kdc = kdc1.conf.test\n  kdc = tcp/10.0.0.2:750\n }\n \
+             REG.TEST = {\n  kdc = ignored.conf.test\n }\n[domain_realm]\n .conf.test = CONF.TEST\n",
+        )
+        .unwrap();
+        let path = conf.to_str().unwrap();
+        let config = KerberosConfig::from_parameters(&params(&[("", "Krb5Config", path)])).unwrap();
+        assert_eq!(config.default_realm, "CONF.TEST");
+        assert_eq!(
+            config.kdcs_of("CONF.TEST"),
+            ["kdc1.conf.test", "10.0.0.2:750"]
+        );
+        assert_eq!(config.realm_of_host("web.conf.test"), Some("CONF.TEST"));
+        assert!(config.is_known_realm("CONF.TEST") && config.is_known_realm("REG.TEST"));
+        // The registry wins: its realm and its KDCs.
+        let config = KerberosConfig::from_parameters(&params(&[
+            ("", "Krb5Config", path),
+            ("", "DefaultRealm", "REG.TEST"),
+            ("Domains\\REG.TEST", "KdcNames", "kdc.reg.test"),
+        ]))
+        .unwrap();
+        assert_eq!(config.default_realm, "REG.TEST");
+        assert_eq!(config.kdcs_of("REG.TEST"), ["kdc.reg.test"]);
+        assert_eq!(
+            config.kdcs_of("CONF.TEST"),
+            ["kdc1.conf.test", "10.0.0.2:750"]
+        );
+        // A bad file: the registry value's origin, the file and its line.
+        std::fs::write(&conf, "[libdefaults]\n default_realm\n").unwrap();
+        let err =
+            KerberosConfig::from_parameters(&params(&[("", "Krb5Config", path)])).unwrap_err();
+        assert!(
+            err.message().contains(&format!("{path}:2:")),
+            "{}",
+            err.message()
+        );
+        assert!(err.message().contains("Krb5Config"), "{}", err.message());
+    }
 }
