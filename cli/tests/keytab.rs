@@ -3,6 +3,8 @@
 //! a random key added to the KDC's database (`--kdc-database`) and for a key
 //! derived from the password the database holds (`--password-env`).
 //!
+//! MIT's `ktutil` (`rkt`, `list -e`) reads it as well.
+//!
 //! Without MIT's `klist`/`kinit` the interop half prints a loud notice and
 //! is skipped, except under CI (`CI=true`), where it fails.
 
@@ -210,6 +212,27 @@ fn keytab_add_and_list_work_with_mit_and_our_kdc() {
         format!("carol@{REALM} (aes256-cts-hmac-sha1-96)"),
     ] {
         assert!(klist.contains(&needle), "{needle:?} not in MIT's {klist}");
+    }
+
+    // MIT ktutil reads it too (`rkt`, then `list -e`).
+    if let Some(ktutil) = tool("ktutil") {
+        use std::io::Write;
+        let mut child = Command::new(ktutil)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "rkt {kt}\nlist -e\nquit").unwrap();
+        drop(stdin);
+        let out = child.wait_with_output().unwrap();
+        let listing = text(&out);
+        assert!(
+            listing.contains(&format!("{service} (aes128-cts-hmac-sha1-96)"))
+                && listing.contains(&format!("carol@{REALM}")),
+            "ktutil: {listing}"
+        );
     }
 
     // kinit -k -t against the shipped KDC, serving the database we added to.
