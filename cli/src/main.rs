@@ -1,6 +1,7 @@
 //! `sspi`: the sspi-plug command line.
 
 mod commands;
+mod keytab_command;
 mod net;
 mod password;
 mod registry_command;
@@ -54,6 +55,11 @@ enum Command {
     Selftest(selftest::SelftestArgs),
     /// Serve the Kerberos realm of the registry's SspiKdc key (AS and TGS) until Ctrl-C / SIGTERM.
     Kdc,
+    /// MIT keytabs: add keys (random or from a password) for a principal, list entries.
+    Keytab {
+        #[command(subcommand)]
+        command: keytab_command::KeytabCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -85,6 +91,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => registry().and_then(|r| net::bench(&r, &args)),
         Command::Kdc => registry().and_then(|r| net::kdc(&r)),
         Command::Selftest(args) => registry().and_then(|r| selftest::selftest(&r, &args)),
+        Command::Keytab { command } => keytab_command::run(command),
     };
     match result {
         Ok(code) => code,

@@ -228,6 +228,7 @@ impl<X: Side> Engine<X> {
         let step = match catch_unwind(AssertUnwindSafe(|| X::step(state, input))) {
             Ok(Ok(step)) => step,
             Ok(Err(error)) => {
+                out.truncate(0);
                 self.phase = Phase::Failed(error.clone());
                 return Err(error);
             }
@@ -241,7 +242,20 @@ impl<X: Side> Engine<X> {
             token,
             complete_needed,
         } = step;
-        let status = match (&outcome, complete_needed) {
+        let (status, phase) = match (outcome, complete_needed) {
+            (StepOutcome::Failed(error), _) => {
+                // An extended error: its token goes to the peer (when it
+                // fits the caller's buffer), its status to the caller.
+                match out.as_mut_slice().get_mut(..token.len()) {
+                    Some(slot) => {
+                        slot.copy_from_slice(&token);
+                        out.truncate(token.len());
+                    }
+                    None => out.truncate(0),
+                }
+                self.phase = Phase::Failed(error.clone());
+                return Err(error);
+            }
             (StepOutcome::Continue(_), _) if token.is_empty() => {
                 let error = SecurityError::internal(format!(
                     "the package's {} step continued without a token to send",
@@ -250,23 +264,32 @@ impl<X: Side> Engine<X> {
                 self.phase = Phase::Failed(error.clone());
                 return Err(error);
             }
-            (StepOutcome::Continue(_), false) => SecurityStatus::SEC_I_CONTINUE_NEEDED,
-            (StepOutcome::Continue(_), true) => SecurityStatus::SEC_I_COMPLETE_AND_CONTINUE,
-            (StepOutcome::Done(_), false) => SecurityStatus::SEC_E_OK,
-            (StepOutcome::Done(_), true) => SecurityStatus::SEC_I_COMPLETE_NEEDED,
-        };
-        self.phase = match outcome {
-            StepOutcome::Continue(next) => Phase::Handshake(next),
-            StepOutcome::Done(established) => {
+            (StepOutcome::Continue(next), complete) => (
+                if complete {
+                    SecurityStatus::SEC_I_COMPLETE_AND_CONTINUE
+                } else {
+                    SecurityStatus::SEC_I_CONTINUE_NEEDED
+                },
+                Phase::Handshake(next),
+            ),
+            (StepOutcome::Done(established), complete) => {
                 self.expiry = established.lifespan().expiry;
                 self.message_expiry = if established.inner_context_checks_expiry() {
                     TimeStamp::NEVER
                 } else {
                     self.expiry
                 };
-                Phase::Established(established)
+                (
+                    if complete {
+                        SecurityStatus::SEC_I_COMPLETE_NEEDED
+                    } else {
+                        SecurityStatus::SEC_E_OK
+                    },
+                    Phase::Established(established),
+                )
             }
         };
+        self.phase = phase;
         self.deliver(Held { token, status }, out)
     }
 

@@ -82,6 +82,7 @@ impl<H, E> std::fmt::Debug for Step<H, E> {
         let outcome = match self.outcome {
             StepOutcome::Continue(_) => "Continue",
             StepOutcome::Done(_) => "Done",
+            StepOutcome::Failed(_) => "Failed",
         };
         f.debug_struct("Step")
             .field("outcome", &outcome)
@@ -98,6 +99,9 @@ pub enum StepOutcome<H, E> {
     Continue(H),
     /// The context is established.
     Done(E),
+    /// The handshake failed with this error, and the step's token is an
+    /// *extended error* for the peer (see [`Step::fail`]).
+    Failed(SecurityError),
 }
 
 impl<H, E> Step<H, E> {
@@ -124,6 +128,22 @@ impl<H, E> Step<H, E> {
     pub fn done(established: E, token: Vec<u8>) -> Self {
         Self {
             outcome: StepOutcome::Done(established),
+            token,
+            complete_needed: false,
+        }
+    }
+
+    /// The handshake fails with `error`, and `token` (an *extended error*,
+    /// ASC_RET_EXTENDED_ERROR / ISC_RET_EXTENDED_ERROR: Kerberos' KRB-ERROR
+    /// token) is sent to the peer so it learns why. The leg engine writes
+    /// `token` into the caller's SECBUFFER_TOKEN output buffer (when it fits;
+    /// else it is dropped) and returns `error`; the context is over, as after
+    /// any failed step. After a step that fails with `Err`, the engine leaves
+    /// that buffer empty (`cbBuffer` 0), so a caller sends a token after a
+    /// failed leg exactly when the buffer holds one.
+    pub fn fail(error: SecurityError, token: Vec<u8>) -> Self {
+        Self {
+            outcome: StepOutcome::Failed(error),
             token,
             complete_needed: false,
         }

@@ -64,7 +64,8 @@
 //! | [`Step::continue_with`]`(next, token)` | SEC_I_CONTINUE_NEEDED | `token`; it MUST NOT be empty (an empty one fails the context with SEC_E_INTERNAL_ERROR) |
 //! | [`Step::done`]`(established, token)` | SEC_E_OK | `token`, or nothing when it is empty; a non-empty one gives the peer row 4 |
 //! | either, `.needing_completion()` | SEC_I_COMPLETE_AND_CONTINUE / SEC_I_COMPLETE_NEEDED | written, then finished by `complete_auth_token` of the state it leads to |
-//! | `Err(error)` | `error.status()` | none; the context is failed: every later leg is SEC_E_OUT_OF_SEQUENCE naming this error |
+//! | `Err(error)` | `error.status()` | none (the TOKEN buffer is left empty); the context is failed: every later leg is SEC_E_OUT_OF_SEQUENCE naming this error |
+//! | [`Step::fail`]`(error, token)` | `error.status()` | `token`, an extended error for the peer (Kerberos' KRB-ERROR), dropped when it does not fit; the context is failed as after `Err(error)` |
 //! | a panic | SEC_E_INTERNAL_ERROR | none; the context is unusable: every later call is SEC_E_INTERNAL_ERROR |
 //!
 //! What the engine refuses before your code runs — always with the context

@@ -135,6 +135,12 @@ impl ServerHandshake for Server {
         if token == b"panic" {
             panic!("deliberate");
         }
+        if token == b"extended" {
+            return Ok(Step::fail(
+                SecurityError::new(SecurityStatus::SEC_E_TIME_SKEW, "clocks differ"),
+                vec![3u8; 10],
+            ));
+        }
         if token.len() != 40 {
             return Err(SecurityError::invalid_token(
                 "expected the client's 40 bytes",
@@ -522,4 +528,50 @@ fn a_token_longer_than_cb_max_token_is_refused_before_the_package_sees_it() {
         isc(&mut c, &reply, &mut [0; 64]).unwrap().0,
         SecurityStatus::SEC_E_OK
     );
+}
+
+#[test]
+fn a_failed_leg_sends_its_extended_error_token_and_ends_the_context() {
+    let mut s = server();
+    let mut out = [0u8; 64];
+    let input = [SecBufferRef::token(b"extended")];
+    let mut output = [SecBuffer::token(&mut out)];
+    let e = s
+        .accept_security_context(
+            RSlice::from_slice(&input),
+            RSliceMut::from_mut_slice(&mut output),
+        )
+        .into_result()
+        .unwrap_err();
+    assert_eq!(e.status(), SecurityStatus::SEC_E_TIME_SKEW);
+    assert_eq!(output[0].as_slice(), [3u8; 10]);
+    // The context is over, and a later call sends no token.
+    let mut out = [0u8; 64];
+    let mut output = [SecBuffer::token(&mut out)];
+    let e = s
+        .accept_security_context(
+            RSlice::from_slice(&input),
+            RSliceMut::from_mut_slice(&mut output),
+        )
+        .into_result()
+        .unwrap_err();
+    assert_eq!(e.status(), SecurityStatus::SEC_E_OUT_OF_SEQUENCE);
+    assert!(e.message().contains("clocks differ"), "{e}");
+}
+
+#[test]
+fn a_failed_leg_without_a_token_leaves_the_output_empty() {
+    let mut s = server();
+    let mut out = [0u8; 64];
+    let input = [SecBufferRef::token(&[1, 2, 3])];
+    let mut output = [SecBuffer::token(&mut out)];
+    let e = s
+        .accept_security_context(
+            RSlice::from_slice(&input),
+            RSliceMut::from_mut_slice(&mut output),
+        )
+        .into_result()
+        .unwrap_err();
+    assert_eq!(e.status(), SecurityStatus::SEC_E_INVALID_TOKEN);
+    assert!(output[0].is_empty());
 }

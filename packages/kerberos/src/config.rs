@@ -48,6 +48,10 @@ pub struct KerberosConfig {
     pub default_password: Option<SecretBytes>,
     /// `Users\<name>\Password` (REG_SZ, demo only): passwords by user name.
     users: HashMap<String, SecretBytes>,
+    /// `Krb5Config` (REG_SZ path): the krb5.conf's `[domain_realm]`, which
+    /// maps the host of a target name to its realm (its `default_realm` and
+    /// `[realms]` KDCs are merged into the fields above, the registry winning).
+    pub krb5_conf: crate::krb5_conf::Krb5Conf,
 }
 
 /// The configured keytab and where it was set.
@@ -160,6 +164,11 @@ pub const PARAMETERS: &[ParameterSpec] = &[
         "the default user's password (demo only)",
     ),
     ParameterSpec::string("Password", "", "the user's password (demo only)").in_subkeys("Users"),
+    ParameterSpec::path(
+        "Krb5Config",
+        "",
+        "an MIT krb5.conf: its default_realm, [realms] kdc lists and [domain_realm] apply where the registry says nothing",
+    ),
 ];
 
 impl KerberosConfig {
@@ -172,6 +181,22 @@ impl KerberosConfig {
                 format_args!("DefaultRealm {default_realm:?} is not a realm name"),
             ));
         }
+        // Krb5Config: the krb5.conf's default_realm when the registry has none.
+        let krb5_conf = match params.path("Krb5Config")? {
+            Some(path) => crate::krb5_conf::Krb5Conf::load(&path)
+                .map_err(|m| params.error("Krb5Config", m))?,
+            None => crate::krb5_conf::Krb5Conf::default(),
+        };
+        let default_realm = match (&krb5_conf.default_realm, default_realm.is_empty()) {
+            (Some(realm), true) if realm.is_ascii() && !realm.contains(['@', '/']) => realm.clone(),
+            (Some(realm), true) => {
+                return Err(params.error(
+                    "Krb5Config",
+                    format_args!("its default_realm {realm:?} is not a realm name"),
+                ));
+            }
+            _ => default_realm,
+        };
         let kdc_timeout = ranged(
             params,
             "KdcTimeout",
@@ -262,6 +287,18 @@ impl KerberosConfig {
             }
             kdcs.insert(realm.clone(), names);
         }
+        // Krb5Config: the krb5.conf's KDCs of realms the registry lists none for.
+        for (realm, names) in &krb5_conf.realms {
+            if names.is_empty() || kdcs.keys().any(|r: &String| r.eq_ignore_ascii_case(realm)) {
+                continue;
+            }
+            for name in names {
+                check_address(name).map_err(|m| {
+                    params.error("Krb5Config", format_args!("[realms] {realm} kdc: {m}"))
+                })?;
+            }
+            kdcs.insert(realm.clone(), names.clone());
+        }
 
         let keytab = params.path("Keytab")?.map(|path| KeytabSetting {
             path,
@@ -335,6 +372,7 @@ impl KerberosConfig {
             default_user,
             default_password,
             users,
+            krb5_conf,
         })
     }
 
@@ -345,6 +383,17 @@ impl KerberosConfig {
             .find(|(r, _)| r.eq_ignore_ascii_case(realm))
             .map(|(_, v)| v.as_slice())
             .unwrap_or_default()
+    }
+
+    /// The realm of `host` by the krb5.conf's `[domain_realm]` (`Krb5Config`).
+    pub fn realm_of_host(&self, host: &str) -> Option<&str> {
+        self.krb5_conf.realm_of_host(host)
+    }
+
+    /// True when `name` is a realm this configuration knows: the default
+    /// realm, or one with KDCs (registry or krb5.conf).
+    pub fn is_known_realm(&self, name: &str) -> bool {
+        name == self.default_realm || self.kdcs.keys().any(|r| r == name)
     }
 
     /// The password configured for `user` (from `Users` or `DefaultPassword`).
@@ -561,5 +610,49 @@ mod tests {
             "{}",
             err.message()
         );
+    }
+
+    #[test]
+    fn krb5_config_fills_what_the_registry_leaves_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("krb5.conf");
+        std::fs::write(
+            &conf,
+            "[libdefaults]\n default_realm = CONF.TEST\n[realms]\n CONF.TEST = {\n  kdc = kdc1.conf.test\n  kdc = tcp/10.0.0.2:750\n }\n \
+             REG.TEST = {\n  kdc = ignored.conf.test\n }\n[domain_realm]\n .conf.test = CONF.TEST\n",
+        )
+        .unwrap();
+        let path = conf.to_str().unwrap();
+        let config = KerberosConfig::from_parameters(&params(&[("", "Krb5Config", path)])).unwrap();
+        assert_eq!(config.default_realm, "CONF.TEST");
+        assert_eq!(
+            config.kdcs_of("CONF.TEST"),
+            ["kdc1.conf.test", "10.0.0.2:750"]
+        );
+        assert_eq!(config.realm_of_host("web.conf.test"), Some("CONF.TEST"));
+        assert!(config.is_known_realm("CONF.TEST") && config.is_known_realm("REG.TEST"));
+        // The registry wins: its realm and its KDCs.
+        let config = KerberosConfig::from_parameters(&params(&[
+            ("", "Krb5Config", path),
+            ("", "DefaultRealm", "REG.TEST"),
+            ("Domains\\REG.TEST", "KdcNames", "kdc.reg.test"),
+        ]))
+        .unwrap();
+        assert_eq!(config.default_realm, "REG.TEST");
+        assert_eq!(config.kdcs_of("REG.TEST"), ["kdc.reg.test"]);
+        assert_eq!(
+            config.kdcs_of("CONF.TEST"),
+            ["kdc1.conf.test", "10.0.0.2:750"]
+        );
+        // A bad file: the registry value's origin, the file and its line.
+        std::fs::write(&conf, "[libdefaults]\n default_realm\n").unwrap();
+        let err =
+            KerberosConfig::from_parameters(&params(&[("", "Krb5Config", path)])).unwrap_err();
+        assert!(
+            err.message().contains(&format!("{path}:2:")),
+            "{}",
+            err.message()
+        );
+        assert!(err.message().contains("Krb5Config"), "{}", err.message());
     }
 }

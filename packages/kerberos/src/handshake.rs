@@ -123,8 +123,12 @@ impl ServerHandshake for KerberosServerHandshake {
     fn accept(self, input: LegInput<'_>) -> SecurityResult<Step<Self, KerberosEstablishedContext>> {
         let bindings = input.channel_bindings_hash()?;
         let token = input.require_token()?;
-        let (established, reply) = accept_ap_req(&self.shared, &self.server, token, bindings)?;
-        Ok(Step::done(established, reply.unwrap_or_default()))
+        match accept_ap_req(&self.shared, &self.server, token, bindings) {
+            Ok((established, reply)) => Ok(Step::done(established, reply.unwrap_or_default())),
+            // A KRB-ERROR token for the initiator (an extended error).
+            Err(answer) if !answer.token.is_empty() => Ok(Step::fail(answer.error, answer.token)),
+            Err(answer) => Err(answer.error),
+        }
     }
 }
 
@@ -278,7 +282,7 @@ fn accept_ap_req(
     server: &ServerState,
     token: &[u8],
     bindings: Option<[u8; 16]>,
-) -> SecurityResult<(KerberosEstablishedContext, Option<Vec<u8>>)> {
+) -> Result<(KerberosEstablishedContext, Option<Vec<u8>>), acceptor::Answer> {
     let ap_req: ApReq = if token.first() == Some(&0x6e) {
         crate::messages::decode(token)
             .map_err(|_| SecurityError::invalid_token("malformed AP-REQ"))?
@@ -288,7 +292,8 @@ fn accept_ap_req(
             Received::Error(_) => {
                 return Err(SecurityError::invalid_token(
                     "expected an AP-REQ, got a KRB-ERROR token",
-                ));
+                )
+                .into());
             }
         }
     };
@@ -300,7 +305,7 @@ fn accept_ap_req(
         channel_bindings: bindings,
         require_channel_bindings: shared.config.require_channel_bindings,
     };
-    let accepted = acceptor::verify(&ap_req, &keys)?;
+    let accepted = acceptor::verify_answering(&ap_req, &keys)?;
     tracing::debug!(client = %accepted.client, service = %accepted.server, "accepted an AP-REQ");
     let expiry = KrbTime::from_secs(accepted.end_time).to_timestamp();
     let gss_flags = accepted.gss_flags;

@@ -182,6 +182,11 @@ pub struct ErrorReply<'a> {
 impl ErrorReply<'_> {
     /// The DER KRB-ERROR.
     pub fn to_der(&self) -> Result<Vec<u8>, String> {
+        picky_asn1_der::to_vec(&self.to_message()?).map_err(|e| e.to_string())
+    }
+
+    /// The KRB-ERROR message (for framing in a GSS token).
+    pub fn to_message(&self) -> Result<KrbError, String> {
         let now = KrbTime::now();
         let client_name = self.client.map(Principal::to_asn1).transpose()?;
         let client_realm = self.client.map(Principal::realm_asn1).transpose()?;
@@ -205,6 +210,6 @@ impl ErrorReply<'_> {
                     .map(|d| ExplicitContextTag12::from(OctetStringAsn1::from(d))),
             ),
         };
-        picky_asn1_der::to_vec(&KrbError::from(inner)).map_err(|e| e.to_string())
+        Ok(KrbError::from(inner))
     }
 }

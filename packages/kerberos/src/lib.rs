@@ -44,6 +44,7 @@ mod established;
 mod gss;
 mod handshake;
 mod keytab;
+mod krb5_conf;
 mod krb_error;
 mod messages;
 mod package;
@@ -96,6 +97,10 @@ pub mod internal {
     /// The MIT keytab format.
     pub mod keytab {
         pub use crate::keytab::*;
+    }
+    /// The krb5.conf reader.
+    pub mod krb5_conf {
+        pub use crate::krb5_conf::*;
     }
     /// KRB-ERROR messages and their statuses.
     pub mod krb_error {

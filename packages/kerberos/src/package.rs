@@ -244,7 +244,13 @@ impl Credentials for KerberosCredentials {
         };
         let config = &self.shared.config;
         let service = match target.filter(|t| !t.is_empty()) {
-            Some(text) => Principal::parse(text, &client.principal.realm).map_err(|m| {
+            Some(text) => Principal::parse_target(
+                text,
+                &client.principal.realm,
+                |host| config.realm_of_host(host).map(str::to_string),
+                |realm| realm == client.principal.realm || config.is_known_realm(realm),
+            )
+            .map_err(|m| {
                 SecurityError::new(
                     SecurityStatus::SEC_E_TARGET_UNKNOWN,
                     format!("target name: {m}"),

@@ -102,6 +102,75 @@ impl Principal {
         })
     }
 
+    /// A target name as InitializeSecurityContext receives it (pszTargetName):
+    ///
+    /// * an SPN, `service/host[:port][@REALM]` (any name with a `/`), parsed as
+    ///   written (MIT keeps a Kerberos name's case); without a realm, the
+    ///   host's realm by `realm_of_host` (krb5.conf `[domain_realm]`), else
+    ///   `default_realm`;
+    /// * a GSS host-based service name, `service@host` (RFC 2743 4.1,
+    ///   GSS_C_NT_HOSTBASED_SERVICE), read as MIT does: `service/host` of
+    ///   name type NT-SRV-HST, the service's case kept, the host lower-cased
+    ///   without a final dot, the realm the host's by `realm_of_host`, else
+    ///   `default_realm`: `HOST@Server.Example` is `HOST/server.example`
+    ///   (MIT lower-cases the host only);
+    /// * `name@REALM` where REALM `is_realm` (a configured realm), and a bare
+    ///   `name`: a principal, as [`Principal::parse`] reads it.
+    pub fn parse_target(
+        text: &str,
+        default_realm: &str,
+        realm_of_host: impl Fn(&str) -> Option<String>,
+        is_realm: impl Fn(&str) -> bool,
+    ) -> Result<Principal, String> {
+        let has_slash = unescaped(text, '/').is_some();
+        if has_slash {
+            let mut p = Principal::parse(text, "-")?;
+            if unescaped(text, '@').is_none() {
+                let host = p.components.get(1).map(|h| host_of(h)).unwrap_or_default();
+                p.realm = realm_of_host(&host)
+                    .filter(|r| !r.is_empty())
+                    .unwrap_or_else(|| default_realm.to_string());
+                if p.realm.is_empty() {
+                    return Err(format!(
+                        "target {text:?} names no realm and no default realm is configured"
+                    ));
+                }
+            }
+            return Ok(p);
+        }
+        let Some(at) = unescaped(text, '@') else {
+            return Principal::parse(text, default_realm);
+        };
+        let (service, host) = (&text[..at], &text[at + 1..]);
+        if is_realm(host) {
+            return Principal::parse(text, default_realm);
+        }
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        if service.is_empty() || host.is_empty() {
+            return Err(format!(
+                "target {text:?}: a host-based service name is service@host, both non-empty"
+            ));
+        }
+        if service.contains('\\') || host.contains(['\\', '@']) || !text.is_ascii() {
+            return Err(format!(
+                "target {text:?} is neither an SPN (service/host) nor a host-based name (service@host)"
+            ));
+        }
+        let realm = realm_of_host(&host)
+            .filter(|r| !r.is_empty())
+            .unwrap_or_else(|| default_realm.to_string());
+        if realm.is_empty() {
+            return Err(format!(
+                "target {text:?}: no realm for host {host:?} and no default realm is configured"
+            ));
+        }
+        Ok(Principal {
+            name_type: NT_SRV_HST,
+            components: vec![service.to_string(), host],
+            realm,
+        })
+    }
+
     /// A user `name@realm`.
     pub fn user(name: &str, realm: &str) -> Principal {
         Principal {
@@ -190,6 +259,30 @@ impl fmt::Display for Principal {
     }
 }
 
+/// The byte offset of the first `c` not escaped by `\\`.
+fn unescaped(text: &str, c: char) -> Option<usize> {
+    let mut escaped = false;
+    for (i, ch) in text.char_indices() {
+        if escaped {
+            escaped = false;
+        } else if ch == '\\' {
+            escaped = true;
+        } else if ch == c {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// The host of an SPN's second component: without `:port`, a final dot, case.
+fn host_of(component: &str) -> String {
+    let host = match component.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => component,
+    };
+    host.trim_end_matches('.').to_ascii_lowercase()
+}
+
 fn escape_into(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
@@ -275,6 +368,64 @@ mod tests {
         assert!(Principal::parse("a", "").is_err());
         assert!(Principal::parse("a\\", "R").is_err());
         assert!(Principal::krbtgt("R").is_krbtgt());
+    }
+
+    fn target(text: &str) -> Result<Principal, String> {
+        Principal::parse_target(
+            text,
+            "CLIENT.REALM",
+            |host| {
+                (host == "web.example.com" || host.ends_with(".example.com"))
+                    .then(|| "EXAMPLE.COM".to_string())
+            },
+            |realm| realm == "CLIENT.REALM" || realm == "EXAMPLE.COM",
+        )
+    }
+
+    #[test]
+    fn host_based_service_names_follow_mit_case_rules() {
+        let p = target("HOST@Server.Example.COM.").unwrap();
+        assert_eq!(p.components, ["HOST", "server.example.com"]);
+        assert_eq!(p.realm, "EXAMPLE.COM");
+        assert_eq!(p.name_type, NT_SRV_HST);
+        assert_eq!(p.to_string(), "HOST/server.example.com@EXAMPLE.COM");
+        let p = target("host@localhost").unwrap();
+        assert_eq!(p.to_string(), "host/localhost@CLIENT.REALM");
+        let p = target("HTTP@web.example.com").unwrap();
+        assert_eq!(p.to_string(), "HTTP/web.example.com@EXAMPLE.COM");
+        assert!(target("@host").is_err());
+        assert!(target("host@").is_err());
+        assert!(target("host@a@b").is_err());
+    }
+
+    #[test]
+    fn spns_keep_their_case_and_find_their_realm() {
+        let p = target("HTTP/Web.Example.com").unwrap();
+        assert_eq!(p.components, ["HTTP", "Web.Example.com"]);
+        assert_eq!(p.realm, "EXAMPLE.COM");
+        assert_eq!(p.name_type, NT_SRV_INST);
+        let p = target("HTTP/web.example.com:8080").unwrap();
+        assert_eq!(p.components, ["HTTP", "web.example.com:8080"]);
+        assert_eq!(p.realm, "EXAMPLE.COM");
+        let p = target("host/localhost").unwrap();
+        assert_eq!(p.to_string(), "host/localhost@CLIENT.REALM");
+        let p = target("host/web.example.com@OTHER").unwrap();
+        assert_eq!(p.realm, "OTHER");
+        assert!(target("host/").is_err());
+    }
+
+    #[test]
+    fn principal_names_with_a_known_realm_stay_principals() {
+        let p = target("alice@EXAMPLE.COM").unwrap();
+        assert_eq!(
+            (p.components, p.realm),
+            (vec!["alice".to_string()], "EXAMPLE.COM".to_string())
+        );
+        let p = target("alice").unwrap();
+        assert_eq!(p.to_string(), "alice@CLIENT.REALM");
+        assert!(target("").is_err());
+        let none = Principal::parse_target("HOST@server", "", |_| None, |_| false);
+        assert!(none.unwrap_err().contains("no default realm"));
     }
 
     #[test]
