@@ -362,3 +362,115 @@ fn kinit_k_with_our_keytab_then_our_client_initiates_as_the_service() {
     );
     eprintln!("kinit -k -t with our keytab, then our client as {service}: ok");
 }
+
+/// The `sspi` command cargo built beside this test (`target/<profile>/sspi`).
+fn sspi_command() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let path = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|dir| dir.join("sspi"))
+        .unwrap();
+    assert!(
+        path.is_file(),
+        "{} is missing: run `cargo build --workspace` first",
+        path.display()
+    );
+    path
+}
+
+/// Kills a child process of this test (by its id) on drop.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn sspi_client_with_no_password_after_kinit() {
+    use std::io::BufRead;
+    if mit_tools("sspi client after kinit").is_none() {
+        return;
+    }
+    let realm = fixture::realm();
+    let dir = tempfile::tempdir().unwrap();
+    let cc = format!("FILE:{}", dir.path().join("cc").display());
+    let env = our_realm_env(dir.path(), &realm, &cc);
+    kinit(&env, &format!("alice@{}", fixture::REALM), "alice-password");
+    let as_after_kinit = realm.as_requests();
+
+    let mut server = Child(
+        Command::new(sspi_command())
+            .arg("--registry")
+            .arg(&realm.registry.path)
+            .args(["server", "--listen", "127.0.0.1:0"])
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut banner = String::new();
+    std::io::BufReader::new(server.0.stdout.take().unwrap())
+        .read_line(&mut banner)
+        .unwrap();
+    let addr = banner
+        .split_whitespace()
+        .find(|w| w.starts_with("127.0.0.1:"))
+        .map(|w| w.trim_end_matches(';').to_string())
+        .unwrap_or_else(|| panic!("no address in {banner:?}"));
+
+    let ours = passwordless(&realm, "");
+    let client = |ccache: Option<&str>| {
+        let mut command = Command::new(sspi_command());
+        command
+            .arg("--registry")
+            .arg(&ours.path)
+            .args([
+                "client",
+                "--connect",
+                &addr,
+                "--package",
+                "Kerberos",
+                "hello",
+            ])
+            .env_remove("SSPI_PASSWORD")
+            .stdin(Stdio::null());
+        match ccache {
+            Some(name) => command.env("KRB5CCNAME", name),
+            None => command.env(
+                "KRB5CCNAME",
+                format!("FILE:{}", dir.path().join("none").display()),
+            ),
+        };
+        command.output().unwrap()
+    };
+    let out = client(Some(&cc));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!(
+            "the server accepted this client as alice@{}",
+            fixture::REALM
+        )) && stdout.contains("reply: hello"),
+        "{stdout}"
+    );
+    assert_eq!(realm.as_requests(), as_after_kinit, "no AS exchange");
+    assert_eq!(realm.tgs_requests(), 1);
+    // Without the cache: no credentials, and the message names the cache.
+    let out = client(None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("SEC_E_NO_CREDENTIALS") && stderr.contains("FILE:"),
+        "{stderr}"
+    );
+    eprintln!("sspi client --package Kerberos with no password after kinit: ok");
+}

@@ -421,6 +421,16 @@ pub enum CacheName {
     DirFile(PathBuf),
 }
 
+impl std::fmt::Display for CacheName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CacheName::File(p) => write!(f, "FILE:{}", p.display()),
+            CacheName::Dir(p) => write!(f, "DIR:{}", p.display()),
+            CacheName::DirFile(p) => write!(f, "DIR::{}", p.display()),
+        }
+    }
+}
+
 impl CacheName {
     /// Parses a `KRB5CCNAME`-style name (split at the first colon; type names are case-sensitive).
     pub fn parse(name: &str) -> Result<CacheName, String> {
@@ -715,6 +725,9 @@ mod tests {
             CacheName::DirFile("/d/tktabc".into())
         );
         assert!(CacheName::parse("DIR::/d/other").is_err());
+        for text in ["FILE:/tmp/a", "DIR:/d", "DIR::/d/tktx"] {
+            assert_eq!(CacheName::parse(text).unwrap().to_string(), text);
+        }
         assert!(
             CacheName::parse("KEYRING:persistent:1000")
                 .unwrap_err()

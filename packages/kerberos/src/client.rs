@@ -148,7 +148,7 @@ impl ClientState {
                 let cache = self
                     .cache
                     .as_ref()
-                    .map(|c| format!("{:?}", c.name))
+                    .map(|c| c.name.to_string())
                     .unwrap_or_else(|| "none".into());
                 return Err(SecurityError::new(
                     SecurityStatus::SEC_E_NO_CREDENTIALS,

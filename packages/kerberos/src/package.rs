@@ -188,7 +188,7 @@ impl KerberosPackage {
                 SecurityStatus::SEC_E_NO_CREDENTIALS,
                 format!(
                     "no credentials supplied, the Kerberos package has no DefaultUser in the registry, \
-                     no credential cache ({cache_name:?}) and no client keytab"
+                     no credential cache ({cache_name}) and no client keytab"
                 ),
             ));
         };
@@ -230,7 +230,7 @@ impl KerberosPackage {
             SecurityStatus::SEC_E_NO_CREDENTIALS,
             format!(
                 "no password is configured for {principal} (DefaultPassword or Users\\{}\\Password), \
-                 no client keytab has its key and the credential cache ({cache_name:?}) holds no tickets of it",
+                 no client keytab has its key and the credential cache ({cache_name}) holds no tickets of it",
                 principal.name()
             ),
         ))
