@@ -241,6 +241,25 @@ fn the_acceptor_keytab_can_be_chosen_per_credentials_handle() {
         .acquire_credentials_handle("Kerberos", None, CredentialUse::INBOUND, None)
         .unwrap_err();
     assert_eq!(err.status(), SecurityStatus::SEC_E_NO_CREDENTIALS);
+    assert!(
+        err.message().contains("value \"Keytab\""),
+        "{}",
+        err.message()
+    );
+    let err = host
+        .acquire_credentials_handle(
+            "Kerberos",
+            Some(";keytab=/nonexistent/krb5.keytab"),
+            CredentialUse::INBOUND,
+            None,
+        )
+        .unwrap_err();
+    assert_eq!(err.status(), SecurityStatus::SEC_E_NO_CREDENTIALS);
+    assert!(
+        err.message().contains("keytab=") && err.message().contains("/nonexistent/krb5.keytab"),
+        "{}",
+        err.message()
+    );
     let keytab = realm.registry.dir.path().join("service.keytab");
     let server = host
         .acquire_credentials_handle(

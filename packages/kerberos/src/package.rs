@@ -244,9 +244,12 @@ impl KerberosPackage {
         let setting = match (&store.keytab, &config.keytab) {
             (Some(path), _) => crate::config::KeytabSetting {
                 path: path.clone(),
-                origin: "AcquireCredentialsHandle keytab=".into(),
+                origin: "AcquireCredentialsHandle (keytab=)".into(),
             },
-            (None, Some(setting)) => setting.clone(),
+            (None, Some(setting)) => crate::config::KeytabSetting {
+                path: setting.path.clone(),
+                origin: format!("{} (value \"Keytab\")", setting.origin),
+            },
             (None, None) => {
                 return Err(SecurityError::new(
                     SecurityStatus::SEC_E_NO_CREDENTIALS,
@@ -258,7 +261,7 @@ impl KerberosPackage {
         let keytab = Keytab::load(&setting.path).map_err(|m| {
             SecurityError::new(
                 SecurityStatus::SEC_E_NO_CREDENTIALS,
-                format!("{}: {m} (value \"Keytab\")", setting.origin),
+                format!("{}: {m}", setting.origin),
             )
         })?;
         if let Some(service) = &config.service_principal
