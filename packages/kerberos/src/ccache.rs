@@ -518,6 +518,53 @@ impl CacheName {
             .map_err(|m| format!("{}: {m}", path.display()))
     }
 
+    /// The cache holding `principal`'s tickets, and its own name: this one
+    /// when its default principal is `principal`, else (for a DIR collection)
+    /// the first other `tkt*` member whose default principal is, as MIT's
+    /// GSS-API searches a collection. `Ok(None)` when there is none.
+    pub fn load_for(
+        &self,
+        principal: &Principal,
+    ) -> Result<Option<(CacheName, CredentialCache)>, String> {
+        let own = match self {
+            CacheName::Dir(_) => CacheName::DirFile(self.file()?),
+            other => other.clone(),
+        };
+        match own.load()? {
+            Some(cache) if cache.principal == *principal => return Ok(Some((own, cache))),
+            _ if !matches!(self, CacheName::Dir(_)) => return Ok(None),
+            _ => {}
+        }
+        let CacheName::Dir(dir) = self else {
+            return Ok(None);
+        };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Ok(None);
+        };
+        let mut names: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|f| f.to_str())
+                    .is_some_and(|f| f.starts_with("tkt") && !f.contains('.'))
+            })
+            .collect();
+        names.sort();
+        for path in names {
+            let member = CacheName::DirFile(path);
+            // A member that cannot be read (another user's, damaged) is skipped.
+            match member.load() {
+                Ok(Some(cache)) if cache.principal == *principal => {
+                    return Ok(Some((member, cache)));
+                }
+                Ok(_) => {}
+                Err(e) => tracing::debug!(error = %e, "collection member skipped"),
+            }
+        }
+        Ok(None)
+    }
+
     /// Writes `cache` atomically with mode 0600: a new file beside the cache,
     /// then `rename` over it. A DIR collection is created (mode 0700) with a
     /// `primary` file when missing.
@@ -765,6 +812,31 @@ mod tests {
             let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o700);
         }
+    }
+
+    #[test]
+    fn a_dir_collection_is_searched_for_the_principal() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("cc");
+        let name = CacheName::Dir(dir.clone());
+        let alice = CredentialCache::parse(&mit_vector()).unwrap();
+        name.save(&alice).unwrap();
+        let mut bob = alice.clone();
+        bob.principal = Principal::user("bob", "KRBTEST.COM");
+        CacheName::DirFile(dir.join("tktbob")).save(&bob).unwrap();
+        let (found, cache) = name.load_for(&bob.principal).unwrap().unwrap();
+        assert_eq!(found, CacheName::DirFile(dir.join("tktbob")));
+        assert_eq!(cache, bob);
+        let (found, _) = name.load_for(&alice.principal).unwrap().unwrap();
+        assert_eq!(found, CacheName::DirFile(dir.join("tkt")));
+        assert!(
+            name.load_for(&Principal::user("carol", "KRBTEST.COM"))
+                .unwrap()
+                .is_none()
+        );
+        // A FILE cache of another principal is not searched further.
+        let file = CacheName::File(dir.join("tkt"));
+        assert!(file.load_for(&bob.principal).unwrap().is_none());
     }
 
     #[cfg(unix)]

@@ -77,11 +77,9 @@ impl ClientState {
     /// A fresh ticket of the client for `server` in its credential cache.
     fn cached_ticket(&self, server: &Principal) -> Option<HeldTicket> {
         let cache = self.cache.as_ref()?;
-        match cache.name.load() {
-            Ok(Some(c)) if c.principal == self.principal => {
-                c.ticket_for(server).filter(|t| t.is_fresh(FRESH_MARGIN))
-            }
-            Ok(_) => None,
+        match cache.name.load_for(&self.principal) {
+            Ok(Some((_, c))) => c.ticket_for(server).filter(|t| t.is_fresh(FRESH_MARGIN)),
+            Ok(None) => None,
             Err(e) => {
                 tracing::warn!(error = %e, "credential cache not read");
                 None
@@ -97,14 +95,18 @@ impl ClientState {
             return;
         }
         let result = (|| -> Result<bool, String> {
-            let mut contents = match cache.name.load()? {
-                Some(c) if c.principal == self.principal => c,
-                Some(_) => return Ok(false),
-                None if is_tgt => CredentialCache::new(self.principal.clone()),
+            let (name, mut contents) = match cache.name.load_for(&self.principal)? {
+                Some(found) => found,
+                // A TGT starts a new cache only where none is (another
+                // principal's cache is left alone).
+                None if is_tgt && cache.name.load()?.is_none() => (
+                    cache.name.clone(),
+                    CredentialCache::new(self.principal.clone()),
+                ),
                 None => return Ok(false),
             };
             contents.store(ticket)?;
-            cache.name.save(&contents)?;
+            name.save(&contents)?;
             Ok(true)
         })();
         match result {

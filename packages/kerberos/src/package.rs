@@ -219,7 +219,19 @@ impl KerberosPackage {
             }
             tracing::debug!(%principal, %origin, "the client keytab has no key of an allowed etype");
         }
-        if ccache.as_ref().is_some_and(|c| c.principal == principal) {
+        let held = match &ccache {
+            Some(c) if c.principal == principal => true,
+            _ => cache_name
+                .load_for(&principal)
+                .map_err(|m| {
+                    SecurityError::new(
+                        SecurityStatus::SEC_E_NO_CREDENTIALS,
+                        format!("credential cache: {m}"),
+                    )
+                })?
+                .is_some(),
+        };
+        if held {
             return Ok(ClientState::with_sources(
                 principal,
                 ClientSecret::None,
