@@ -58,6 +58,16 @@ fn malformed(what: impl std::fmt::Display) -> SecurityError {
 
 /// Asks for a TGT (`krbtgt/REALM@REALM`); returns it and the client key used.
 pub fn request_tgt(request: &AsRequest<'_>) -> Result<(HeldTicket, ClientKey), SecurityError> {
+    request_tgt_with(request, &[])
+}
+
+/// [`request_tgt`] with the client's long-term keys (a client keytab's)
+/// instead of the password when `keys` is not empty: the KDC's etype picks
+/// the key, and no string-to-key is run.
+pub fn request_tgt_with(
+    request: &AsRequest<'_>,
+    keys: &[Key],
+) -> Result<(HeldTicket, ClientKey), SecurityError> {
     let client = request.client;
     let mut key = request.known_key.clone();
     let mut preauth_rounds = 0;
@@ -70,7 +80,7 @@ pub fn request_tgt(request: &AsRequest<'_>) -> Result<(HeldTicket, ClientKey), S
         let message = as_req(request, nonce, padata).map_err(SecurityError::internal)?;
         let reply = exchange(request.kdc, &message)?;
         if crate::der::application_tag(&reply) == Some(11) {
-            return read_as_rep(request, &reply, nonce, key);
+            return read_as_rep(request, &reply, nonce, key, keys);
         }
         let Some(error) = KdcError::parse(&reply) else {
             return Err(malformed("neither an AS-REP nor a KRB-ERROR"));
@@ -88,7 +98,7 @@ pub fn request_tgt(request: &AsRequest<'_>) -> Result<(HeldTicket, ClientKey), S
                         error.describe()
                     )));
                 }
-                key = Some(derive(request, &info)?);
+                key = Some(derive(request, &info, keys)?);
             }
             krb_error::PREAUTH_FAILED => {
                 return Err(denied(format!(
@@ -140,7 +150,31 @@ fn names(etypes: &[Etype]) -> String {
         .join(", ")
 }
 
-fn derive(request: &AsRequest<'_>, info: &SaltInfo) -> Result<ClientKey, SecurityError> {
+fn derive(
+    request: &AsRequest<'_>,
+    info: &SaltInfo,
+    keys: &[Key],
+) -> Result<ClientKey, SecurityError> {
+    if !keys.is_empty() {
+        let key = keys
+            .iter()
+            .find(|k| k.etype() == info.etype)
+            .cloned()
+            .ok_or_else(|| {
+                SecurityError::new(
+                    SecurityStatus::SEC_E_KDC_UNKNOWN_ETYPE,
+                    format!(
+                        "the KDC asks {} for a key of {}, and its keytab has none",
+                        request.client,
+                        info.etype.name()
+                    ),
+                )
+            })?;
+        return Ok(ClientKey {
+            key,
+            salt: info.salt.clone(),
+        });
+    }
     let iterations = info
         .s2kparams
         .as_deref()
@@ -253,6 +287,7 @@ fn read_as_rep(
     reply: &[u8],
     nonce: u32,
     key: Option<ClientKey>,
+    keys: &[Key],
 ) -> Result<(HeldTicket, ClientKey), SecurityError> {
     let rep: AsRep =
         crate::messages::decode(reply).map_err(|e| malformed(format!("AS-REP: {e}")))?;
@@ -288,7 +323,7 @@ fn read_as_rep(
                 salt: default_salt,
                 s2kparams: None,
             });
-            derive(request, &info)?
+            derive(request, &info, keys)?
         }
     };
     let plain = key.key.decrypt_data(3, &rep.enc_part.0).map_err(|_| {

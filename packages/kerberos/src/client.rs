@@ -1,9 +1,12 @@
-//! A client credential: the principal, its password, and the tickets it has
-//! earned (the TGT and service tickets are cached, so a second context does
-//! not go back to the KDC while they are fresh).
+//! A client credential: the principal, its password or keytab keys, a
+//! credential cache, and the tickets it has earned (the TGT and service
+//! tickets are cached, so a second context does not go back to the KDC while
+//! they are fresh).
 
-use crate::as_exchange::{AsRequest, ClientKey, request_tgt};
+use crate::as_exchange::{AsRequest, ClientKey, request_tgt_with};
+use crate::ccache::{CacheName, CredentialCache};
 use crate::config::KerberosConfig;
+use crate::crypto::Key;
 use crate::principal::Principal;
 use crate::tgs_exchange::request_service_ticket;
 use crate::ticket::HeldTicket;
@@ -18,11 +21,33 @@ const FRESH_MARGIN: i64 = 60;
 /// The most service tickets cached per credential.
 const MAX_CACHED_TICKETS: usize = 64;
 
+/// What the client proves its identity with when it needs a new TGT.
+pub enum ClientSecret {
+    /// A password (string-to-key with the KDC's salt).
+    Password(SecretBytes),
+    /// Long-term keys from a client keytab, one per etype.
+    Keys(Vec<Key>),
+    /// Nothing: only the credential cache's tickets.
+    None,
+}
+
+/// The credential cache a client reads tickets from and writes them to.
+#[derive(Debug, Clone)]
+pub struct ClientCache {
+    /// The cache.
+    pub name: CacheName,
+    /// True when a TGT this client obtains (with a password or keytab) may
+    /// initialize or update the cache: it was named (KRB5CCNAME, the
+    /// registry, AcquireCredentialsHandle), not MIT's compiled default.
+    pub store_tgt: bool,
+}
+
 /// A client's identity and ticket cache.
 pub struct ClientState {
     /// The client principal.
     pub principal: Principal,
-    password: SecretBytes,
+    secret: ClientSecret,
+    cache: Option<ClientCache>,
     key: Mutex<Option<ClientKey>>,
     tgt: Mutex<Option<HeldTicket>>,
     tickets: Mutex<HashMap<Principal, HeldTicket>>,
@@ -33,14 +58,65 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl ClientState {
-    /// A client with a password and empty caches.
-    pub fn new(principal: Principal, password: SecretBytes) -> Self {
+    /// A client with `secret` and, when given, a credential cache.
+    pub fn with_sources(
+        principal: Principal,
+        secret: ClientSecret,
+        cache: Option<ClientCache>,
+    ) -> Self {
         Self {
             principal,
-            password,
+            secret,
+            cache,
             key: Mutex::new(None),
             tgt: Mutex::new(None),
             tickets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A fresh ticket of the client for `server` in its credential cache.
+    fn cached_ticket(&self, server: &Principal) -> Option<HeldTicket> {
+        let cache = self.cache.as_ref()?;
+        match cache.name.load_for(&self.principal) {
+            Ok(Some((_, c))) => c.ticket_for(server).filter(|t| t.is_fresh(FRESH_MARGIN)),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "credential cache not read");
+                None
+            }
+        }
+    }
+
+    /// Writes `ticket` to the credential cache (a TGT only when the cache
+    /// was named); failures are logged, never fatal.
+    fn write_back(&self, ticket: &HeldTicket, is_tgt: bool) {
+        let Some(cache) = &self.cache else { return };
+        if is_tgt && !cache.store_tgt {
+            return;
+        }
+        let result = (|| -> Result<bool, String> {
+            let (name, mut contents) = match cache.name.load_for(&self.principal)? {
+                Some(found) => found,
+                // A TGT starts a new cache only where none is (another
+                // principal's cache is left alone).
+                None if is_tgt && cache.name.load()?.is_none() => (
+                    cache.name.clone(),
+                    CredentialCache::new(self.principal.clone()),
+                ),
+                None => return Ok(false),
+            };
+            contents.store(ticket)?;
+            name.save(&contents)?;
+            Ok(true)
+        })();
+        match result {
+            Ok(true) => {
+                tracing::debug!(server = %ticket.server, "ticket written to the credential cache")
+            }
+            Ok(false) => {
+                tracing::debug!(server = %ticket.server, "the credential cache belongs to another principal; not written")
+            }
+            Err(e) => tracing::warn!(error = %e, "credential cache not written"),
         }
     }
 
@@ -61,19 +137,54 @@ impl ClientState {
         {
             return Ok(t.clone());
         }
+        let krbtgt = Principal::krbtgt(&self.principal.realm);
+        if let Some(t) = self.cached_ticket(&krbtgt) {
+            tracing::debug!(client = %t.client, end = t.end_time, "a TGT from the credential cache");
+            *lock(&self.tgt) = Some(t.clone());
+            return Ok(t);
+        }
+        let (password, keys): (&[u8], &[Key]) = match &self.secret {
+            ClientSecret::Password(p) => (p.expose(), &[]),
+            ClientSecret::Keys(keys) => (&[], keys),
+            ClientSecret::None => {
+                let cache = self
+                    .cache
+                    .as_ref()
+                    .map(|c| c.name.to_string())
+                    .unwrap_or_else(|| "none".into());
+                return Err(SecurityError::new(
+                    SecurityStatus::SEC_E_NO_CREDENTIALS,
+                    format!(
+                        "{}: no fresh TGT in the credential cache ({cache}) and no password or client keytab (run kinit)",
+                        self.principal
+                    ),
+                ));
+            }
+        };
+        let etypes: Vec<_> = if keys.is_empty() {
+            config.etypes.clone()
+        } else {
+            config
+                .etypes
+                .iter()
+                .copied()
+                .filter(|e| keys.iter().any(|k| k.etype() == *e))
+                .collect()
+        };
         let kdc = Self::kdc(config, &self.principal.realm);
         let request = AsRequest {
             client: &self.principal,
-            password: self.password.expose(),
-            etypes: &config.etypes,
+            password,
+            etypes: &etypes,
             lifetime: config.ticket_lifetime.as_secs() as i64,
             kdc: &kdc,
             known_key: lock(&self.key).clone(),
         };
-        let (tgt, key) = request_tgt(&request)?;
+        let (tgt, key) = request_tgt_with(&request, keys)?;
         tracing::debug!(client = %tgt.client, end = tgt.end_time, "obtained a TGT");
         *lock(&self.key) = Some(key);
         *lock(&self.tgt) = Some(tgt.clone());
+        self.write_back(&tgt, true);
         Ok(tgt)
     }
 
@@ -89,6 +200,11 @@ impl ClientState {
             .filter(|t| t.is_fresh(FRESH_MARGIN))
         {
             return Ok(t.clone());
+        }
+        if let Some(t) = self.cached_ticket(service) {
+            tracing::debug!(service = %t.server, "a service ticket from the credential cache");
+            lock(&self.tickets).insert(service.clone(), t.clone());
+            return Ok(t);
         }
         if service.realm != self.principal.realm {
             return Err(SecurityError::new(
@@ -111,6 +227,7 @@ impl ClientState {
             other => other?,
         };
         tracing::debug!(client = %ticket.client, service = %ticket.server, "obtained a service ticket");
+        self.write_back(&ticket, false);
         let mut tickets = lock(&self.tickets);
         if tickets.len() >= MAX_CACHED_TICKETS {
             tickets.retain(|_, t| t.is_fresh(FRESH_MARGIN));

@@ -52,7 +52,47 @@ pub struct KerberosConfig {
     /// maps the host of a target name to its realm (its `default_realm` and
     /// `[realms]` KDCs are merged into the fields above, the registry winning).
     pub krb5_conf: crate::krb5_conf::Krb5Conf,
+    /// `CredentialCache` and `ClientKeytab`: where clients find tickets and keys.
+    pub credential_sources: CredentialSources,
 }
+
+// --- Credential sources (credential cache, client keytab) ---
+
+/// `CredentialCache` (REG_SZ, `FILE:<path>` or `DIR:<dir>`, as `KRB5CCNAME`;
+/// `KRB5CCNAME` wins) and `ClientKeytab` (REG_SZ path, relative to the .reg
+/// file): the clients' credential cache and keytab.
+#[derive(Debug, Clone, Default)]
+pub struct CredentialSources {
+    /// The credential cache the registry names.
+    pub credential_cache: Option<crate::ccache::CacheName>,
+    /// The keytab clients without a password initiate with.
+    pub client_keytab: Option<KeytabSetting>,
+}
+
+impl CredentialSources {
+    fn from_parameters(params: &PackageParameters) -> SecurityResult<Self> {
+        let credential_cache = match params.string("CredentialCache")? {
+            Some(text) if !text.is_empty() => Some(
+                crate::ccache::CacheName::parse(text)
+                    .map_err(|m| params.error("CredentialCache", m))?,
+            ),
+            _ => None,
+        };
+        let client_keytab = params.path("ClientKeytab")?.map(|path| KeytabSetting {
+            path,
+            origin: params
+                .get("ClientKeytab")
+                .map(|p| p.origin.to_string())
+                .unwrap_or_default(),
+        });
+        Ok(Self {
+            credential_cache,
+            client_keytab,
+        })
+    }
+}
+
+// --- end of credential sources ---
 
 /// The configured keytab and where it was set.
 #[derive(Debug, Clone)]
@@ -152,6 +192,17 @@ pub const PARAMETERS: &[ParameterSpec] = &[
         "RequireChannelBindings",
         "0",
         "1: an acceptor given channel bindings also refuses initiators that send none",
+    ),
+    // Credential sources (credential cache, client keytab).
+    ParameterSpec::string(
+        "CredentialCache",
+        "KRB5CCNAME, else FILE:/tmp/krb5cc_<euid>",
+        "the clients' MIT credential cache, FILE:<path> or DIR:<dir> (KRB5CCNAME wins)",
+    ),
+    ParameterSpec::path(
+        "ClientKeytab",
+        "",
+        "a keytab whose keys let a principal without a password initiate (AS exchange with its key)",
     ),
     ParameterSpec::string(
         "DefaultUser",
@@ -373,6 +424,7 @@ impl KerberosConfig {
             default_password,
             users,
             krb5_conf,
+            credential_sources: CredentialSources::from_parameters(params)?,
         })
     }
 

@@ -36,6 +36,7 @@
 mod acceptor;
 mod ap;
 mod as_exchange;
+mod ccache;
 mod client;
 mod config;
 mod crypto;
@@ -77,6 +78,10 @@ pub mod internal {
     /// The AS exchange.
     pub mod as_exchange {
         pub use crate::as_exchange::*;
+    }
+    /// MIT credential caches (FILE and DIR).
+    pub mod ccache {
+        pub use crate::ccache::*;
     }
     /// The registry parameters.
     pub mod config {

@@ -1,6 +1,7 @@
 //! The package, its factory and its credentials.
 
-use crate::client::ClientState;
+use crate::ccache::CacheName;
+use crate::client::{ClientCache, ClientSecret, ClientState};
 use crate::config::KerberosConfig;
 use crate::handshake::{KerberosClientHandshake, KerberosServerHandshake};
 use crate::keytab::Keytab;
@@ -8,8 +9,8 @@ use crate::principal::Principal;
 use crate::replay::ReplayCache;
 use sspi_core::{
     AscReq, CredentialUse, Credentials, CredentialsRequest, IscReq, PackageCapabilities,
-    PackageFactory, PackageInfo, PackageParameters, ParameterSpec, SecretBytes, SecurityError,
-    SecurityPackage, SecurityResult, SecurityStatus,
+    PackageFactory, PackageInfo, PackageParameters, ParameterSpec, SecurityError, SecurityPackage,
+    SecurityResult, SecurityStatus,
 };
 use std::sync::Arc;
 
@@ -84,53 +85,195 @@ impl KerberosPackage {
         }
     }
 
+    /// The credential cache a client uses: per AcquireCredentialsHandle
+    /// (`ccache=`), else `KRB5CCNAME`, else the registry's `CredentialCache`
+    /// (all "named": TGTs may be written to them), else MIT's default
+    /// `FILE:/tmp/krb5cc_<euid>` (read, and service tickets written, only by
+    /// a client with no password).
+    fn cache_of(&self, store: &CredStore) -> SecurityResult<(CacheName, bool)> {
+        let sources = &self.shared.config.credential_sources;
+        let unknown = |m: String| SecurityError::new(SecurityStatus::SEC_E_UNKNOWN_CREDENTIALS, m);
+        if let Some(text) = &store.ccache {
+            return Ok((CacheName::parse(text).map_err(unknown)?, true));
+        }
+        if let Some(text) = std::env::var("KRB5CCNAME").ok().filter(|t| !t.is_empty()) {
+            let name = CacheName::parse(&text).map_err(|m| unknown(format!("KRB5CCNAME: {m}")))?;
+            return Ok((name, true));
+        }
+        if let Some(name) = &sources.credential_cache {
+            return Ok((name.clone(), true));
+        }
+        Ok((CacheName::default_name(), false))
+    }
+
+    /// The client keytab's keys for `principal` (per AcquireCredentialsHandle
+    /// `client_keytab=`, else the registry's `ClientKeytab`).
+    fn client_keytab(&self, store: &CredStore) -> SecurityResult<Option<(Keytab, String)>> {
+        let sources = &self.shared.config.credential_sources;
+        let (path, origin) = match (&store.client_keytab, &sources.client_keytab) {
+            (Some(path), _) => (
+                path.clone(),
+                "AcquireCredentialsHandle client_keytab=".to_string(),
+            ),
+            (None, Some(setting)) => (
+                setting.path.clone(),
+                format!("{} (value \"ClientKeytab\")", setting.origin),
+            ),
+            (None, None) => return Ok(None),
+        };
+        let keytab = Keytab::load(&path).map_err(|m| {
+            SecurityError::new(
+                SecurityStatus::SEC_E_NO_CREDENTIALS,
+                format!("{origin}: {m}"),
+            )
+        })?;
+        Ok(Some((keytab, origin)))
+    }
+
     fn client(&self, request: &CredentialsRequest) -> SecurityResult<ClientState> {
         let config = &self.shared.config;
-        if let Some(auth) = request.auth_identity.as_ref().into_option() {
+        let unknown = |m: String| SecurityError::new(SecurityStatus::SEC_E_UNKNOWN_CREDENTIALS, m);
+        let named = request.principal.as_ref().into_option().map(|p| p.as_str());
+        let auth = request
+            .auth_identity
+            .as_ref()
+            .into_option()
+            .filter(|a| !a.is_default());
+        let store = CredStore::parse(auth.map(|a| a.user.as_str()).or(named).unwrap_or(""))
+            .map_err(unknown)?;
+        let (cache_name, named_cache) = self.cache_of(&store)?;
+        if let Some(auth) = auth
+            && !auth.password.is_empty()
+        {
             let realm = if auth.domain.is_empty() {
                 config.default_realm.clone()
             } else {
                 auth.domain.to_ascii_uppercase()
             };
-            let principal = Principal::parse(&auth.user, &realm)
-                .map_err(|m| SecurityError::new(SecurityStatus::SEC_E_UNKNOWN_CREDENTIALS, m))?;
-            return Ok(ClientState::new(principal, auth.password.clone()));
+            let principal = Principal::parse(&store.name, &realm).map_err(unknown)?;
+            let cache = named_cache.then_some(ClientCache {
+                name: cache_name,
+                store_tgt: true,
+            });
+            return Ok(ClientState::with_sources(
+                principal,
+                ClientSecret::Password(auth.password.clone()),
+                cache,
+            ));
         }
-        let named = request.principal.as_ref().into_option().map(|p| p.as_str());
-        let principal = match named {
-            Some(text) => Principal::parse(text, &config.default_realm)
-                .map_err(|m| SecurityError::new(SecurityStatus::SEC_E_UNKNOWN_CREDENTIALS, m))?,
-            None => config.default_user.clone().ok_or_else(|| {
-                SecurityError::new(
-                    SecurityStatus::SEC_E_NO_CREDENTIALS,
-                    "no credentials supplied and the Kerberos package has no DefaultUser in the registry",
-                )
-            })?,
+        let realm = match auth {
+            Some(a) if !a.domain.is_empty() => a.domain.to_ascii_uppercase(),
+            _ => config.default_realm.clone(),
         };
-        let password: SecretBytes = config.password_of(&principal).cloned().ok_or_else(|| {
+        let keytab = self.client_keytab(&store)?;
+        let ccache = cache_name.load().map_err(|m| {
             SecurityError::new(
                 SecurityStatus::SEC_E_NO_CREDENTIALS,
-                format!(
-                    "no password is configured for {principal} (DefaultPassword or Users\\{}\\Password)",
-                    principal.name()
-                ),
+                format!("credential cache: {m}"),
             )
         })?;
-        Ok(ClientState::new(principal, password))
-    }
-
-    fn server(&self) -> SecurityResult<ServerState> {
-        let config = &self.shared.config;
-        let Some(setting) = &config.keytab else {
+        let principal = if !store.name.is_empty() {
+            Principal::parse(&store.name, &realm).map_err(unknown)?
+        } else if let Some(user) = &config.default_user {
+            user.clone()
+        } else if let Some(c) = &ccache {
+            c.principal.clone()
+        } else if let Some(p) = keytab
+            .as_ref()
+            .and_then(|(k, _)| k.principals().first().copied())
+        {
+            p.clone()
+        } else {
             return Err(SecurityError::new(
                 SecurityStatus::SEC_E_NO_CREDENTIALS,
-                "inbound Kerberos credentials need a keytab: set Keytab in the Kerberos registry key",
+                format!(
+                    "no credentials supplied, the Kerberos package has no DefaultUser in the registry, \
+                     no credential cache ({cache_name}) and no client keytab"
+                ),
             ));
         };
+        let cache = ClientCache {
+            name: cache_name.clone(),
+            store_tgt: named_cache,
+        };
+        if let Some(password) = config.password_of(&principal) {
+            let cache = named_cache.then_some(cache);
+            return Ok(ClientState::with_sources(
+                principal,
+                ClientSecret::Password(password.clone()),
+                cache,
+            ));
+        }
+        if let Some((keytab, origin)) = keytab {
+            let keys: Vec<_> = config
+                .etypes
+                .iter()
+                .filter_map(|e| keytab.find(&principal, *e, None))
+                .collect();
+            if !keys.is_empty() {
+                return Ok(ClientState::with_sources(
+                    principal,
+                    ClientSecret::Keys(keys),
+                    Some(cache),
+                ));
+            }
+            tracing::debug!(%principal, %origin, "the client keytab has no key of an allowed etype");
+        }
+        let held = match &ccache {
+            Some(c) if c.principal == principal => true,
+            _ => cache_name
+                .load_for(&principal)
+                .map_err(|m| {
+                    SecurityError::new(
+                        SecurityStatus::SEC_E_NO_CREDENTIALS,
+                        format!("credential cache: {m}"),
+                    )
+                })?
+                .is_some(),
+        };
+        if held {
+            return Ok(ClientState::with_sources(
+                principal,
+                ClientSecret::None,
+                Some(cache),
+            ));
+        }
+        Err(SecurityError::new(
+            SecurityStatus::SEC_E_NO_CREDENTIALS,
+            format!(
+                "no password is configured for {principal} (DefaultPassword or Users\\{}\\Password), \
+                 no client keytab has its key and the credential cache ({cache_name}) holds no tickets of it",
+                principal.name()
+            ),
+        ))
+    }
+
+    fn server(&self, request: &CredentialsRequest) -> SecurityResult<ServerState> {
+        let config = &self.shared.config;
+        let named = request.principal.as_ref().into_option().map(|p| p.as_str());
+        let store = CredStore::parse(named.unwrap_or(""))
+            .map_err(|m| SecurityError::new(SecurityStatus::SEC_E_UNKNOWN_CREDENTIALS, m))?;
+        let setting = match (&store.keytab, &config.keytab) {
+            (Some(path), _) => crate::config::KeytabSetting {
+                path: path.clone(),
+                origin: "AcquireCredentialsHandle (keytab=)".into(),
+            },
+            (None, Some(setting)) => crate::config::KeytabSetting {
+                path: setting.path.clone(),
+                origin: format!("{} (value \"Keytab\")", setting.origin),
+            },
+            (None, None) => {
+                return Err(SecurityError::new(
+                    SecurityStatus::SEC_E_NO_CREDENTIALS,
+                    "inbound Kerberos credentials need a keytab: set Keytab in the Kerberos registry key",
+                ));
+            }
+        };
+        let setting = &setting;
         let keytab = Keytab::load(&setting.path).map_err(|m| {
             SecurityError::new(
                 SecurityStatus::SEC_E_NO_CREDENTIALS,
-                format!("{}: {m} (value \"Keytab\")", setting.origin),
+                format!("{}: {m}", setting.origin),
             )
         })?;
         if let Some(service) = &config.service_principal
@@ -182,7 +325,7 @@ impl SecurityPackage for KerberosPackage {
             None
         };
         let server = if inbound {
-            Some(Arc::new(self.server()?))
+            Some(Arc::new(self.server(&request)?))
         } else {
             None
         };
@@ -289,5 +432,71 @@ impl Credentials for KerberosCredentials {
             Arc::clone(&self.shared),
             Arc::clone(server),
         ))
+    }
+}
+
+/// Credential sources named per AcquireCredentialsHandle, in `pszPrincipal`
+/// (or the auth identity's User) after the principal, with MIT's
+/// `gss_acquire_cred_from` cred-store keys:
+/// `alice@REALM;ccache=FILE:/tmp/cc;client_keytab=/etc/client.keytab` or
+/// `host/server;keytab=/etc/krb5.keytab` (the acceptor's keytab).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct CredStore {
+    /// The principal name (may be empty).
+    pub name: String,
+    /// `ccache=`: a credential cache name (`FILE:`, `DIR:`).
+    pub ccache: Option<String>,
+    /// `client_keytab=`: the client's keytab.
+    pub client_keytab: Option<std::path::PathBuf>,
+    /// `keytab=`: the acceptor's keytab.
+    pub keytab: Option<std::path::PathBuf>,
+}
+
+impl CredStore {
+    /// Splits `text` at `;` into the name and `key=value` options.
+    pub fn parse(text: &str) -> Result<CredStore, String> {
+        let mut parts = text.split(';');
+        let mut out = CredStore {
+            name: parts.next().unwrap_or("").trim().to_string(),
+            ..CredStore::default()
+        };
+        for part in parts.map(str::trim).filter(|p| !p.is_empty()) {
+            let (key, value) = part
+                .split_once('=')
+                .ok_or_else(|| format!("credential option {part:?} is not key=value"))?;
+            let slot_name = key.trim();
+            let value = value.trim().to_string();
+            match slot_name {
+                "ccache" => out.ccache = Some(value),
+                "client_keytab" => out.client_keytab = Some(value.into()),
+                "keytab" => out.keytab = Some(value.into()),
+                other => {
+                    return Err(format!(
+                        "unknown credential option {other:?} (ccache=, client_keytab=, keytab=)"
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CredStore;
+
+    #[test]
+    fn cred_store_options() {
+        let s = CredStore::parse("alice@R;ccache=FILE:/tmp/c;client_keytab=/k").unwrap();
+        assert_eq!(s.name, "alice@R");
+        assert_eq!(s.ccache.as_deref(), Some("FILE:/tmp/c"));
+        assert_eq!(s.client_keytab.as_deref(), Some(std::path::Path::new("/k")));
+        assert_eq!(CredStore::parse("bob").unwrap().name, "bob");
+        assert!(
+            CredStore::parse("a;bogus=1")
+                .unwrap_err()
+                .contains("unknown")
+        );
+        assert!(CredStore::parse("a;nokey").is_err());
     }
 }
