@@ -377,6 +377,11 @@ impl<'a> SecBuffers<'a> for [SecBuffer<'a>] {
     fn stream_and_data_mut(
         &mut self,
     ) -> Result<Option<(&mut SecBuffer<'a>, &mut SecBuffer<'a>)>, MessageError> {
+        // Without a STREAM buffer the message is in another form: its DATA
+        // buffers (READONLY ones included) are not this function's to judge.
+        if !self.iter().any(|b| b.kind() == SecBufferType::STREAM) {
+            return Ok(None);
+        }
         let mut stream = None;
         let mut data = None;
         for buffer in self.iter_mut() {
