@@ -16,8 +16,8 @@
 //!   initiator uses the ticket with our acceptor;
 //!
 //! each completing with mutual authentication, then MICs both ways, our
-//! sealed message unsealed by MIT, and MIT's sealed message (RRC 0, rotated
-//! here into the layout our DecryptMessage takes today) unsealed by us; our
+//! sealed message unsealed by MIT, and MIT's sealed message (one buffer, RRC 0)
+//! unsealed by us as it arrives, in a SECBUFFER_STREAM buffer; our
 //! contexts report etype 20's sizes, and MIT's `klist -e` shows the etype.
 //!
 //! Without the MIT tools and peers the tests print a loud notice and pass
@@ -29,7 +29,7 @@ mod fixture;
 mod peers;
 
 use peers::{MIT_REALM, PEER_MESSAGE, Peer, PeerLine, free_port, tool};
-use sspi_core::{Qop, SecBuffer, SecBufferRef, SecurityStatus};
+use sspi_core::{Qop, SecBuffer, SecBufferRef, SecBufferType, SecurityStatus};
 use sspi_plugin_host::{CredentialsHandle, SecurityContextHandle, SecurityHost};
 use sspi_tests::{ASC_REQ, ISC_REQ, RegistryFile};
 use std::ffi::OsString;
@@ -163,31 +163,16 @@ fn assert_sha384_sizes(ours: &SecurityContextHandle) {
     assert_eq!(ours.session_key().unwrap().expose().len(), 32);
 }
 
-/// Rewrites MIT's sealed wrap token (one buffer, RRC 0: header | C | H)
-/// into the layout our DecryptMessage takes today (RRC = EC + 16 + 24,
-/// TOKEN = header | rotated tail | confounder, DATA = the rest).
-fn split_mit_wrap(wrap: &[u8], mac_len: usize) -> (Vec<u8>, Vec<u8>) {
-    assert_eq!(&wrap[..2], &[0x05, 0x04], "a wrap token");
-    assert_ne!(wrap[2] & 0x02, 0, "MIT sealed it");
-    let ec = usize::from(u16::from_be_bytes([wrap[4], wrap[5]]));
-    let rrc = usize::from(u16::from_be_bytes([wrap[6], wrap[7]]));
-    let mut payload = wrap[16..].to_vec();
-    let len = payload.len();
-    payload.rotate_left(rrc % len);
-    let ours = ec + 16 + mac_len;
-    payload.rotate_right(ours);
-    let mut header = wrap[..16].to_vec();
-    header[6..8].copy_from_slice(&(ours as u16).to_be_bytes());
-    let token = [&header[..], &payload[..ours + 16]].concat();
-    (token, payload[ours + 16..].to_vec())
-}
-
 /// After both sides completed: the peer's sealed message and MIC to us, ours to it.
 fn messages(ours: &mut SecurityContextHandle, peer: &mut Peer) {
     assert_sha384_sizes(ours);
     let theirs = peer.messages();
-    let (mut token, mut data) = split_mit_wrap(&theirs.wrap, 24);
-    let mut message = [SecBuffer::token(&mut token), SecBuffer::data(&mut data)];
+    // MIT's wrap token as it arrives (one buffer, RRC 0): SECBUFFER_STREAM.
+    let mut stream = theirs.wrap.clone();
+    let mut message = [
+        SecBuffer::new(SecBufferType::STREAM, &mut stream),
+        SecBuffer::data(&mut []),
+    ];
     assert_eq!(ours.decrypt_message(&mut message, 0), Ok(Qop::DEFAULT));
     assert_eq!(message[1].as_slice(), PEER_MESSAGE.as_bytes());
     let mut data = theirs.message.clone();
@@ -497,10 +482,12 @@ fn mit_tools_against_our_kdc(etype: &str, mic_len: u32, trailer: u32) {
         (sizes.max_signature, sizes.security_trailer),
         (mic_len, trailer)
     );
-    let mac_len = mic_len as usize - 16;
     let theirs = peer.messages();
-    let (mut token, mut data) = split_mit_wrap(&theirs.wrap, mac_len);
-    let mut message = [SecBuffer::token(&mut token), SecBuffer::data(&mut data)];
+    let mut stream = theirs.wrap.clone();
+    let mut message = [
+        SecBuffer::new(SecBufferType::STREAM, &mut stream),
+        SecBuffer::data(&mut []),
+    ];
     assert_eq!(ours.decrypt_message(&mut message, 0), Ok(Qop::DEFAULT));
     assert_eq!(message[1].as_slice(), PEER_MESSAGE.as_bytes());
     let (mut data, mut mic) = (theirs.message.clone(), theirs.mic.clone());

@@ -21,24 +21,18 @@
 //! checking anything, except under CI (`CI=true`), where they fail;
 //! `scripts/mit-krb5/install.sh` installs them.
 
+#[path = "common/spnego_peers.rs"]
+mod peers;
+
+use peers::{MIT_REALM, MitRealm, from_hex, mit_realm, tool};
 use sspi_core::{CredentialUse, SecBuffer, SecBufferRef, SecurityStatus};
 use sspi_package_kerberos::internal::crypto::Key;
 use sspi_package_kerberos::internal::keytab::Keytab;
 use sspi_tests::{ASC_REQ, ISC_REQ, RegistryFile};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-const MIT_REALM: &str = "MIT.TEST";
-
-fn tool(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin", "/sbin", "/usr/bin"].map(PathBuf::from))
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-}
+use std::time::Duration;
 
 /// Debian's python3 with python3-gssapi and the MIT tools, or `None` after a
 /// loud notice (a failure under CI).
@@ -76,12 +70,6 @@ fn mit(test: &str) -> Option<PathBuf> {
     None
 }
 
-fn script(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../scripts/mit-krb5")
-        .join(name)
-}
-
 /// A child process killed (by its id) when dropped.
 struct Running(Child);
 
@@ -92,82 +80,19 @@ impl Drop for Running {
     }
 }
 
-/// An MIT realm (`realm.sh`) with its KDC running, and alice's TGT in its ccache.
-struct MitRealm {
-    dir: tempfile::TempDir,
-    port: u16,
-    _kdc: Running,
+/// What these tests add to the shared MIT realm (`common/spnego_peers.rs`).
+trait MitRealmExt {
+    /// A file in the realm's directory.
+    fn path(&self, name: &str) -> PathBuf;
+    /// A copy of the service keytab with altered key versions or keys.
+    fn altered_keytab(&self, name: &str, kvno_delta: u32, wrong_key: bool) -> PathBuf;
+    /// Our package's registry for this realm.
+    fn registry(&self, keytab: &Path, extra: &str) -> RegistryFile;
 }
 
-fn mit_realm() -> MitRealm {
-    let dir = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let out = Command::new("sh")
-        .arg(script("realm.sh"))
-        .arg(dir.path())
-        .arg(port.to_string())
-        .arg(MIT_REALM)
-        .output()
-        .expect("run realm.sh");
-    assert!(
-        out.status.success(),
-        "realm.sh: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let kdc = Running(
-        Command::new(tool("krb5kdc").unwrap())
-            .arg("-n")
-            .env("KRB5_CONFIG", dir.path().join("krb5.conf"))
-            .env("KRB5_KDC_PROFILE", dir.path().join("kdc.conf"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start krb5kdc"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the MIT KDC did not listen");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    MitRealm {
-        dir,
-        port,
-        _kdc: kdc,
-    }
-}
-
-impl MitRealm {
+impl MitRealmExt for MitRealm {
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
-    }
-
-    fn kinit_alice(&self) {
-        use std::io::Write;
-        let mut child = Command::new(tool("kinit").unwrap())
-            .arg(format!("alice@{MIT_REALM}"))
-            .env("KRB5_CONFIG", self.path("krb5.conf"))
-            .env(
-                "KRB5CCNAME",
-                format!("FILE:{}", self.path("ccache").display()),
-            )
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(b"alice-password\n").unwrap();
-        drop(stdin);
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "kinit: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
     }
 
     /// A keytab with MIT's principal and etypes but `kvno_delta` added to
@@ -232,7 +157,7 @@ struct Peer {
 impl Peer {
     fn start(python: &Path, mit: &MitRealm, args: &[&str], conf: &Path, keytab: &Path) -> Peer {
         let mut child = Command::new(python)
-            .arg(script("gss_peer.py"))
+            .arg(peers::script("mit-krb5/gss_peer.py"))
             .args(args)
             .env("KRB5_CONFIG", conf)
             .env(
@@ -279,12 +204,6 @@ impl Peer {
         writeln!(self.stdin, "{hex}").unwrap();
         self.stdin.flush().unwrap();
     }
-}
-
-fn from_hex(text: &str) -> Vec<u8> {
-    (0..text.len() / 2)
-        .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).unwrap())
-        .collect()
 }
 
 /// The GSS token id after the 0x60 header and the 11-byte krb5 OID.
