@@ -90,7 +90,7 @@ impl CacheCredential {
             auth_time: time(ticket.auth_time),
             start_time: time(ticket.start_time),
             end_time: time(ticket.end_time),
-            renew_till: 0,
+            renew_till: time(ticket.renew_till),
             is_skey: false,
             flags: ticket.flags,
             addresses: Vec::new(),
@@ -124,6 +124,7 @@ impl CacheCredential {
             auth_time: i64::from(self.auth_time),
             start_time: i64::from(start),
             end_time: i64::from(self.end_time),
+            renew_till: i64::from(self.renew_till),
         })
     }
 }

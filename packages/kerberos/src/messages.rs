@@ -100,16 +100,40 @@ pub const PA_ENC_TIMESTAMP: i64 = 2;
 /// PA-ETYPE-INFO2
 pub const PA_ETYPE_INFO2: i64 = 19;
 
-/// Ticket flag bit numbers (bit 0 is the most significant).
+/// Ticket flags (RFC 4120 5.3; bit 0 is the most significant).
 pub mod ticket_flags {
-    /// forwardable
+    /// forwardable: the KDC may issue a forwarded TGT from this TGT.
     pub const FORWARDABLE: u32 = 1 << (31 - 1);
-    /// renewable
+    /// forwarded: the ticket is (or was issued from) a forwarded TGT.
+    pub const FORWARDED: u32 = 1 << (31 - 2);
+    /// invalid: a postdated ticket not validated yet.
+    pub const INVALID: u32 = 1 << (31 - 7);
+    /// renewable: the KDC renews the ticket until its renew-till time.
     pub const RENEWABLE: u32 = 1 << (31 - 8);
-    /// initial
+    /// initial: issued by the AS exchange, not from a TGT.
     pub const INITIAL: u32 = 1 << (31 - 9);
-    /// pre-authent
+    /// pre-authent: the client pre-authenticated.
     pub const PRE_AUTHENT: u32 = 1 << (31 - 10);
+    /// ok-as-delegate: the realm trusts the service with delegated credentials.
+    pub const OK_AS_DELEGATE: u32 = 1 << (31 - 13);
+}
+
+/// KDC options of a KDC-REQ body (RFC 4120 5.4.1; bit 0 is the most significant).
+pub mod kdc_options {
+    /// forwardable: ask for a forwardable ticket.
+    pub const FORWARDABLE: u32 = 1 << (31 - 1);
+    /// forwarded: ask for a forwarded TGT (the TGT presented must be forwardable).
+    pub const FORWARDED: u32 = 1 << (31 - 2);
+    /// renewable: ask for a renewable ticket until the request's rtime.
+    pub const RENEWABLE: u32 = 1 << (31 - 8);
+    /// canonicalize
+    pub const CANONICALIZE: u32 = 1 << (31 - 15);
+    /// renewable-ok: a renewable ticket is acceptable when the lifetime asked for is too long.
+    pub const RENEWABLE_OK: u32 = 1 << (31 - 27);
+    /// renew: renew the (renewable) ticket presented.
+    pub const RENEW: u32 = 1 << (31 - 30);
+    /// validate: validate the (postdated) ticket presented.
+    pub const VALIDATE: u32 = 1 << 0;
 }
 
 /// AP-REQ option mutual-required.

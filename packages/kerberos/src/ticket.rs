@@ -25,6 +25,8 @@ pub struct HeldTicket {
     pub start_time: i64,
     /// When it expires.
     pub end_time: i64,
+    /// Until when the KDC renews it (0: not renewable).
+    pub renew_till: i64,
 }
 
 impl HeldTicket {
@@ -52,6 +54,12 @@ impl HeldTicket {
             auth_time,
             start_time,
             end_time: from_kerberos_time(&part.end_time.0),
+            renew_till: part
+                .renew_till
+                .0
+                .as_ref()
+                .map(|t| from_kerberos_time(&t.0))
+                .unwrap_or(0),
         })
     }
 

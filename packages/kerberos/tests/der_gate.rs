@@ -178,6 +178,7 @@ fn a_hostile_kdc_reply_is_an_error_not_a_panic() {
         auth_time: 0,
         start_time: 0,
         end_time: i64::MAX,
+        renew_till: 0,
     };
     let addresses = [fake_kdc(crash(0x6d), 1)];
     let kdc = KdcTarget {
