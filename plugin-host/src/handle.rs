@@ -310,6 +310,25 @@ impl SecurityContextHandle {
         )
     }
 
+    /// The client's delegated credentials, on a server context whose client
+    /// delegated (ISC_REQ_DELEGATE; [`Self::flags`] then has ASC_RET_DELEGATE):
+    /// outbound credentials of the client, of this context's package, with
+    /// which the server authenticates as the client to other services
+    /// (Kerberos: the client's forwarded TGT). `None` when the client did not
+    /// delegate. SSPI reaches them by impersonation; GSS-API returns them from
+    /// `gss_accept_sec_context` as `delegated_cred_handle`.
+    pub fn delegated_credentials(&self) -> Result<Option<CredentialsHandle>, SecurityError> {
+        let delegated = checked(
+            &self.meta,
+            "delegated credentials",
+            self.inner.delegated_credentials(),
+        )?;
+        Ok(delegated.map(|inner| CredentialsHandle {
+            inner,
+            meta: Arc::clone(&self.meta),
+        }))
+    }
+
     /// MakeSignature: in place, allocation-free; returns the QOP applied.
     #[inline]
     pub fn make_signature(

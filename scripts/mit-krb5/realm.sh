@@ -1,8 +1,10 @@
 #!/bin/sh
 # Creates an MIT Kerberos realm in DIR for a KDC on 127.0.0.1:PORT:
 #   krb5.conf, kdc.conf, the database (kdb5_util create -s), principals
-#   alice (password alice-password, +requires_preauth) and host/localhost
-#   (random key), and DIR/service.keytab (kadmin.local ktadd -k).
+#   alice (password alice-password, +requires_preauth), host/localhost
+#   (random key, +ok_as_delegate: trusted for delegation) in
+#   DIR/service.keytab (kadmin.local ktadd -k), and a second service
+#   HTTP/localhost (random key, not ok_as_delegate) in DIR/second.keytab.
 # Then start the KDC with:
 #   KRB5_CONFIG=DIR/krb5.conf KRB5_KDC_PROFILE=DIR/kdc.conf krb5kdc -n
 # Usage: realm.sh DIR PORT [REALM [ENCTYPES]]
@@ -56,6 +58,8 @@ export KRB5_CONFIG="$DIR/krb5.conf" KRB5_KDC_PROFILE="$DIR/kdc.conf"
 PATH="$PATH:/usr/sbin:/sbin"
 kdb5_util create -s -r "$REALM" -P "master-password-$$" >/dev/null
 kadmin.local -r "$REALM" -q "addprinc -pw alice-password +requires_preauth alice" >/dev/null
-kadmin.local -r "$REALM" -q "addprinc -randkey host/localhost" >/dev/null
+kadmin.local -r "$REALM" -q "addprinc -randkey +ok_as_delegate host/localhost" >/dev/null
 kadmin.local -r "$REALM" -q "ktadd -k $DIR/service.keytab host/localhost" >/dev/null
+kadmin.local -r "$REALM" -q "addprinc -randkey HTTP/localhost" >/dev/null
+kadmin.local -r "$REALM" -q "ktadd -k $DIR/second.keytab HTTP/localhost" >/dev/null
 echo "realm $REALM ready in $DIR (KDC port $PORT)"

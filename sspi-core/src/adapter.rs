@@ -84,12 +84,14 @@ impl<P: SecurityPackage> PackageFfi for PackageAdapter<P> {
     ) -> RResult<CredentialsBox, SecurityError> {
         guard("AcquireCredentialsHandle", || {
             let credentials = self.package.acquire_credentials_handle(request)?;
-            Ok(CredentialsFfi_TO::from_value(
-                CredentialsAdapter(credentials, self.max_token),
-                TD_Opaque,
-            ))
+            Ok(credentials_box(credentials, self.max_token))
         })
     }
+}
+
+/// `credentials` behind the ABI, their contexts refusing peer tokens longer than `max_token`.
+pub(crate) fn credentials_box<C: Credentials>(credentials: C, max_token: usize) -> CredentialsBox {
+    CredentialsFfi_TO::from_value(CredentialsAdapter(credentials, max_token), TD_Opaque)
 }
 
 struct CredentialsAdapter<C>(C, usize);

@@ -8,7 +8,7 @@
 //! per-message call, and turns a panic into SEC_E_INTERNAL_ERROR with the
 //! context poisoned.
 
-use crate::ffi::ContextFfi;
+use crate::ffi::{ContextFfi, CredentialsBox};
 use crate::{
     AscRet, AscStep, ClientHandshake, ContextFlags, ContextSizes, EstablishedContext,
     HandshakeStep, IscRet, IscStep, LegInput, Lifespan, MessageDirection, MessageError,
@@ -509,6 +509,15 @@ macro_rules! common_context_methods {
         ) -> RResult<(), SecurityError> {
             self.write("mech_list_mic_processed", |e| {
                 e.mech_list_mic_processed(direction)
+            })
+            .into()
+        }
+
+        fn delegated_credentials(&self) -> RResult<ROption<CredentialsBox>, SecurityError> {
+            self.read("delegated credentials", |e| {
+                Ok(e.delegated_credentials()
+                    .map(crate::CredentialsObject::into_box)
+                    .into())
             })
             .into()
         }

@@ -77,6 +77,17 @@ pub trait EstablishedContext: Send + 'static {
     /// on. The default does nothing.
     fn mech_list_mic_processed(&mut self, _direction: crate::MessageDirection) {}
 
+    /// The client's delegated credentials, on a server context whose client
+    /// delegated (ISC_REQ_DELEGATE; the context's flags then include
+    /// ASC_RET_DELEGATE): outbound credentials of the client, with which the
+    /// server acts as the client toward other services. A package makes them
+    /// with [`crate::CredentialsObject::from_credentials`]. Each call MAY
+    /// return a new object; they SHOULD share one ticket cache. The default,
+    /// `None`, is right for every package that does not delegate.
+    fn delegated_credentials(&self) -> Option<crate::CredentialsObject> {
+        None
+    }
+
     /// CompleteAuthToken for a last step that
     /// [needed completion](crate::Step::needing_completion).
     fn complete_auth_token(&mut self, _token: &mut [u8]) -> SecurityResult<()> {

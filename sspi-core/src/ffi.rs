@@ -141,6 +141,9 @@ pub trait ContextFfi: Send + 'static {
         &mut self,
         direction: MessageDirection,
     ) -> RResult<(), SecurityError>;
+
+    /// [`crate::EstablishedContext::delegated_credentials`].
+    fn delegated_credentials(&self) -> RResult<ROption<CredentialsBox>, SecurityError>;
 }
 
 /// A context object behind the ABI.

@@ -27,6 +27,23 @@ impl CredentialsObject {
         Self(credentials)
     }
 
+    /// Credentials a package made itself (its delegated credentials, see
+    /// [`crate::EstablishedContext::delegated_credentials`]), behind the
+    /// same checks as those AcquireCredentialsHandle returns: contexts made
+    /// from them refuse peer tokens longer than `max_token` (the package's
+    /// `cbMaxToken`).
+    pub fn from_credentials<C: crate::Credentials>(credentials: C, max_token: u32) -> Self {
+        Self(crate::adapter::credentials_box(
+            credentials,
+            max_token as usize,
+        ))
+    }
+
+    /// The ABI object (for [`crate::EstablishedContext::delegated_credentials`]'s ABI form).
+    pub(crate) fn into_box(self) -> CredentialsBox {
+        self.0
+    }
+
     /// The direction they were acquired for.
     pub fn credential_use(&self) -> CredentialUse {
         self.0.credential_use()
@@ -129,6 +146,16 @@ impl ContextObject {
     /// SECPKG_ATTR_FLAGS.
     pub fn flags(&self) -> SecurityResult<ContextFlags> {
         self.0.flags().into_result()
+    }
+
+    /// The client's delegated credentials on a server context (see
+    /// [`crate::EstablishedContext::delegated_credentials`]); `None` when it
+    /// did not delegate.
+    pub fn delegated_credentials(&self) -> SecurityResult<Option<CredentialsObject>> {
+        self.0
+            .delegated_credentials()
+            .into_result()
+            .map(|c| c.into_option().map(CredentialsObject))
     }
 
     /// SECPKG_ATTR_NEGOTIATION_INFO (`None` for a package that does not negotiate).

@@ -129,6 +129,8 @@ statuses! {
     SEC_E_KDC_UNKNOWN_ETYPE = 0x8009_0342, "KDC unknown encryption type";
     /// Unsupported pre-authentication.
     SEC_E_UNSUPPORTED_PREAUTH = 0x8009_0343, "unsupported pre-authentication";
+    /// The server requires delegation, and it could not be done.
+    SEC_E_DELEGATION_REQUIRED = 0x8009_0345, "delegation required";
     /// The channel bindings do not match.
     SEC_E_BAD_BINDINGS = 0x8009_0346, "channel bindings mismatch";
     /// No Kerberos key.
@@ -137,6 +139,8 @@ statuses! {
     SEC_E_DOWNGRADE_DETECTED = 0x8009_0350, "downgrade detected";
     /// An invalid parameter was passed.
     SEC_E_INVALID_PARAMETER = 0x8009_035D, "invalid parameter";
+    /// Policy does not allow delegation to this service.
+    SEC_E_DELEGATION_POLICY = 0x8009_035E, "delegation not allowed by policy";
     /// No context.
     SEC_E_NO_CONTEXT = 0x8009_0361, "no context";
     /// Mutual authentication failed: the peer did not prove its identity.

@@ -1100,7 +1100,7 @@ fn a_ticket_with_the_invalid_flag_is_refused() {
             client: &alice,
             checksum: Some((
                 sspi_package_kerberos::internal::gss::CHECKSUM_8003,
-                sspi_package_kerberos::internal::gss::checksum_8003(0x3e, [0; 16]),
+                sspi_package_kerberos::internal::gss::checksum_8003(0x3e, [0; 16], None),
             )),
             subkey: None,
             seq: Some(1),

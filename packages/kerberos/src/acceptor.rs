@@ -11,6 +11,7 @@ use crate::keytab::Keytab;
 use crate::krb_error;
 use crate::principal::{Principal, int_value, u32_value};
 use crate::replay::{ReplayCache, ReplayEntry, ReplayError};
+use crate::ticket::HeldTicket;
 use crate::time::{KrbTime, from_kerberos_time, microseconds};
 use picky_krb::data_types::{Authenticator, EncTicketPart};
 use picky_krb::messages::ApReq;
@@ -21,7 +22,7 @@ pub const USAGE_TICKET: i32 = 2;
 
 /// The ticket flag `invalid` (RFC 4120 5.3, bit 7): a postdated ticket the
 /// KDC has not validated yet. Application servers must refuse it.
-pub const TICKET_FLAG_INVALID: u32 = 1 << (31 - 7);
+pub const TICKET_FLAG_INVALID: u32 = crate::messages::ticket_flags::INVALID;
 
 /// What an accepted AP-REQ established.
 #[derive(Debug)]
@@ -45,6 +46,8 @@ pub struct Accepted {
     pub time: KrbTime,
     /// When the ticket expires (Unix seconds).
     pub end_time: i64,
+    /// The TGT the initiator delegated (its GSS flags then have GSS_DELEG).
+    pub delegated: Option<HeldTicket>,
 }
 
 fn refuse(status: SecurityStatus, message: String) -> SecurityError {
@@ -344,18 +347,16 @@ fn check(ap_req: &ApReq, keys: &AcceptorKeys<'_>) -> Result<Accepted, Refused> {
     let mut mutual = options & crate::messages::AP_OPTION_MUTUAL_REQUIRED != 0;
     let mut gss_flags = if mutual { gss::GSS_MUTUAL } else { 0 };
     let mut bindings = None;
+    let mut delegation = None;
     if let Some(cksum) = auth.cksum.0.as_ref() {
         let kind = int_value(&cksum.0.cksumtype.0).unwrap_or(-1);
         if kind == gss::CHECKSUM_8003 {
-            let (flags, sent) = gss::parse_8003(&cksum.0.checksum.0.0).map_err(malformed)?;
-            bindings = Some(sent);
-            if flags & gss::GSS_DELEG != 0 {
-                tracing::debug!(
-                    "the initiator asked for delegation; it is not supported and ignored"
-                );
-            }
-            gss_flags = flags & !gss::GSS_DELEG;
-            mutual |= flags & gss::GSS_MUTUAL != 0;
+            let checksum = gss::parse_8003(&cksum.0.checksum.0.0).map_err(malformed)?;
+            bindings = Some(checksum.bindings);
+            delegation = checksum.delegation;
+            // GSS_DELEG stays only once the delegated TGT has been read.
+            gss_flags = checksum.flags & !gss::GSS_DELEG;
+            mutual |= checksum.flags & gss::GSS_MUTUAL != 0;
         }
     }
     check_channel_bindings(bindings.as_ref(), keys, &client).map_err(|error| Refused {
@@ -424,11 +425,27 @@ fn check(ap_req: &ApReq, keys: &AcceptorKeys<'_>) -> Result<Accepted, Refused> {
             ));
         }
     }
+    // A delegated TGT that cannot be used is left out, not a failure: the
+    // client authenticated, and the server learns there is no delegation.
+    let delegated = delegation.and_then(|krb_cred| {
+        let keys: Vec<&Key> = initiator_subkey.iter().chain([&session_key]).collect();
+        match crate::delegation::read_krb_cred(krb_cred, &keys, &client) {
+            Ok(tgt) => {
+                gss_flags |= gss::GSS_DELEG;
+                Some(tgt)
+            }
+            Err(why) => {
+                tracing::warn!(%client, "the delegated credentials are not used: {why}");
+                None
+            }
+        }
+    });
     Ok(Accepted {
         client,
         server,
         session_key,
         initiator_subkey,
+        delegated,
         sequence,
         gss_flags,
         mutual,

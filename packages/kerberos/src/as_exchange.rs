@@ -248,7 +248,9 @@ pub fn as_req(request: &AsRequest<'_>, nonce: u32, padata: Vec<PaData>) -> Resul
     let server = Principal::krbtgt(&client.realm);
     let till = KrbTime::now().plus(request.lifetime);
     let body = KdcReqBody {
-        kdc_options: ExplicitContextTag0::from(messages::flags(0)),
+        // Forwardable, as Windows asks for every TGT, so ISC_REQ_DELEGATE can
+        // forward it (MIT's kinit asks only with -f or `forwardable`).
+        kdc_options: ExplicitContextTag0::from(messages::flags(messages::kdc_options::FORWARDABLE)),
         cname: Optional::from(Some(ExplicitContextTag1::from(client.to_asn1()?))),
         realm: ExplicitContextTag2::from(client.realm_asn1()?),
         sname: Optional::from(Some(ExplicitContextTag3::from(server.to_asn1()?))),

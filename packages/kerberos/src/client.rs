@@ -7,8 +7,9 @@ use crate::as_exchange::{AsRequest, ClientKey, request_tgt_with};
 use crate::ccache::{CacheName, CredentialCache};
 use crate::config::KerberosConfig;
 use crate::crypto::Key;
+use crate::messages::ticket_flags;
 use crate::principal::Principal;
-use crate::tgs_exchange::request_service_ticket;
+use crate::tgs_exchange::{request_forwarded_tgt, request_service_ticket};
 use crate::ticket::HeldTicket;
 use crate::transport::KdcTarget;
 use sspi_core::{SecretBytes, SecurityError, SecurityStatus};
@@ -50,6 +51,8 @@ pub struct ClientState {
     cache: Option<ClientCache>,
     key: Mutex<Option<ClientKey>>,
     tgt: Mutex<Option<HeldTicket>>,
+    /// The forwarded TGT delegation sends, while fresh.
+    forwarded: Mutex<Option<HeldTicket>>,
     tickets: Mutex<HashMap<Principal, HeldTicket>>,
 }
 
@@ -70,8 +73,44 @@ impl ClientState {
             cache,
             key: Mutex::new(None),
             tgt: Mutex::new(None),
+            forwarded: Mutex::new(None),
             tickets: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The client of a TGT it delegated to an acceptor: that TGT only (no
+    /// password, keytab or credential cache), kept in memory.
+    pub fn delegated(tgt: HeldTicket) -> Self {
+        let state = Self::with_sources(tgt.client.clone(), ClientSecret::None, None);
+        *lock(&state.tgt) = Some(tgt);
+        state
+    }
+
+    /// A forwarded TGT to delegate (cached while fresh), or why there is none:
+    /// the TGT is not forwardable, or the KDC refused.
+    pub fn forwarded_tgt(&self, config: &KerberosConfig) -> Result<HeldTicket, SecurityError> {
+        if let Some(t) = lock(&self.forwarded)
+            .as_ref()
+            .filter(|t| t.is_fresh(FRESH_MARGIN))
+        {
+            return Ok(t.clone());
+        }
+        let tgt = self.tgt(config)?;
+        if tgt.flags & ticket_flags::FORWARDABLE == 0 {
+            return Err(SecurityError::new(
+                SecurityStatus::SEC_E_DELEGATION_POLICY,
+                format!(
+                    "the TGT of {} is not forwardable (kinit -f, or a KDC that allows forwarding)",
+                    self.principal
+                ),
+            ));
+        }
+        let kdc = Self::kdc(config, &tgt.server.realm);
+        let lifetime = config.ticket_lifetime.as_secs() as i64;
+        let forwarded = request_forwarded_tgt(&tgt, &config.etypes, lifetime, &kdc)?;
+        tracing::debug!(client = %forwarded.client, end = forwarded.end_time, "obtained a forwarded TGT");
+        *lock(&self.forwarded) = Some(forwarded.clone());
+        Ok(forwarded)
     }
 
     /// A fresh ticket of the client for `server` in its credential cache.
@@ -146,6 +185,15 @@ impl ClientState {
         let (password, keys): (&[u8], &[Key]) = match &self.secret {
             ClientSecret::Password(p) => (p.expose(), &[]),
             ClientSecret::Keys(keys) => (&[], keys),
+            ClientSecret::None if self.cache.is_none() => {
+                return Err(SecurityError::new(
+                    SecurityStatus::SEC_E_NO_CREDENTIALS,
+                    format!(
+                        "{}: the TGT this client delegated has expired (it cannot get another)",
+                        self.principal
+                    ),
+                ));
+            }
             ClientSecret::None => {
                 let cache = self
                     .cache

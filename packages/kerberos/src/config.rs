@@ -42,6 +42,11 @@ pub struct KerberosConfig {
     /// `RequireChannelBindings` (REG_DWORD 0 or 1, default 0): an acceptor
     /// given channel bindings also refuses initiators that send none.
     pub require_channel_bindings: bool,
+    /// `RequireOkAsDelegate` (REG_DWORD 0 or 1, default 1): ISC_REQ_DELEGATE
+    /// forwards the client's TGT only to a service whose ticket has the
+    /// ok-as-delegate flag (the realm trusts it), as Windows does; 0
+    /// delegates to any service asked, as MIT's GSS_C_DELEG_FLAG does.
+    pub require_ok_as_delegate: bool,
     /// `DefaultUser` (REG_SZ `user` or `user@REALM`): the client identity when the application gives none.
     pub default_user: Option<Principal>,
     /// `DefaultPassword` (REG_SZ): the default user's password (demo only).
@@ -192,6 +197,11 @@ pub const PARAMETERS: &[ParameterSpec] = &[
         "RequireChannelBindings",
         "0",
         "1: an acceptor given channel bindings also refuses initiators that send none",
+    ),
+    ParameterSpec::flag(
+        "RequireOkAsDelegate",
+        "1",
+        "1: ISC_REQ_DELEGATE forwards the TGT only to services the KDC marks ok-as-delegate (Windows); 0: to any (MIT)",
     ),
     // Credential sources (credential cache, client keytab).
     ParameterSpec::string(
@@ -394,6 +404,7 @@ impl KerberosConfig {
             None => crate::replay::ReplayCache::default_path(),
         };
         let require_channel_bindings = params.flag("RequireChannelBindings", false)?;
+        let require_ok_as_delegate = params.flag("RequireOkAsDelegate", true)?;
 
         let users = params
             .users()?
@@ -420,6 +431,7 @@ impl KerberosConfig {
             replay_cache_size: replay as usize,
             replay_cache_path,
             require_channel_bindings,
+            require_ok_as_delegate,
             default_user,
             default_password,
             users,

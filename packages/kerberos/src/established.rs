@@ -1,13 +1,16 @@
 //! An established Kerberos context: its RFC 4121 per-message tokens and the
 //! attributes QueryContextAttributes reports.
 
+use crate::client::ClientState;
 use crate::crypto::Key;
-use crate::package::MAX_TOKEN;
+use crate::package::{KerberosCredentials, MAX_TOKEN, Shared};
 use crate::protection::PerMessageTokens;
 use crate::time::KrbTime;
 use sspi_core::{
-    ContextSizes, EstablishedContext, IscRet, Lifespan, SecretBytes, SecurityResult, TimeStamp,
+    ContextSizes, CredentialsObject, EstablishedContext, IscRet, Lifespan, SecretBytes,
+    SecurityResult, TimeStamp,
 };
+use std::sync::Arc;
 
 /// A complete Kerberos context, client or server.
 pub struct KerberosEstablishedContext {
@@ -17,6 +20,8 @@ pub struct KerberosEstablishedContext {
     start: TimeStamp,
     expiry: TimeStamp,
     key: Key,
+    /// On a server context, the client's delegated TGT.
+    delegated: Option<(Arc<Shared>, Arc<ClientState>)>,
 }
 
 impl KerberosEstablishedContext {
@@ -35,7 +40,14 @@ impl KerberosEstablishedContext {
             start: KrbTime::now().to_timestamp(),
             expiry,
             key,
+            delegated: None,
         }
+    }
+
+    /// The same context holding the client's delegated TGT (`client`).
+    pub(crate) fn with_delegated(mut self, shared: Arc<Shared>, client: Arc<ClientState>) -> Self {
+        self.delegated = Some((shared, client));
+        self
     }
 }
 
@@ -70,6 +82,15 @@ impl EstablishedContext for KerberosEstablishedContext {
     /// The key of the message tokens (the acceptor's subkey with mutual authentication).
     fn session_key(&self) -> SecurityResult<SecretBytes> {
         Ok(SecretBytes::new(self.key.bytes().to_vec()))
+    }
+
+    /// Outbound credentials of the client with its delegated TGT: contexts
+    /// made from them get service tickets with it (all of them share one
+    /// ticket cache, in memory).
+    fn delegated_credentials(&self) -> Option<CredentialsObject> {
+        let (shared, client) = self.delegated.as_ref()?;
+        let credentials = KerberosCredentials::outbound(Arc::clone(shared), Arc::clone(client));
+        Some(CredentialsObject::from_credentials(credentials, MAX_TOKEN))
     }
 
     sspi_core::forward_per_message!(tokens);

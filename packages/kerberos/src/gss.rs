@@ -89,7 +89,8 @@ pub fn unframe<T: DeserializeOwned>(
     Ok(Received::Message(message.krb_msg))
 }
 
-/// The GSS flags an ISC_REQ asks for (delegation is never offered).
+/// The GSS flags an ISC_REQ asks for, delegation aside (it is set with the
+/// KRB-CRED by [`checksum_8003`]).
 pub fn flags_from_isc(req: IscReq) -> u32 {
     let mut flags = 0;
     if req.contains(IscReq::MUTUAL_AUTH) {
@@ -110,17 +111,44 @@ pub fn flags_from_isc(req: IscReq) -> u32 {
     flags
 }
 
-/// The 0x8003 checksum: Lgth 16, Bnd (MD5 of the channel bindings, or zeros), Flags.
-pub fn checksum_8003(flags: u32, bindings: [u8; 16]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(24);
+/// The 0x8003 checksum: Lgth 16, Bnd (MD5 of the channel bindings, or
+/// zeros), Flags, and with delegation DlgOpt 1, Dlgth and the KRB-CRED
+/// (RFC 4121 4.1.1; `flags` then includes [`GSS_DELEG`]).
+pub fn checksum_8003(flags: u32, bindings: [u8; 16], delegation: Option<&[u8]>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(28 + delegation.map_or(0, <[u8]>::len));
     out.extend_from_slice(&16u32.to_le_bytes());
     out.extend_from_slice(&bindings);
-    out.extend_from_slice(&flags.to_le_bytes());
+    match delegation {
+        Some(krb_cred) => {
+            out.extend_from_slice(&(flags | GSS_DELEG).to_le_bytes());
+            out.extend_from_slice(&1u16.to_le_bytes());
+            // The caller keeps a KRB-CRED under 64 KiB (a token is at most cbMaxToken).
+            out.extend_from_slice(
+                &(krb_cred.len().min(usize::from(u16::MAX)) as u16).to_le_bytes(),
+            );
+            out.extend_from_slice(krb_cred);
+        }
+        None => out.extend_from_slice(&(flags & !GSS_DELEG).to_le_bytes()),
+    }
     out
 }
 
-/// Reads a 0x8003 checksum: the flags and the channel-binding hash.
-pub fn parse_8003(bytes: &[u8]) -> Result<(u32, [u8; 16]), String> {
+/// A 0x8003 checksum's fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checksum8003<'a> {
+    /// The GSS flags.
+    pub flags: u32,
+    /// The channel-binding hash (zeros for none).
+    pub bindings: [u8; 16],
+    /// The KRB-CRED of the delegated TGT, when the flags have [`GSS_DELEG`]
+    /// and DlgOpt is 1.
+    pub delegation: Option<&'a [u8]>,
+}
+
+/// Reads a 0x8003 checksum. Bytes after the flags are read only with
+/// GSS_DELEG (DlgOpt 1: Dlgth bytes of KRB-CRED, which must be there); any
+/// further bytes are extensions and ignored, as RFC 4121 4.1.1.1 allows.
+pub fn parse_8003(bytes: &[u8]) -> Result<Checksum8003<'_>, String> {
     let header: [u8; 24] = bytes
         .get(..24)
         .and_then(|b| b.try_into().ok())
@@ -139,5 +167,67 @@ pub fn parse_8003(bytes: &[u8]) -> Result<(u32, [u8; 16]), String> {
     let mut bindings = [0u8; 16];
     bindings.copy_from_slice(&header[4..20]);
     let flags = u32::from_le_bytes([header[20], header[21], header[22], header[23]]);
-    Ok((flags, bindings))
+    let mut delegation = None;
+    if flags & GSS_DELEG != 0 {
+        let rest = &bytes[24..];
+        let field = |at: usize| {
+            rest.get(at..at + 2)
+                .map(|b| u16::from_le_bytes([b[0], b[1]]))
+        };
+        let (Some(option), Some(length)) = (field(0), field(2)) else {
+            return Err(format!(
+                "GSS authenticator checksum asks for delegation but has {} bytes; expected at least 28",
+                bytes.len()
+            ));
+        };
+        if option == 1 {
+            let krb_cred = rest.get(4..4 + usize::from(length)).ok_or_else(|| {
+                format!(
+                    "GSS authenticator checksum: Dlgth {length} runs past its {} bytes",
+                    bytes.len()
+                )
+            })?;
+            delegation = Some(krb_cred);
+        }
+    }
+    Ok(Checksum8003 {
+        flags,
+        bindings,
+        delegation,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_checksum_carries_the_krb_cred_with_the_deleg_flag() {
+        let bytes = checksum_8003(GSS_MUTUAL, [7; 16], Some(b"KRB-CRED"));
+        assert_eq!(bytes.len(), 28 + 8);
+        let parsed = parse_8003(&bytes).unwrap();
+        assert_eq!(parsed.flags, GSS_MUTUAL | GSS_DELEG);
+        assert_eq!(parsed.bindings, [7; 16]);
+        assert_eq!(parsed.delegation, Some(&b"KRB-CRED"[..]));
+        // Without delegation: 24 bytes and no DELEG flag, whatever was asked.
+        let plain = checksum_8003(GSS_MUTUAL | GSS_DELEG, [0; 16], None);
+        assert_eq!(plain.len(), 24);
+        assert_eq!(parse_8003(&plain).unwrap().flags, GSS_MUTUAL);
+        assert_eq!(parse_8003(&plain).unwrap().delegation, None);
+    }
+
+    #[test]
+    fn a_delegation_field_that_runs_past_the_checksum_is_refused() {
+        let mut bytes = checksum_8003(0, [0; 16], Some(b"KRB-CRED"));
+        bytes.truncate(bytes.len() - 1);
+        assert!(parse_8003(&bytes).unwrap_err().contains("Dlgth 8"));
+        // DELEG without the DlgOpt and Dlgth fields.
+        let mut short = checksum_8003(0, [0; 16], None);
+        short[20] |= GSS_DELEG as u8;
+        assert!(parse_8003(&short).unwrap_err().contains("at least 28"));
+        // A DlgOpt other than 1 is an extension: no delegation read.
+        let mut other = checksum_8003(0, [0; 16], Some(b"xy"));
+        other[24] = 2;
+        assert_eq!(parse_8003(&other).unwrap().delegation, None);
+    }
 }

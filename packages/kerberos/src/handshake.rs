@@ -48,6 +48,8 @@ struct AwaitApRep {
     time: KrbTime,
     sequence: u32,
     req: IscReq,
+    /// True when the AP-REQ carried a forwarded TGT.
+    delegated: bool,
 }
 
 /// A server's Kerberos handshake: one leg, accepting the AP-REQ.
@@ -149,7 +151,16 @@ fn send_ap_req(
     let subkey = Key::random(ticket.session_key.etype()).map_err(internal)?;
     let sequence = random_u32().map_err(internal)? & 0x3fff_ffff;
     let time = KrbTime::now();
-    let checksum = gss::checksum_8003(gss::flags_from_isc(req), bindings.unwrap_or([0; 16]));
+    let delegation = if req.contains(IscReq::DELEGATE) {
+        delegation(shared, client, &ticket)
+    } else {
+        None
+    };
+    let checksum = gss::checksum_8003(
+        gss::flags_from_isc(req),
+        bindings.unwrap_or([0; 16]),
+        delegation.as_deref(),
+    );
     let spec = AuthenticatorSpec {
         client: &ticket.client,
         checksum: Some((gss::CHECKSUM_8003, checksum)),
@@ -177,12 +188,39 @@ fn send_ap_req(
         time,
         sequence,
         req,
+        delegated: delegation.is_some(),
     };
     if mutual {
         let next = KerberosClientHandshake(ClientLeg::AwaitApRep(Box::new(wait)));
         Ok(Step::continue_with(next, token))
     } else {
         Ok(Step::done(client_established(wait, None, None)?, token))
+    }
+}
+
+/// The KRB-CRED of a forwarded TGT for ISC_REQ_DELEGATE, or `None` (logged)
+/// when the client does not delegate to this service: its ticket lacks
+/// ok-as-delegate (with `RequireOkAsDelegate`), the TGT is not forwardable,
+/// or the KDC refused the forwarded TGT. The context is made either way,
+/// without ISC_RET_DELEGATE when there is no delegation, as Windows does.
+fn delegation(shared: &Shared, client: &ClientState, ticket: &HeldTicket) -> Option<Vec<u8>> {
+    use crate::messages::ticket_flags::OK_AS_DELEGATE;
+    if shared.config.require_ok_as_delegate && ticket.flags & OK_AS_DELEGATE == 0 {
+        tracing::info!(
+            service = %ticket.server,
+            "not delegating: the service's ticket is not ok-as-delegate (RequireOkAsDelegate is 1)"
+        );
+        return None;
+    }
+    let built = client
+        .forwarded_tgt(&shared.config)
+        .and_then(|tgt| crate::delegation::krb_cred(&tgt, &ticket.session_key).map_err(internal));
+    match built {
+        Ok(krb_cred) => Some(krb_cred),
+        Err(e) => {
+            tracing::info!(service = %ticket.server, "not delegating: {e}");
+            None
+        }
     }
 }
 
@@ -213,6 +251,9 @@ fn client_established(
     }
     if req.contains(IscReq::CONFIDENTIALITY) {
         flags |= IscRet::INTEGRITY;
+    }
+    if wait.delegated {
+        flags |= IscRet::DELEGATE;
     }
     Ok(KerberosEstablishedContext::new(
         tokens,
@@ -278,7 +319,7 @@ fn receive_ap_rep(wait: AwaitApRep, token: &[u8]) -> SecurityResult<KerberosEsta
 
 /// ASC#1: check the AP-REQ, answer with an AP-REP when mutual authentication was asked.
 fn accept_ap_req(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     server: &ServerState,
     token: &[u8],
     bindings: Option<[u8; 16]>,
@@ -315,6 +356,7 @@ fn accept_ap_req(
         (gss::GSS_SEQUENCE, IscRet::SEQUENCE_DETECT),
         (gss::GSS_CONF, IscRet::CONFIDENTIALITY),
         (gss::GSS_INTEG, IscRet::INTEGRITY),
+        (gss::GSS_DELEG, IscRet::DELEGATE),
     ] {
         if gss_flags & gss_flag != 0 {
             flags |= ret;
@@ -350,7 +392,12 @@ fn accept_ap_req(
         confidentiality,
     })
     .map_err(internal)?;
-    let established =
+    let mut established =
         KerberosEstablishedContext::new(tokens, accepted.client.to_string(), flags, expiry, key);
+    if let Some(tgt) = accepted.delegated {
+        tracing::debug!(client = %tgt.client, end = tgt.end_time, "the client delegated its TGT");
+        established =
+            established.with_delegated(Arc::clone(shared), Arc::new(ClientState::delegated(tgt)));
+    }
     Ok((established, token))
 }

@@ -40,6 +40,7 @@ mod ccache;
 mod client;
 mod config;
 mod crypto;
+mod delegation;
 mod der;
 mod established;
 mod gss;
@@ -90,6 +91,10 @@ pub mod internal {
     /// Etypes, keys and the RFC 3961 profile.
     pub mod crypto {
         pub use crate::crypto::*;
+    }
+    /// Delegation: the KRB-CRED of a forwarded TGT.
+    pub mod delegation {
+        pub use crate::delegation::*;
     }
     /// The DER length gate.
     pub mod der {

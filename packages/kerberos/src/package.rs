@@ -38,7 +38,8 @@ impl PackageFactory for KerberosPackageFactory {
                 | PackageCapabilities::MULTI_REQUIRED
                 | PackageCapabilities::NEGOTIABLE
                 | PackageCapabilities::GSS_COMPATIBLE
-                | PackageCapabilities::MUTUAL_AUTH,
+                | PackageCapabilities::MUTUAL_AUTH
+                | PackageCapabilities::DELEGATION,
             version: 1,
             rpc_id: RPC_ID,
             max_token: MAX_TOKEN,
@@ -352,6 +353,18 @@ pub struct KerberosCredentials {
     credential_use: CredentialUse,
     client: Option<Arc<ClientState>>,
     server: Option<Arc<ServerState>>,
+}
+
+impl KerberosCredentials {
+    /// Outbound credentials of `client` (a delegated TGT's).
+    pub(crate) fn outbound(shared: Arc<Shared>, client: Arc<ClientState>) -> Self {
+        Self {
+            shared,
+            credential_use: CredentialUse::OUTBOUND,
+            client: Some(client),
+            server: None,
+        }
+    }
 }
 
 impl Credentials for KerberosCredentials {

@@ -35,9 +35,34 @@ pub fn request_service_ticket(
     lifetime: i64,
     kdc: &KdcTarget<'_>,
 ) -> Result<HeldTicket, SecurityError> {
+    request_ticket(tgt, service, etypes, lifetime, 0, kdc)
+}
+
+/// Asks the KDC for a forwarded TGT with `tgt` (which must be forwardable):
+/// the TGT a delegating initiator sends the service.
+pub fn request_forwarded_tgt(
+    tgt: &HeldTicket,
+    etypes: &[Etype],
+    lifetime: i64,
+    kdc: &KdcTarget<'_>,
+) -> Result<HeldTicket, SecurityError> {
+    let options = messages::kdc_options::FORWARDED | messages::kdc_options::FORWARDABLE;
+    request_ticket(tgt, &tgt.server, etypes, lifetime, options, kdc)
+}
+
+/// Asks the KDC for a ticket to `service` with `tgt` and `options`
+/// ([`messages::kdc_options`]).
+pub fn request_ticket(
+    tgt: &HeldTicket,
+    service: &Principal,
+    etypes: &[Etype],
+    lifetime: i64,
+    options: u32,
+    kdc: &KdcTarget<'_>,
+) -> Result<HeldTicket, SecurityError> {
     let nonce = random_u32().map_err(|e| SecurityError::internal(e.to_string()))? & 0x7fff_ffff;
-    let message =
-        tgs_req(tgt, service, etypes, lifetime, nonce).map_err(SecurityError::internal)?;
+    let message = tgs_req_with_options(tgt, service, etypes, lifetime, options, nonce)
+        .map_err(SecurityError::internal)?;
     let reply = exchange(kdc, &message)?;
     if crate::der::application_tag(&reply) != Some(13) {
         let Some(error) = KdcError::parse(&reply) else {
@@ -91,9 +116,21 @@ pub fn tgs_req(
     lifetime: i64,
     nonce: u32,
 ) -> Result<Vec<u8>, String> {
+    tgs_req_with_options(tgt, service, etypes, lifetime, 0, nonce)
+}
+
+/// The DER TGS-REQ for `service` with `tgt` and KDC `options`.
+pub fn tgs_req_with_options(
+    tgt: &HeldTicket,
+    service: &Principal,
+    etypes: &[Etype],
+    lifetime: i64,
+    options: u32,
+    nonce: u32,
+) -> Result<Vec<u8>, String> {
     let till = KrbTime::now().plus(lifetime);
     let body = KdcReqBody {
-        kdc_options: ExplicitContextTag0::from(messages::flags(0)),
+        kdc_options: ExplicitContextTag0::from(messages::flags(options)),
         cname: Optional::from(None),
         realm: ExplicitContextTag2::from(service.realm_asn1()?),
         sname: Optional::from(Some(ExplicitContextTag3::from(service.to_asn1()?))),

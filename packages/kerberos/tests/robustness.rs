@@ -79,7 +79,7 @@ fn valid_ap_req(service: &Principal, service_key: &Key) -> Vec<u8> {
     let subkey = key(Etype::Aes256CtsHmacSha196, 5);
     let spec = AuthenticatorSpec {
         client: &client,
-        checksum: Some((gss::CHECKSUM_8003, gss::checksum_8003(0x3e, [0; 16]))),
+        checksum: Some((gss::CHECKSUM_8003, gss::checksum_8003(0x3e, [0; 16], None))),
         subkey: Some(&subkey),
         seq: Some(7),
         time: now,

@@ -276,6 +276,7 @@ impl NegotiateClientHandshake {
             mech,
             NegotiationState::Complete,
             &self.shared.fallback,
+            self.shared.credentials.config,
         )?;
         Ok(Step::done(established, token))
     }

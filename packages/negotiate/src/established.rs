@@ -1,8 +1,13 @@
 //! A complete Negotiate context: the negotiated package's context, and what was negotiated.
 
+use crate::config::NegotiateConfig;
 use crate::mechanism::MechContext;
+use crate::package::{CredentialSet, MechCredentials, NegotiateCredentials};
 use sspi_core::prelude::*;
-use sspi_core::{ContextObject, MessageDirection, NegotiationInfo, NegotiationState};
+use sspi_core::{
+    ContextObject, CredentialsObject, MessageDirection, NegotiationInfo, NegotiationState,
+};
+use std::sync::Arc;
 
 /// A complete Negotiate context. Per-message calls go straight to the
 /// negotiated package's context; the attributes are its own, read once when
@@ -13,6 +18,9 @@ pub struct NegotiateEstablishedContext {
     sizes: ContextSizes,
     lifespan: Lifespan,
     flags: IscRet,
+    /// On a server context whose client delegated: the negotiated package's
+    /// delegated credentials, as a Negotiate credential set of that package.
+    delegated: Option<Arc<CredentialSet>>,
 }
 
 impl NegotiateEstablishedContext {
@@ -20,8 +28,20 @@ impl NegotiateEstablishedContext {
         mech: MechContext,
         state: NegotiationState,
         fallback: &[String],
+        config: NegotiateConfig,
     ) -> SecurityResult<Self> {
         let context = mech.context;
+        let delegated = context.delegated_credentials()?.map(|credentials| {
+            Arc::new(CredentialSet {
+                config,
+                mechanisms: vec![MechCredentials {
+                    mechanism: mech.mechanism.clone(),
+                    credentials,
+                    position: 0,
+                }],
+                left_out: Vec::new(),
+            })
+        });
         let info = NegotiationInfo {
             package: mech.mechanism.package.info().clone(),
             state,
@@ -33,6 +53,7 @@ impl NegotiateEstablishedContext {
             flags: context.flags()?.as_isc_ret(),
             inner: context,
             info,
+            delegated,
         })
     }
 
@@ -66,6 +87,17 @@ impl EstablishedContext for NegotiateEstablishedContext {
     /// The negotiated package's engine checks expiry on every call.
     fn inner_context_checks_expiry(&self) -> bool {
         true
+    }
+
+    /// The negotiated package's delegated credentials, as Negotiate
+    /// credentials that negotiate that package only.
+    fn delegated_credentials(&self) -> Option<CredentialsObject> {
+        let set = Arc::clone(self.delegated.as_ref()?);
+        let credentials = NegotiateCredentials::outbound(set);
+        Some(CredentialsObject::from_credentials(
+            credentials,
+            crate::package::MAX_TOKEN,
+        ))
     }
 
     fn negotiation_info(&self) -> Option<NegotiationInfo> {

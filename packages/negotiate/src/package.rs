@@ -238,6 +238,16 @@ pub struct NegotiateCredentials {
     inner: Arc<CredentialSet>,
 }
 
+impl NegotiateCredentials {
+    /// Outbound credentials over `set` (a context's delegated credentials).
+    pub(crate) fn outbound(set: Arc<CredentialSet>) -> Self {
+        Self {
+            credential_use: CredentialUse::OUTBOUND,
+            inner: set,
+        }
+    }
+}
+
 impl Credentials for NegotiateCredentials {
     type Client = NegotiateClientHandshake;
     type Server = NegotiateServerHandshake;

@@ -66,8 +66,12 @@ impl NegotiateServerHandshake {
             .accept(raw, input.channel_bindings())
             .map_err(|e| mech.named(e))?;
         if mech.complete {
-            let established =
-                NegotiateEstablishedContext::new(mech, NegotiationState::Direct, &[])?;
+            let established = NegotiateEstablishedContext::new(
+                mech,
+                NegotiationState::Direct,
+                &[],
+                self.credentials.config,
+            )?;
             return Ok(Step::done(established, out));
         }
         self.phase = ServerPhase::Direct { mech };
@@ -217,8 +221,12 @@ impl NegotiateServerHandshake {
                     mech_list_mic: mic,
                 })
             };
-            let established =
-                NegotiateEstablishedContext::new(mech, NegotiationState::Complete, &[])?;
+            let established = NegotiateEstablishedContext::new(
+                mech,
+                NegotiationState::Complete,
+                &[],
+                self.credentials.config,
+            )?;
             return Ok(Step::done(established, reply));
         }
         // Our MIC goes out; the client's is still to come.
@@ -258,8 +266,12 @@ impl ServerHandshake for NegotiateServerHandshake {
                     .accept(token, input.channel_bindings())
                     .map_err(|e| mech.named(e))?;
                 if mech.complete {
-                    let established =
-                        NegotiateEstablishedContext::new(mech, NegotiationState::Direct, &[])?;
+                    let established = NegotiateEstablishedContext::new(
+                        mech,
+                        NegotiationState::Direct,
+                        &[],
+                        self.credentials.config,
+                    )?;
                     return Ok(Step::done(established, out));
                 }
                 self.phase = ServerPhase::Direct { mech };

@@ -84,8 +84,20 @@ pub fn database() -> Database {
 /// A realm with the default database and `config` changes to the KDC, and
 /// `extra` lines in the package's registry key.
 pub fn realm_with(tune: impl FnOnce(&mut KdcConfig), extra: &str) -> Realm {
-    let db = database();
-    let keytab = db.keytab(&[SERVICE]).expect("service keytab");
+    realm_from(DATABASE, &[SERVICE], tune, extra)
+}
+
+/// A realm with the KDC database `database` (the realm [`REALM`]), the keys
+/// of `services` in `service.keytab`, `config` changes to the KDC, and
+/// `extra` lines in the package's registry key.
+pub fn realm_from(
+    database: &str,
+    services: &[&str],
+    tune: impl FnOnce(&mut KdcConfig),
+    extra: &str,
+) -> Realm {
+    let db = Database::parse(database, REALM, "test-database").expect("database");
+    let keytab = db.keytab(services).expect("service keytab");
     let mut config = KdcConfig::new(db);
     tune(&mut config);
     let kdc = KdcHandle::start("127.0.0.1:0".parse().unwrap(), config).expect("KDC starts");

@@ -181,6 +181,17 @@ pub enum PeerLine {
     },
     /// `VERIFIED`: the other side's MIC verified.
     Verified,
+    /// `DELEGATED <name> <onward>`: the initiator's delegated credentials
+    /// (their name) got the peer into a second service (whose acceptor saw
+    /// `onward`).
+    Delegated {
+        /// The delegated credentials' name.
+        name: String,
+        /// The initiator name the second service's acceptor saw.
+        onward: String,
+    },
+    /// `NOT-DELEGATED`: the initiator delegated nothing.
+    NotDelegated,
     /// `ERROR <what>` (the peer exits non-zero).
     Error(String),
 }
@@ -225,6 +236,11 @@ impl PeerLine {
                 }
             }
             "VERIFIED" => PeerLine::Verified,
+            "DELEGATED" => PeerLine::Delegated {
+                name: word(),
+                onward: word(),
+            },
+            "NOT-DELEGATED" => PeerLine::NotDelegated,
             "ERROR" => PeerLine::Error(rest.to_string()),
             _ => PeerLine::Error(format!("unexpected line from the peer: {line:?}")),
         }
@@ -586,8 +602,13 @@ pub fn krb5_env(dir: &Path, krb5_conf: &Path, keytab: &Path) -> Vec<(&'static st
 
 /// `kinit principal` with `password` in the environment `env`.
 pub fn kinit(env: &[(&str, OsString)], principal: &str, password: &str) {
+    kinit_with(env, &[], principal, password);
+}
+
+/// `kinit options… principal` with `password` in the environment `env`.
+pub fn kinit_with(env: &[(&str, OsString)], options: &[&str], principal: &str, password: &str) {
     let mut command = Command::new(tool("kinit").expect("kinit"));
-    command.arg(principal);
+    command.args(options).arg(principal);
     for (k, v) in env {
         command.env(k, v);
     }
