@@ -2,7 +2,7 @@
 
 use clap::Args;
 use sspi_connection::{ClientOptions, ConnectionError, ProtectionLevel, Server, ServerConfig};
-use sspi_core::{AuthIdentity, CredentialUse};
+use sspi_core::{AuthIdentity, CredentialUse, IscReq};
 use sspi_load as load;
 use sspi_plugin_host::SecurityHost;
 use std::net::SocketAddr;
@@ -53,6 +53,10 @@ pub struct ClientArgs {
     /// fallback), 'ntlm'.
     #[arg(long, value_name = "LIST")]
     package_list: Option<String>,
+    /// Delegate the client's credentials to the server (ISC_REQ_DELEGATE;
+    /// Kerberos forwards the TGT to services the KDC marks ok-as-delegate).
+    #[arg(long)]
+    delegate: bool,
     /// Sign messages instead of sealing them.
     #[arg(long)]
     sign: bool,
@@ -166,6 +170,11 @@ pub fn client(registry: &[PathBuf], args: &ClientArgs) -> Result<ExitCode, Strin
             ProtectionLevel::Sealed
         },
         timeout: Duration::from_secs(args.timeout),
+        isc_req: if args.delegate {
+            IscReq::PROTECTED_CONNECTION | IscReq::DELEGATE
+        } else {
+            IscReq::PROTECTED_CONNECTION
+        },
         ..ClientOptions::default()
     };
     let result = runtime()?.block_on(async {

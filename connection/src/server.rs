@@ -634,12 +634,14 @@ async fn serve(
                 Ok(Some(info)) => info.package.name.to_string(),
                 _ => "-".to_owned(),
             };
+            // Whether the client delegated its credentials (ISC_REQ_DELEGATE).
+            let delegated = matches!(session.context.delegated_credentials(), Ok(Some(_)));
             let result = session.serve_echo(config, &mut stop).await;
             let duration_ms = started.elapsed().as_millis() as u64;
             match result {
                 Ok(messages) => tracing::info!(
                     %peer, package = session.package_name(), %negotiated, client = session.client_name(),
-                    status = %SecurityStatus::SEC_E_OK, messages, duration_ms, "session closed"
+                    delegated, status = %SecurityStatus::SEC_E_OK, messages, duration_ms, "session closed"
                 ),
                 Err(error) if error.is_package_panic() => {
                     ServerStats::count(&stats.failed_sessions);

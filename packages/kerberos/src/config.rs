@@ -174,12 +174,12 @@ pub const PARAMETERS: &[ParameterSpec] = &[
     ParameterSpec::string(
         "ServicePrincipal",
         "",
-        "the acceptor's principal (host/localhost); without it any principal of the keytab",
+        "the acceptor's principal, an SPN (`host/localhost`) or a GSS host-based name (`host@localhost`); without it any principal of the keytab",
     ),
     ParameterSpec::string(
         "DefaultTarget",
         "ServicePrincipal",
-        "the target when InitializeSecurityContext names none",
+        "the target when InitializeSecurityContext names none (an SPN or `service@host`, read as a target name)",
     ),
     ParameterSpec::path(
         "ReplayCachePath",
@@ -201,7 +201,7 @@ pub const PARAMETERS: &[ParameterSpec] = &[
     ParameterSpec::flag(
         "RequireOkAsDelegate",
         "1",
-        "1: ISC_REQ_DELEGATE forwards the TGT only to services the KDC marks ok-as-delegate (Windows); 0: to any (MIT)",
+        "1: ISC_REQ_DELEGATE forwards the TGT only to a service whose ticket has ok-as-delegate, as Windows does; 0: to any service asked, as MIT's GSS_C_DELEG_FLAG does",
     ),
     // Credential sources (credential cache, client keytab).
     ParameterSpec::string(
@@ -368,20 +368,23 @@ impl KerberosConfig {
                 .map(|p| p.origin.to_string())
                 .unwrap_or_default(),
         });
-        let service_principal = match params.string("ServicePrincipal")? {
-            Some(text) => Some(
-                Principal::parse(text, &default_realm)
-                    .map_err(|m| params.error("ServicePrincipal", m))?,
-            ),
-            None => None,
+        // Service names as a target name is read: an SPN, or a GSS
+        // host-based name (`host@server.example`), realm by [domain_realm].
+        let service_name = |value: &str| -> SecurityResult<Option<Principal>> {
+            let Some(text) = params.string(value)? else {
+                return Ok(None);
+            };
+            Principal::parse_target(
+                text,
+                &default_realm,
+                |host| krb5_conf.realm_of_host(host).map(str::to_string),
+                |realm| realm == default_realm || kdcs.contains_key(realm),
+            )
+            .map(Some)
+            .map_err(|m| params.error(value, m))
         };
-        let default_target = match params.string("DefaultTarget")? {
-            Some(text) => Some(
-                Principal::parse(text, &default_realm)
-                    .map_err(|m| params.error("DefaultTarget", m))?,
-            ),
-            None => None,
-        };
+        let service_principal = service_name("ServicePrincipal")?;
+        let default_target = service_name("DefaultTarget")?;
         let default_user = match params.string("DefaultUser")? {
             Some(text) => Some(
                 Principal::parse(text, &default_realm)
@@ -552,6 +555,28 @@ mod tests {
         assert_eq!(alice.unwrap().expose(), b"alice-secret-pw");
         let bob = config.password_of(&Principal::parse("bob", "R.TEST").unwrap());
         assert_eq!(bob.unwrap().expose(), b"bob-secret-pw");
+    }
+
+    #[test]
+    fn service_principal_and_default_target_are_read_as_target_names() {
+        let config = KerberosConfig::from_parameters(&params(&[
+            ("", "DefaultRealm", "R.TEST"),
+            ("", "ServicePrincipal", "HTTP@Web.Example."),
+            ("", "DefaultTarget", "host/server.example"),
+        ]))
+        .unwrap();
+        let service = config.service_principal.unwrap();
+        assert_eq!(service.to_string(), "HTTP/web.example@R.TEST");
+        assert_eq!(
+            config.default_target.unwrap().to_string(),
+            "host/server.example@R.TEST"
+        );
+        let err = KerberosConfig::from_parameters(&params(&[
+            ("", "DefaultRealm", "R.TEST"),
+            ("", "DefaultTarget", "@server"),
+        ]))
+        .unwrap_err();
+        assert!(err.message().contains("DefaultTarget"), "{}", err.message());
     }
 
     #[test]
