@@ -3,13 +3,15 @@
 
 use crate::KdcState;
 use crate::issue::{Refusal, Refused, TicketContents, enc_rep_part, kdc_rep, ticket};
+use crate::options::{self, Asked, Parties};
 use picky_asn1::wrapper::Asn1SequenceOf;
 use picky_krb::data_types::{EncryptedData, PaData, PaEncTsEnc};
 use picky_krb::messages::{AsRep, AsReq, EncAsRepPart};
 use sspi_package_kerberos::internal::crypto::{Etype, Key};
 use sspi_package_kerberos::internal::krb_error;
 use sspi_package_kerberos::internal::messages::{
-    self, PA_ENC_TIMESTAMP, PA_ETYPE_INFO2, etype_list, find_pa_data, supported, ticket_flags,
+    self, PA_ENC_TIMESTAMP, PA_ETYPE_INFO2, etype_list, find_pa_data, flags_value, supported,
+    ticket_flags,
 };
 use sspi_package_kerberos::internal::principal::{Principal, int_value};
 use sspi_package_kerberos::internal::time::{KrbTime, from_kerberos_time};
@@ -47,6 +49,17 @@ pub fn handle(state: &KdcState, raw: &[u8]) -> Result<Vec<u8>, Refused> {
         return Err(refuse(Refusal::malformed("AS-REQ without cname")));
     };
     let client = Principal::from_asn1(&cname.0, &body.realm.0);
+    let asked = Asked {
+        options: flags_value(&body.kdc_options.0),
+        till: from_kerberos_time(&body.till.0),
+        rtime: body
+            .rtime
+            .0
+            .as_ref()
+            .map(|t| from_kerberos_time(&t.0))
+            .unwrap_or(0),
+    };
+    options::check_as(&asked).map_err(|r| refuse(r.client(&client)))?;
     let Some(client_entry) = state.database.lookup(&client) else {
         return Err(refuse(
             Refusal::new(
@@ -110,7 +123,7 @@ pub fn handle(state: &KdcState, raw: &[u8]) -> Result<Vec<u8>, Refused> {
         }
     };
 
-    let till = from_kerberos_time(&body.till.0);
+    let till = asked.till;
     let mut end = now.secs.saturating_add(state.max_lifetime);
     if till > 0 {
         end = end.min(till);
@@ -132,15 +145,32 @@ pub fn handle(state: &KdcState, raw: &[u8]) -> Result<Vec<u8>, Refused> {
         .unwrap_or(reply_etype);
     let session_key = Key::random(session_etype)
         .map_err(|e| refuse(Refusal::new(krb_error::GENERIC, e.to_string())))?;
-    let mut flags = ticket_flags::INITIAL;
+    let parties = Parties {
+        client: Some(state.database.options(&client)),
+        server: &server,
+        server_options: state.database.options(&server),
+    };
+    let mut flags =
+        options::flags(&asked, None, &parties).map_err(|r| refuse(r.client(&client)))?;
     if preauthenticated {
         flags |= ticket_flags::PRE_AUTHENT;
+    }
+    let renew_till = options::renew_till(
+        &asked,
+        None,
+        &parties,
+        state.max_renewable_life,
+        (now.secs, end),
+    );
+    if renew_till.is_some() {
+        flags |= ticket_flags::RENEWABLE;
     }
     let contents = TicketContents {
         flags,
         session_key: &session_key,
         client: &client,
         times: (now.secs, now.secs, end),
+        renew_till,
     };
     let issued = ticket(&server, server_key, &contents).map_err(refuse)?;
     let part = EncAsRepPart::from(enc_rep_part(&server, &body.nonce.0, &contents).map_err(refuse)?);
@@ -153,7 +183,14 @@ pub fn handle(state: &KdcState, raw: &[u8]) -> Result<Vec<u8>, Refused> {
         .encrypt_data(USAGE_AS_REP, &plain, Some(kvno))
         .map_err(|e| refuse(Refusal::new(krb_error::GENERIC, e.to_string())))?;
     let rep = AsRep::from(kdc_rep(11, None, &client, issued, enc).map_err(refuse)?);
-    tracing::info!(client = %client, service = %server, preauthenticated, "AS-REQ: ticket issued");
+    tracing::info!(
+        client = %client,
+        service = %server,
+        preauthenticated,
+        flags = format_args!("{flags:#010x}"),
+        renew_till,
+        "AS-REQ: ticket issued"
+    );
     picky_asn1_der::to_vec(&rep)
         .map_err(|e| refuse(Refusal::new(krb_error::GENERIC, e.to_string())))
 }

@@ -21,6 +21,14 @@
 //!   `etypes=E1,E2` (the etypes a password gives keys for, names or numbers:
 //!   `etypes=aes256-cts-hmac-sha384-192` makes an aes-sha2-only principal),
 //!   `service` and `user` (below).
+//! * Ticket options (RFC 4120 2.6-2.8; MIT's principal attributes):
+//!   `noforward` (MIT's `-allow_forwardable`): tickets of this client, or
+//!   for this service, are never forwardable, whatever the request asks;
+//!   `ok-as-delegate` (MIT's `+ok_as_delegate`): service tickets for this
+//!   principal carry the ok-as-delegate flag, telling clients the realm
+//!   trusts it with delegated credentials; `maxrenew=SECONDS` caps the
+//!   renewable life of its tickets (as a client and as a service) below the
+//!   KDC's `MaxRenewableLifetime`.
 //! * Which principals the KDC issues tickets *for*: a principal of two or more
 //!   components (`host/server`, `krbtgt/REALM`) is a service, one of one
 //!   component (`alice`) a user. Tickets for a user are refused with
@@ -93,6 +101,29 @@ impl Entry {
     }
 }
 
+/// A principal's ticket options (the line's `noforward`, `ok-as-delegate`
+/// and `maxrenew=`); the default allows forwarding, marks nothing and caps
+/// nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrincipalOptions {
+    /// Tickets of (or for) this principal may be forwardable (no `noforward`).
+    pub forwardable: bool,
+    /// Service tickets for this principal carry ok-as-delegate.
+    pub ok_as_delegate: bool,
+    /// The longest renewable life of its tickets, in seconds (`maxrenew=`).
+    pub max_renewable_life: Option<i64>,
+}
+
+impl Default for PrincipalOptions {
+    fn default() -> PrincipalOptions {
+        PrincipalOptions {
+            forwardable: true,
+            ok_as_delegate: false,
+            max_renewable_life: None,
+        }
+    }
+}
+
 /// The largest database file read (64 MiB).
 pub const MAX_DATABASE_SIZE: u64 = 64 << 20;
 
@@ -103,6 +134,8 @@ pub struct Database {
     entries: HashMap<Principal, Entry>,
     /// `service` (true) and `user` (false) marks overriding the default.
     service_marks: HashMap<Principal, bool>,
+    /// Ticket options other than the default.
+    options: HashMap<Principal, PrincipalOptions>,
 }
 
 impl Database {
@@ -112,6 +145,7 @@ impl Database {
             realm: realm.to_string(),
             entries: HashMap::new(),
             service_marks: HashMap::new(),
+            options: HashMap::new(),
         }
     }
 
@@ -130,12 +164,15 @@ impl Database {
                 continue;
             }
             let fail = |m: String| format!("{source}:{line_no}: {m}");
-            let (entry, service) = parse_line(line, realm).map_err(fail)?;
+            let (entry, service, options) = parse_line(line, realm).map_err(fail)?;
             if db.entries.contains_key(&entry.principal) {
                 return Err(fail(format!("{} is defined twice", entry.principal)));
             }
             if let Some(service) = service {
                 db.service_marks.insert(entry.principal.clone(), service);
+            }
+            if options != PrincipalOptions::default() {
+                db.options.insert(entry.principal.clone(), options);
             }
             db.entries.insert(entry.principal.clone(), entry);
         }
@@ -193,6 +230,16 @@ impl Database {
     /// the rule by component count.
     pub fn set_service(&mut self, principal: &Principal, service: bool) {
         self.service_marks.insert(principal.clone(), service);
+    }
+
+    /// The ticket options of `principal` (the defaults when its line has none).
+    pub fn options(&self, principal: &Principal) -> PrincipalOptions {
+        self.options.get(principal).copied().unwrap_or_default()
+    }
+
+    /// Sets the ticket options of `principal`.
+    pub fn set_options(&mut self, principal: &Principal, options: PrincipalOptions) {
+        self.options.insert(principal.clone(), options);
     }
 
     /// Makes a random `krbtgt/REALM` key when the database has none.
@@ -256,8 +303,8 @@ fn password_keys(
         .collect()
 }
 
-/// One line: the entry and its `service` / `user` mark, if any.
-fn parse_line(line: &str, realm: &str) -> Result<(Entry, Option<bool>), String> {
+/// One line: the entry, its `service` / `user` mark, if any, and its ticket options.
+fn parse_line(line: &str, realm: &str) -> Result<(Entry, Option<bool>, PrincipalOptions), String> {
     let (name, mut rest) = line
         .split_once(char::is_whitespace)
         .ok_or("expected PRINCIPAL password PASSWORD or PRINCIPAL key KVNO ETYPE HEX")?;
@@ -270,11 +317,23 @@ fn parse_line(line: &str, realm: &str) -> Result<(Entry, Option<bool>), String> 
     let mut kvno = 1u32;
     let mut service = None;
     let mut etypes: Option<Vec<Etype>> = None;
+    let mut options = PrincipalOptions::default();
     loop {
         rest = rest.trim_start();
         let (word, after) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
         if word == "nopreauth" {
             requires_preauth = false;
+        } else if word == "noforward" {
+            options.forwardable = false;
+        } else if word == "ok-as-delegate" {
+            options.ok_as_delegate = true;
+        } else if let Some(v) = word.strip_prefix("maxrenew=") {
+            options.max_renewable_life = Some(
+                v.parse::<i64>()
+                    .ok()
+                    .filter(|v| *v >= 0)
+                    .ok_or_else(|| format!("invalid maxrenew {v:?} (seconds)"))?,
+            );
         } else if word == "service" || word == "user" {
             if service.is_some() {
                 return Err(format!("{principal} has more than one of service and user"));
@@ -355,6 +414,7 @@ fn parse_line(line: &str, realm: &str) -> Result<(Entry, Option<bool>), String> 
             max_life,
         },
         service,
+        options,
     ))
 }
 
@@ -416,6 +476,38 @@ mod tests {
         ] {
             let err = Database::parse(bad, "R", "db.txt").unwrap_err();
             assert!(err.starts_with("db.txt:1: ") && err.contains(says), "{err}");
+        }
+    }
+
+    #[test]
+    fn ticket_options_parse_and_bad_ones_name_file_and_line() {
+        let text = "alice password a\n\
+                    bob noforward maxrenew=3600 password b\n\
+                    host/web ok-as-delegate noforward key 1 18 000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f\n";
+        let db = Database::parse(text, "R", "db.txt").unwrap();
+        let options = |name: &str| db.options(&Principal::parse(name, "R").unwrap());
+        assert_eq!(options("alice"), PrincipalOptions::default());
+        assert!(options("alice").forwardable && !options("alice").ok_as_delegate);
+        let bob = options("bob");
+        assert!(!bob.forwardable && !bob.ok_as_delegate);
+        assert_eq!(bob.max_renewable_life, Some(3600));
+        let web = options("host/web");
+        assert!(!web.forwardable && web.ok_as_delegate);
+        assert_eq!(web.max_renewable_life, None);
+        assert_eq!(options("nobody"), PrincipalOptions::default());
+        for (bad, says) in [
+            (
+                "a password x\nb maxrenew=-1 password y\n",
+                "db.txt:2: invalid maxrenew",
+            ),
+            ("a maxrenew=soon password y\n", "db.txt:1: invalid maxrenew"),
+            (
+                "a ok_as_delegate password y\n",
+                "db.txt:1: expected \"password\"",
+            ),
+        ] {
+            let err = Database::parse(bad, "R", "db.txt").unwrap_err();
+            assert!(err.starts_with(says), "{err}");
         }
     }
 

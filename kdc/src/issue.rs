@@ -4,8 +4,8 @@
 use picky_asn1::wrapper::{
     Asn1SequenceOf, ExplicitContextTag0, ExplicitContextTag1, ExplicitContextTag2,
     ExplicitContextTag3, ExplicitContextTag4, ExplicitContextTag5, ExplicitContextTag6,
-    ExplicitContextTag7, ExplicitContextTag9, ExplicitContextTag10, IntegerAsn1, OctetStringAsn1,
-    Optional,
+    ExplicitContextTag7, ExplicitContextTag8, ExplicitContextTag9, ExplicitContextTag10,
+    IntegerAsn1, OctetStringAsn1, Optional,
 };
 use picky_krb::data_types::{
     EncTicketPart, EncTicketPartInner, EncryptedData, LastReqInner, PaData, Ticket,
@@ -91,6 +91,17 @@ pub struct TicketContents<'a> {
     pub client: &'a Principal,
     /// authtime, starttime, endtime (Unix seconds).
     pub times: (i64, i64, i64),
+    /// renew-till (Unix seconds) of a renewable ticket, else `None`.
+    pub renew_till: Option<i64>,
+}
+
+impl TicketContents<'_> {
+    fn renew_till<T>(
+        &self,
+        tag: impl Fn(picky_krb::data_types::KerberosTime) -> T,
+    ) -> Optional<Option<T>> {
+        Optional::from(self.renew_till.map(|t| tag(to_kerberos_time(t))))
+    }
 }
 
 /// Encrypts a ticket for `server` with its key.
@@ -113,7 +124,7 @@ pub fn ticket(
         auth_time: ExplicitContextTag5::from(to_kerberos_time(auth)),
         starttime: Optional::from(Some(ExplicitContextTag6::from(to_kerberos_time(start)))),
         endtime: ExplicitContextTag7::from(to_kerberos_time(end)),
-        renew_till: Optional::from(None),
+        renew_till: c.renew_till(ExplicitContextTag8::from),
         caddr: Optional::from(None),
         authorization_data: Optional::from(None),
     });
@@ -147,7 +158,7 @@ pub fn enc_rep_part(
         auth_time: ExplicitContextTag5::from(to_kerberos_time(auth)),
         start_time: Optional::from(Some(ExplicitContextTag6::from(to_kerberos_time(start)))),
         end_time: ExplicitContextTag7::from(to_kerberos_time(end)),
-        renew_till: Optional::from(None),
+        renew_till: c.renew_till(ExplicitContextTag8::from),
         srealm: ExplicitContextTag9::from(server.realm_asn1().map_err(internal)?),
         sname: ExplicitContextTag10::from(server.to_asn1().map_err(internal)?),
         caddr: Optional::from(None),

@@ -13,6 +13,15 @@
 //!   and lifetimes capped by the configuration and the principal;
 //! * TGS: the TGT in PA-TGS-REQ, the authenticator and its checksum over the
 //!   request body, the initiator's subkey honoured;
+//! * ticket options ([`options`], RFC 4120 2.6-2.8 as MIT's KDC does them):
+//!   forwardable (`kinit -f`; not for a `noforward` principal), forwarded
+//!   TGTs from forwardable ones (else KDC_ERR_BADOPTION) and the forwarded
+//!   flag carried into every ticket issued from them, renewable and
+//!   renewable-ok (`kinit -r`; renew-till capped by
+//!   [`KdcConfig::max_renewable_life`], the TGT's and the principals'
+//!   `maxrenew=`), renewal (`kinit -R`: a renewable TGT or service ticket
+//!   before its end and renew-till times), ok-as-delegate for the services
+//!   so marked;
 //! * tickets only for services (two-component names, or marked `service`):
 //!   a ticket for a user would be an offline oracle for its password;
 //! * real KRB-ERRORs: C/S_PRINCIPAL_UNKNOWN, PREAUTH_FAILED, SKEW,
@@ -27,13 +36,14 @@
 //! drop) or [`Kdc::bind`] + [`Kdc::serve`] inside a tokio runtime; [`serve`]
 //! is the one-call form for a command line.
 //!
-//! Not implemented: cross-realm, renewal, forwarding and postdating, FAST,
-//! PKINIT, PACs, a KDC-side replay cache, rc4-hmac and DES.
+//! Not implemented: cross-realm, postdating (and validate), proxiable
+//! tickets, FAST, PKINIT, PACs, a KDC-side replay cache, rc4-hmac and DES.
 #![deny(missing_docs)]
 
 pub mod as_service;
 pub mod database;
 pub mod issue;
+pub mod options;
 pub mod registry;
 pub mod server;
 pub mod tgs_service;
@@ -59,6 +69,10 @@ pub struct KdcConfig {
     pub database: Database,
     /// The longest ticket lifetime (default 10 hours).
     pub max_ticket_lifetime: Duration,
+    /// The longest renewable life, from a ticket's start to its renew-till
+    /// (default 7 days, as Windows' "maximum lifetime for user ticket
+    /// renewal"); zero issues no renewable tickets.
+    pub max_renewable_life: Duration,
     /// The largest clock difference accepted (default 5 minutes).
     pub skew: Duration,
     /// The time-out of every read and write (default 10 s); a TCP request
@@ -91,6 +105,7 @@ impl KdcConfig {
             realm: database.realm().to_string(),
             database,
             max_ticket_lifetime: Duration::from_secs(36_000),
+            max_renewable_life: Duration::from_secs(7 * 86_400),
             skew: Duration::from_secs(300),
             io_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(2),
@@ -118,6 +133,8 @@ pub struct KdcState {
     pub database: Database,
     /// The longest ticket lifetime, in seconds.
     pub max_lifetime: i64,
+    /// The longest renewable life, in seconds.
+    pub max_renewable_life: i64,
     /// The allowed skew, in seconds.
     pub skew: i64,
     /// The configuration.
@@ -155,6 +172,8 @@ impl KdcState {
             realm: config.realm.clone(),
             database,
             max_lifetime: config.max_ticket_lifetime.as_secs() as i64,
+            max_renewable_life: i64::try_from(config.max_renewable_life.as_secs())
+                .unwrap_or(i64::MAX),
             skew: config.skew.as_secs() as i64,
             config,
             as_requests: AtomicU64::new(0),

@@ -7,6 +7,7 @@
 //! | `Database` | REG_SZ path | required | the principal database, relative to the `.reg` file |
 //! | `Listen` | REG_SZ | `127.0.0.1:8888` | TCP and UDP address |
 //! | `MaxTicketLifetime` | REG_DWORD s | 36000 | the longest ticket |
+//! | `MaxRenewableLifetime` | REG_DWORD s | 604800 (7 days) | the longest renewable life, a ticket's start to its renew-till; 0: no renewable tickets |
 //! | `SkewTime` | REG_DWORD minutes | 5 | the largest clock difference accepted |
 //! | `IoTimeout` | REG_DWORD ms | 10000 | every read and write; a TCP request must arrive whole within it of its first byte |
 //! | `IdleTimeout` | REG_DWORD ms | 2000 | how long a TCP connection may wait for a request (after connecting, after each reply) |
@@ -75,6 +76,13 @@ impl KdcSettings {
             60,
             31_536_000,
         )?));
+        config.max_renewable_life = Duration::from_secs(u64::from(dword(
+            params,
+            "MaxRenewableLifetime",
+            604_800,
+            0,
+            31_536_000,
+        )?));
         config.skew = Duration::from_secs(60 * u64::from(dword(params, "SkewTime", 5, 0, 1440)?));
         config.io_timeout =
             Duration::from_millis(u64::from(dword(params, "IoTimeout", 10_000, 1, 600_000)?));
@@ -126,8 +134,28 @@ mod tests {
             ("IdleTimeout", ParameterValue::Dword(1500)),
             ("MaxRequestsPerConnection", ParameterValue::Dword(3)),
             ("MaxConnectionsPerPeer", ParameterValue::Dword(4)),
+            ("MaxRenewableLifetime", ParameterValue::Dword(86_400)),
         ]);
         let s = KdcSettings::from_parameters(&ok).unwrap();
+        assert_eq!(s.config.max_renewable_life, Duration::from_secs(86_400));
+        let defaults = params(vec![
+            ("Realm", sz("R")),
+            ("Database", sz(db.to_str().unwrap())),
+        ]);
+        let d = KdcSettings::from_parameters(&defaults).unwrap();
+        assert_eq!(d.config.max_renewable_life, Duration::from_secs(7 * 86_400));
+        let long = params(vec![
+            ("Realm", sz("R")),
+            ("Database", sz(db.to_str().unwrap())),
+            ("MaxRenewableLifetime", ParameterValue::Dword(31_536_001)),
+        ]);
+        let e = KdcSettings::from_parameters(&long).unwrap_err();
+        assert!(
+            e.message()
+                .contains("MaxRenewableLifetime must be between 0 and 31536000"),
+            "{}",
+            e.message()
+        );
         assert_eq!(s.config.skew, Duration::from_secs(120));
         assert_eq!(s.config.idle_timeout, Duration::from_millis(1500));
         assert_eq!(s.config.max_requests_per_connection, 3);

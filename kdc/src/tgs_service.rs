@@ -2,6 +2,7 @@
 
 use crate::KdcState;
 use crate::issue::{Refusal, Refused, TicketContents, enc_rep_part, kdc_rep, ticket};
+use crate::options::{self, Asked, Parties, Presented};
 use picky_krb::data_types::{Authenticator, EncTicketPart, PaData};
 use picky_krb::messages::{ApReq, EncTgsRepPart, TgsRep, TgsReq};
 use sspi_package_kerberos::internal::crypto::{Etype, Key};
@@ -49,28 +50,48 @@ pub fn handle(state: &KdcState, raw: &[u8]) -> Result<Vec<u8>, Refused> {
         .map_err(|e| refuse(Refusal::malformed(format!("PA-TGS-REQ: {e}"))))?;
     let ap = ap.0;
 
-    // The TGT.
+    let asked = Asked {
+        options: flags_value(&body.kdc_options.0),
+        till: from_kerberos_time(&body.till.0),
+        rtime: body
+            .rtime
+            .0
+            .as_ref()
+            .map(|t| from_kerberos_time(&t.0))
+            .unwrap_or(0),
+    };
+
+    // The TGT (or, for a renewal, the ticket to renew: a TGT or a ticket
+    // for one of this realm's services).
     let tgt = &ap.ticket.0.0;
     let tgt_server = Principal::from_asn1(&tgt.sname.0, &tgt.realm.0);
-    if tgt_server != tgs {
-        return Err(refuse(Refusal::new(
-            krb_error::NOT_US,
-            format!("the ticket in PA-TGS-REQ is for {tgt_server}, not {tgs}"),
-        )));
-    }
-    let tgs_entry = state
-        .database
-        .lookup(&tgs)
-        .ok_or_else(|| refuse(Refusal::new(krb_error::GENERIC, "no TGS key")))?;
+    let ticket_entry = if tgt_server == tgs {
+        state
+            .database
+            .lookup(&tgs)
+            .ok_or_else(|| refuse(Refusal::new(krb_error::GENERIC, "no TGS key")))?
+    } else {
+        match state.database.lookup(&tgt_server) {
+            Some(entry) if asked.renew() && state.database.is_service(&tgt_server) => entry,
+            _ => {
+                return Err(refuse(Refusal::new(
+                    krb_error::NOT_US,
+                    format!(
+                        "the ticket in PA-TGS-REQ is for {tgt_server}, not {tgs} (only a renewal may present another service's ticket)"
+                    ),
+                )));
+            }
+        }
+    };
     let enc = &tgt.enc_part.0;
     let etype_number = int_value(&enc.etype.0).unwrap_or(-1);
     let kvno = enc.kvno.0.as_ref().and_then(|k| u32_value(&k.0));
     let tgs_key = Etype::from_number(etype_number)
-        .and_then(|e| tgs_entry.key_version(e, kvno))
+        .and_then(|e| ticket_entry.key_version(e, kvno))
         .ok_or_else(|| {
             refuse(Refusal::new(
                 krb_error::BADKEYVER,
-                "no TGS key of that version and type",
+                format!("no key of {tgt_server} of that version and type"),
             ))
         })?;
     let plain = tgs_key
@@ -87,11 +108,34 @@ pub fn handle(state: &KdcState, raw: &[u8]) -> Result<Vec<u8>, Refused> {
     let client = Principal::from_asn1(&part.cname.0, &part.crealm.0);
     let refuse_client = |r: Refusal| Box::new((r.client(&client), server.clone()));
     let now = state.now();
+    let presented = Presented {
+        flags: flags_value(&part.flags.0),
+        renew_till: part
+            .renew_till
+            .0
+            .as_ref()
+            .map(|t| from_kerberos_time(&t.0))
+            .unwrap_or(0),
+    };
+    if asked.renew() {
+        options::check_renewal(&presented, &tgt_server, &server, now.secs)
+            .map_err(refuse_client)?;
+    }
+    let tgt_start = part
+        .starttime
+        .0
+        .as_ref()
+        .map(|t| from_kerberos_time(&t.0))
+        .unwrap_or_else(|| from_kerberos_time(&part.auth_time.0));
     let tgt_end = from_kerberos_time(&part.endtime.0);
     if tgt_end < now.secs {
         return Err(refuse_client(Refusal::new(
             krb_error::TKT_EXPIRED,
-            "the TGT has expired",
+            if asked.renew() {
+                "the ticket has expired: a renewable ticket is renewed before its end time"
+            } else {
+                "the TGT has expired"
+            },
         )));
     }
     let session_key = Key::from_asn1(&part.key.0)
@@ -184,14 +228,47 @@ pub fn handle(state: &KdcState, raw: &[u8]) -> Result<Vec<u8>, Refused> {
             "the service has no usable key",
         )));
     };
-    let till = from_kerberos_time(&body.till.0);
-    let mut end = now.secs.saturating_add(state.max_lifetime).min(tgt_end);
-    if till > 0 {
-        end = end.min(till);
-    }
-    if let Some(cap) = server_entry.max_life {
-        end = end.min(now.secs.saturating_add(cap));
-    }
+    let server_options = state.database.options(&server);
+    let parties = Parties {
+        client: state
+            .database
+            .lookup(&client)
+            .map(|_| state.database.options(&client)),
+        server: &server,
+        server_options,
+    };
+    let (flags, end, renew_till) = if asked.renew() {
+        // RFC 4120 3.3.3.1: the same ticket, a new key, the old lifetime
+        // again from now, never past renew-till.
+        let life = tgt_end.saturating_sub(tgt_start).max(0);
+        let end = now
+            .secs
+            .saturating_add(life.min(state.max_lifetime))
+            .min(presented.renew_till);
+        (presented.flags, end, Some(presented.renew_till))
+    } else {
+        let till = asked.till;
+        let mut end = now.secs.saturating_add(state.max_lifetime).min(tgt_end);
+        if till > 0 {
+            end = end.min(till);
+        }
+        if let Some(cap) = server_entry.max_life {
+            end = end.min(now.secs.saturating_add(cap));
+        }
+        let mut flags =
+            options::flags(&asked, Some(&presented), &parties).map_err(refuse_client)?;
+        let renew_till = options::renew_till(
+            &asked,
+            Some(&presented),
+            &parties,
+            state.max_renewable_life,
+            (now.secs, end),
+        );
+        if renew_till.is_some() {
+            flags |= ticket_flags::RENEWABLE;
+        }
+        (flags, end, renew_till)
+    };
     if end <= now.secs {
         return Err(refuse_client(Refusal::new(
             krb_error::NEVER_VALID,
@@ -200,12 +277,12 @@ pub fn handle(state: &KdcState, raw: &[u8]) -> Result<Vec<u8>, Refused> {
     }
     let new_key = Key::random(session_etype)
         .map_err(|e| refuse_client(Refusal::new(krb_error::GENERIC, e.to_string())))?;
-    let flags = flags_value(&part.flags.0) & ticket_flags::PRE_AUTHENT;
     let contents = TicketContents {
         flags,
         session_key: &new_key,
         client: &client,
         times: (from_kerberos_time(&part.auth_time.0), now.secs, end),
+        renew_till,
     };
     let issued = ticket(&server, server_key, &contents).map_err(refuse_client)?;
     let rep_part = EncTgsRepPart::from(
@@ -219,7 +296,14 @@ pub fn handle(state: &KdcState, raw: &[u8]) -> Result<Vec<u8>, Refused> {
         .encrypt_data(reply_usage, &plain, None)
         .map_err(|e| refuse_client(Refusal::new(krb_error::GENERIC, e.to_string())))?;
     let rep = TgsRep::from(kdc_rep(13, None, &client, issued, enc).map_err(refuse_client)?);
-    tracing::info!(client = %client, service = %server, "TGS-REQ: ticket issued");
+    tracing::info!(
+        client = %client,
+        service = %server,
+        flags = format_args!("{flags:#010x}"),
+        renew_till,
+        renewed = asked.renew(),
+        "TGS-REQ: ticket issued"
+    );
     picky_asn1_der::to_vec(&rep)
         .map_err(|e| refuse_client(Refusal::new(krb_error::GENERIC, e.to_string())))
 }

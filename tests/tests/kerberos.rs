@@ -1093,6 +1093,7 @@ fn a_ticket_with_the_invalid_flag_is_refused() {
                 session_key: &session_key,
                 client: &alice,
                 times: (now, now, now + 3600),
+                renew_till: None,
             },
         )
         .unwrap();
