@@ -46,7 +46,7 @@
 
 use crate::crypto::cts::Segments;
 use crate::crypto::profile::CONFOUNDER_LEN;
-use crate::crypto::{CryptoError, Etype, Key, UsageKeys, constant_time_eq};
+use crate::crypto::{ChecksumKey, CryptoError, Deriver, Etype, Key, UsageKeys, constant_time_eq};
 use sspi_core::{
     MessageError, Qop, SecBuffer, SecBufferType, SecBuffers, SecurityStatus, SequenceNumbers,
 };
@@ -154,9 +154,9 @@ pub struct PerMessageTokens {
     /// The etype's checksum length (the HMAC of sealed tokens too).
     checksum_len: usize,
     send_seal: UsageKeys,
-    send_sign: UsageKeys,
+    send_sign: ChecksumKey,
     receive_seal: UsageKeys,
-    receive_sign: UsageKeys,
+    receive_sign: ChecksumKey,
     sequence: SequenceNumbers,
     confidentiality: bool,
 }
@@ -189,14 +189,18 @@ impl PerMessageTokens {
         if checksum_len > MAX_CHECKSUM_LEN {
             return Err(CryptoError::BadKey);
         }
+        // The sign usages need only Kc (MIC tokens); the seal usages all
+        // three (sealed wraps, and Kc for wraps only signed).
+        let keys = Deriver::new(p.key)?;
+        let etype = p.key.etype();
         Ok(PerMessageTokens {
             acceptor: p.acceptor,
             acceptor_subkey: p.acceptor_subkey,
             checksum_len,
-            send_seal: p.key.usage(send_seal)?,
-            send_sign: p.key.usage(send_sign)?,
-            receive_seal: p.key.usage(receive_seal)?,
-            receive_sign: p.key.usage(receive_sign)?,
+            send_seal: keys.usage_keys(etype, send_seal)?,
+            send_sign: keys.checksum(etype, send_sign)?,
+            receive_seal: keys.usage_keys(etype, receive_seal)?,
+            receive_sign: keys.checksum(etype, receive_sign)?,
             // SND_SEQ is 64 bits on the wire (RFC 4121 4.2.6).
             sequence: SequenceNumbers::new(
                 u64::from(p.send_sequence),

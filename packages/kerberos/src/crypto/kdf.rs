@@ -113,16 +113,29 @@ pub fn kdf_hmac_sha2(
     context: &[u8],
     out: &mut [u8],
 ) -> Result<(), CryptoError> {
-    let limit = match hash {
-        HashKind::Sha1 => return Err(CryptoError::BadKey),
-        HashKind::Sha256 => 32,
-        HashKind::Sha384 => 48,
+    if hash == HashKind::Sha1 {
+        return Err(CryptoError::BadKey);
+    }
+    kdf_with(AnyHmac::new(hash, key)?, label, context, out)
+}
+
+/// [`kdf_hmac_sha2`] with the HMAC already keyed with the base key (a clone
+/// of one keyed once per base key); `out` must fit the hash.
+pub fn kdf_with(
+    mut mac: AnyHmac,
+    label: &[u8],
+    context: &[u8],
+    out: &mut [u8],
+) -> Result<(), CryptoError> {
+    let limit = match mac {
+        AnyHmac::Sha1(_) => return Err(CryptoError::BadKey),
+        AnyHmac::Sha256(_) => 32,
+        AnyHmac::Sha384(_) => 48,
     };
     if out.len() > limit {
         return Err(CryptoError::BadKey);
     }
     let bits = u32::try_from(out.len() * 8).map_err(|_| CryptoError::BadKey)?;
-    let mut mac = AnyHmac::new(hash, key)?;
     mac.update(&1u32.to_be_bytes());
     mac.update(label);
     mac.update(&[0]);

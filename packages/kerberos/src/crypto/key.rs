@@ -2,7 +2,7 @@
 
 use super::etype::Etype;
 use super::kdf::{Tag, kdf_hmac_sha2};
-use super::profile::UsageKeys;
+use super::profile::{ChecksumKey, EncryptionKeys, UsageKeys};
 use super::{CryptoError, constant_time_eq};
 use crate::principal::integer;
 use picky_asn1::wrapper::{
@@ -63,12 +63,12 @@ impl Key {
 
     /// Encrypts `plain` for `usage` (RFC 3961 ciphertext).
     pub fn encrypt(&self, usage: i32, plain: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        self.usage(usage)?.encrypt(plain)
+        EncryptionKeys::new(self, usage)?.encrypt(plain)
     }
 
     /// Decrypts and checks an RFC 3961 ciphertext for `usage`.
     pub fn decrypt(&self, usage: i32, cipher: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        self.usage(usage)?.decrypt(cipher)
+        EncryptionKeys::new(self, usage)?.decrypt(cipher)
     }
 
     /// Decrypts an EncryptedData, checking its etype first.
@@ -101,7 +101,7 @@ impl Key {
     /// The keyed checksum of the etype (hmac-sha1-96-aes128/256,
     /// hmac-sha256-128-aes128, hmac-sha384-192-aes256) for `usage`.
     pub fn checksum(&self, usage: i32, data: &[u8]) -> Result<Tag, CryptoError> {
-        Ok(self.usage(usage)?.checksum([data]))
+        Ok(ChecksumKey::new(self, usage)?.checksum([data]))
     }
 
     /// The RFC 8009 pseudo-random function: KDF-HMAC-SHA2(key, "prf",

@@ -11,7 +11,7 @@ pub mod profile;
 pub use etype::{Etype, HashKind};
 pub use kdf::{MAX_MAC_LEN, Tag};
 pub use key::Key;
-pub use profile::UsageKeys;
+pub use profile::{ChecksumKey, Deriver, EncryptionKeys, UsageKeys};
 
 use ring::rand::{SecureRandom, SystemRandom};
 
