@@ -440,6 +440,7 @@ pub mod adapter;
 mod buffer;
 mod channel_bindings;
 pub mod composition;
+pub mod context_export;
 mod engine;
 mod error;
 mod established;
@@ -461,6 +462,7 @@ mod status;
 pub use buffer::{SecBuffer, SecBufferRef, SecBufferType, SecBuffers};
 pub use channel_bindings::{ChannelBindings, channel_bindings_hash, sec_channel_bindings};
 pub use composition::{Composition, InnerPackage, MessageDirection};
+pub use context_export::{ContextSide, ExportedContext};
 pub use error::{SecurityError, SecurityResult};
 pub use established::EstablishedContext;
 pub use flags::{AscReq, AscRet, ContextFlags, CredentialUse, IscReq, IscRet, PackageCapabilities};
@@ -471,7 +473,9 @@ pub use identity::{AuthIdentity, CredentialsRequest, SecretBytes};
 pub use info::{ContextSizes, Lifespan, NegotiationInfo, NegotiationState, PackageInfo, TimeStamp};
 pub use message::{MessageError, MessageResult, Qop};
 pub use objects::{ContextObject, CredentialsObject};
-pub use package::{Credentials, PackageFactory, SecurityPackage};
+pub use package::{
+    ClientEstablished, Credentials, PackageFactory, SecurityPackage, ServerEstablished,
+};
 pub use parameter_check::{Finding, Severity, check_parameters, closest};
 pub use parameter_spec::{ParameterKind, ParameterSpec};
 pub use params::{PackageParameters, Parameter, ParameterValue, RegistryUser};
