@@ -173,14 +173,19 @@ pub fn decode(blob: &[u8]) -> SecurityResult<DecodedBlob<'_>> {
     let side = match side {
         1 => ContextSide::Client,
         2 => ContextSide::Server,
-        other => return Err(invalid(format_args!("side {other} is neither 1 (client) nor 2 (server)"))),
+        other => {
+            return Err(invalid(format_args!(
+                "side {other} is neither 1 (client) nor 2 (server)"
+            )));
+        }
     };
     if name_len == 0 || name_len > MAX_PACKAGE_NAME {
         return Err(invalid(format_args!(
             "its package name has {name_len} bytes (1..={MAX_PACKAGE_NAME})"
         )));
     }
-    let package = std::str::from_utf8(name).map_err(|_| invalid("its package name is not UTF-8"))?;
+    let package =
+        std::str::from_utf8(name).map_err(|_| invalid("its package name is not UTF-8"))?;
     Ok(DecodedBlob {
         package,
         side,
@@ -487,7 +492,10 @@ mod tests {
         let mut version = blob.clone();
         version[9] = 2;
         let e = decode(&version).unwrap_err();
-        assert!(e.message().contains("format version 2 is not supported"), "{e}");
+        assert!(
+            e.message().contains("format version 2 is not supported"),
+            "{e}"
+        );
         let mut tampered = blob.clone();
         let last_payload = blob.len() - DIGEST_LEN - 1;
         tampered[last_payload] ^= 0x80;
@@ -502,7 +510,9 @@ mod tests {
     #[test]
     fn payload_reader_is_strict() {
         let mut w = PayloadWriter::new(3);
-        w.bool(true).u64(9).sequence(&SequenceNumbers::new(4, 5, u32::MAX.into()));
+        w.bool(true)
+            .u64(9)
+            .sequence(&SequenceNumbers::new(4, 5, u32::MAX.into()));
         let payload = w.finish();
         let mut r = PayloadReader::payload(payload.expose(), 3, "P").unwrap();
         assert!(r.bool("b").unwrap());

@@ -10,13 +10,13 @@
 //! guarded there, so a panic becomes `SEC_E_INTERNAL_ERROR` instead of
 //! crossing the plugin boundary.
 
+#[cfg(doc)]
+use crate::EstablishedContext;
 use crate::{
     AscReq, ClientHandshake, Composition, CredentialUse, CredentialsRequest, InnerPackage, IscReq,
     PackageInfo, PackageParameters, ParameterSpec, SecurityError, SecurityResult, SecurityStatus,
     ServerHandshake,
 };
-#[cfg(doc)]
-use crate::EstablishedContext;
 
 /// A package's descriptor: what it is and how to open it with its registry parameters.
 pub trait PackageFactory: 'static {

@@ -142,8 +142,14 @@ mod tests {
         let mut numbers = SequenceNumbers::new(0, 7, u32::MAX.into());
         numbers.next_send().unwrap();
         let (send, receive, last) = numbers.state();
-        assert_eq!((send, receive, last), (Some(1), Some(7), u64::from(u32::MAX)));
-        assert_eq!(SequenceNumbers::from_state(send, receive, last), Ok(numbers));
+        assert_eq!(
+            (send, receive, last),
+            (Some(1), Some(7), u64::from(u32::MAX))
+        );
+        assert_eq!(
+            SequenceNumbers::from_state(send, receive, last),
+            Ok(numbers)
+        );
         assert!(SequenceNumbers::from_state(Some(9), None, 8).is_err());
         let mut spent = SequenceNumbers::from_state(None, Some(8), 8).unwrap();
         assert!(spent.next_send().is_err());
