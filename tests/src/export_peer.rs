@@ -114,6 +114,28 @@ pub fn unseal(
     Ok(data)
 }
 
+/// `import`: the host of the registry at hex `registry`, the context of
+/// `package` in hex `blob`, and its names; or the `err` reply.
+fn import(
+    registry: &str,
+    package: &str,
+    blob: &str,
+) -> Result<(SecurityHost, SecurityContextHandle, String), String> {
+    let internal = |e: String| failure(SecurityStatus::SEC_E_INTERNAL_ERROR, &e);
+    let registry = String::from_utf8(unhex(registry).map_err(internal)?)
+        .map_err(|e| internal(e.to_string()))?;
+    let host =
+        SecurityHost::from_registry_files(&[registry]).map_err(|e| internal(e.to_string()))?;
+    let blob = unhex(blob).map_err(internal)?;
+    let imported = host
+        .import_security_context(package, &blob)
+        .map_err(|e| failure(e.status(), e.message()))?;
+    let names = imported
+        .names()
+        .map_err(|e| failure(e.status(), e.message()))?;
+    Ok((host, imported, names))
+}
+
 /// The child's loop: reads commands from stdin until `quit` or the end.
 pub fn serve() {
     let stdin = std::io::stdin();
@@ -125,31 +147,14 @@ pub fn serve() {
         let words: Vec<&str> = line.split(' ').collect();
         let reply = match (words.as_slice(), context.as_mut()) {
             (["quit"], _) => break,
-            (["import", registry, package, blob], _) => {
-                let result = (|| -> Result<String, String> {
-                    let registry =
-                        String::from_utf8(unhex(registry)?).map_err(|e| e.to_string())?;
-                    let loaded = SecurityHost::from_registry_files(&[registry])
-                        .map_err(|e| e.to_string())?;
-                    let blob = unhex(blob)?;
-                    let imported = loaded
-                        .import_security_context(package, &blob)
-                        .map_err(|e| failure(e.status(), e.message()))?;
-                    let names = imported
-                        .names()
-                        .map_err(|e| failure(e.status(), e.message()))?;
+            (["import", registry, package, blob], _) => match import(registry, package, blob) {
+                Ok((loaded, imported, names)) => {
                     host = Some(loaded);
                     context = Some(imported);
-                    Ok(format!("ok {}", hex(names.as_bytes())))
-                })();
-                result.unwrap_or_else(|e| {
-                    if e.starts_with("err ") {
-                        e
-                    } else {
-                        failure(SecurityStatus::SEC_E_INTERNAL_ERROR, &e)
-                    }
-                })
-            }
+                    format!("ok {}", hex(names.as_bytes()))
+                }
+                Err(reply) => reply,
+            },
             (_, None) => failure(SecurityStatus::SEC_E_INVALID_HANDLE, "nothing imported yet"),
             (["sign", data], Some(ctx)) => match unhex(data) {
                 Ok(data) => match sign(ctx, &data) {

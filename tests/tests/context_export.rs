@@ -381,9 +381,9 @@ fn bad_blobs_are_refused_with_a_clear_message() {
         relabelled.expose(),
         "packed Test security context",
     );
-    // A server's payload framed as a client's.
+    // A client's payload framed as a server's.
     let test = context_export::decode(blob).unwrap();
-    let client_side = context_export::encode(
+    let wrong_side = context_export::encode(
         "NTLM",
         &ExportedContext {
             side: sspi_core::ContextSide::Server,
@@ -391,7 +391,7 @@ fn bad_blobs_are_refused_with_a_clear_message() {
         },
     )
     .unwrap();
-    refused(&host, "NTLM", client_side.expose(), "other side");
+    refused(&host, "NTLM", wrong_side.expose(), "other side");
     assert_eq!(test.side, sspi_core::ContextSide::Server);
 }
 
