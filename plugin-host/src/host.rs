@@ -505,7 +505,9 @@ impl SecurityHost {
     /// (its SHA-256 digest does not match), of another package, or whose
     /// payload the package refuses is SEC_E_INVALID_TOKEN, with a message
     /// naming what is wrong (never any of the blob's bytes); no input panics.
-    /// The digest is not a MAC: a blob is as secret as the keys it holds.
+    /// A package that does not import contexts (Negotiate, Example) answers
+    /// SEC_E_UNSUPPORTED_FUNCTION. The digest is not a MAC: a blob is as
+    /// secret as the keys it holds.
     pub fn import_security_context(
         &self,
         package: &str,

@@ -26,7 +26,7 @@ fn registry() -> RegistryFile {
         r#"Windows Registry Editor Version 5.00
 
 [HKEY_LOCAL_MACHINE\Comm\SecurityProviders]
-"Providers"="sspi_test.dll, sspi_ntlm.dll"
+"Providers"="sspi_test.dll, sspi_ntlm.dll, sspi_example.dll"
 
 {}
 [HKEY_LOCAL_MACHINE\Comm\SecurityProviders\NTLM]
@@ -37,6 +37,11 @@ fn registry() -> RegistryFile {
 "DefaultDomain"="SSPI-PLUG"
 "DefaultUser"="alice"
 "UserDatabase"="users.txt"
+
+[HKEY_LOCAL_MACHINE\Comm\SecurityProviders\Example]
+"Key"=hex:4b,9f,0e,21,73,c8,5a,d6,10,e2,88,3b,47,f1,6c,95,\
+  2d,b0,7e,c4,19,a3,56,e8,0f,72,bd,31,9a,64,c7,08
+"DefaultUser"="alice"
 "#,
         sspi_tests::test_package_key(4, false)
     ));
@@ -393,6 +398,48 @@ fn bad_blobs_are_refused_with_a_clear_message() {
     .unwrap();
     refused(&host, "NTLM", wrong_side.expose(), "other side");
     assert_eq!(test.side, sspi_core::ContextSide::Server);
+}
+
+#[test]
+fn a_package_that_does_not_export_says_so() {
+    let registry = registry();
+    let host = registry.host();
+    let (client, server) = credentials(&host, "Example");
+    let hs = loopback::handshake(&client, &server, None, ISC_REQ, ASC_REQ).unwrap();
+    let e = hs.server.export_security_context(false).unwrap_err();
+    assert_eq!(
+        e.status(),
+        SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION,
+        "{e}"
+    );
+    assert!(
+        e.message().starts_with("Example ExportSecurityContext"),
+        "{e}"
+    );
+    let e = hs.client.export_and_delete(false).unwrap_err();
+    assert_eq!(
+        e.status(),
+        SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION,
+        "{e}"
+    );
+    // A well-framed blob naming it: the package does not import either.
+    let framed = context_export::encode(
+        "Example",
+        &ExportedContext {
+            side: sspi_core::ContextSide::Server,
+            payload: SecretBytes::new(vec![1, 2, 3]),
+        },
+    )
+    .unwrap();
+    let e = host
+        .import_security_context("example", framed.expose())
+        .unwrap_err();
+    assert_eq!(
+        e.status(),
+        SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION,
+        "{e}"
+    );
+    assert!(e.message().contains("does not import"), "{e}");
 }
 
 /// `blob` imported into `package`: a context or SEC_E_INVALID_TOKEN, never a panic.
