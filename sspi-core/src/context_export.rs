@@ -79,7 +79,6 @@ pub struct ExportedContext {
 
 /// A blob taken apart by [`decode`]: the package it names, the side, and the
 /// package's payload (borrowed from the blob).
-#[derive(Debug)]
 pub struct DecodedBlob<'a> {
     /// The package name as the exporter wrote it.
     pub package: &'a str,
@@ -193,6 +192,17 @@ pub fn decode(blob: &[u8]) -> SecurityResult<DecodedBlob<'_>> {
     })
 }
 
+impl std::fmt::Debug for DecodedBlob<'_> {
+    /// The package and side; the payload's length only (it is secret).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecodedBlob")
+            .field("package", &self.package)
+            .field("side", &self.side)
+            .field("payload_len", &self.payload.len())
+            .finish()
+    }
+}
+
 /// Writes a package's payload: fixed-width big-endian integers and
 /// length-prefixed byte strings, into zeroizing memory.
 ///
@@ -209,19 +219,36 @@ pub fn decode(blob: &[u8]) -> SecurityResult<DecodedBlob<'_>> {
 /// r.finish()?;
 /// # Ok::<(), sspi_core::SecurityError>(())
 /// ```
-#[derive(Default)]
 pub struct PayloadWriter(Zeroizing<Vec<u8>>);
+
+impl std::fmt::Debug for PayloadWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PayloadWriter(<{} bytes redacted>)", self.0.len())
+    }
+}
 
 impl PayloadWriter {
     /// A payload of the package's own format `version` (its first byte).
     pub fn new(version: u8) -> Self {
-        let mut writer = Self::default();
+        let mut writer = Self(Zeroizing::new(Vec::with_capacity(1024)));
         writer.u8(version);
         writer
     }
 
+    /// Makes room for `more` bytes without leaving a copy of the secret in
+    /// freed memory: the old buffer is wiped when the new one replaces it.
+    fn reserve(&mut self, more: usize) {
+        let needed = self.0.len().saturating_add(more);
+        if needed > self.0.capacity() {
+            let mut bigger = Zeroizing::new(Vec::with_capacity(needed.max(2 * self.0.capacity())));
+            bigger.extend_from_slice(&self.0);
+            self.0 = bigger;
+        }
+    }
+
     /// One byte.
     pub fn u8(&mut self, value: u8) -> &mut Self {
+        self.reserve(1);
         self.0.push(value);
         self
     }
@@ -233,30 +260,35 @@ impl PayloadWriter {
 
     /// A u16, big-endian.
     pub fn u16(&mut self, value: u16) -> &mut Self {
+        self.reserve(std::mem::size_of_val(&value));
         self.0.extend_from_slice(&value.to_be_bytes());
         self
     }
 
     /// A u32, big-endian.
     pub fn u32(&mut self, value: u32) -> &mut Self {
+        self.reserve(std::mem::size_of_val(&value));
         self.0.extend_from_slice(&value.to_be_bytes());
         self
     }
 
     /// A u64, big-endian.
     pub fn u64(&mut self, value: u64) -> &mut Self {
+        self.reserve(std::mem::size_of_val(&value));
         self.0.extend_from_slice(&value.to_be_bytes());
         self
     }
 
     /// An i64, big-endian (a [`crate::TimeStamp`]).
     pub fn i64(&mut self, value: i64) -> &mut Self {
+        self.reserve(std::mem::size_of_val(&value));
         self.0.extend_from_slice(&value.to_be_bytes());
         self
     }
 
     /// Bytes of a fixed length the reader knows (a key of known size).
     pub fn raw(&mut self, bytes: &[u8]) -> &mut Self {
+        self.reserve(bytes.len());
         self.0.extend_from_slice(bytes);
         self
     }
@@ -293,10 +325,16 @@ impl PayloadWriter {
 
 /// Reads a package's payload strictly: every read is bounded by the bytes
 /// present and fails with SEC_E_INVALID_TOKEN naming the field.
-#[derive(Debug)]
 pub struct PayloadReader<'a> {
     rest: &'a [u8],
     package: &'a str,
+}
+
+impl std::fmt::Debug for PayloadReader<'_> {
+    /// The bytes left are secret: only their number is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PayloadReader({} bytes left, redacted)", self.rest.len())
+    }
 }
 
 impl<'a> PayloadReader<'a> {
@@ -505,6 +543,25 @@ mod tests {
         assert!(e.message().contains("truncated"), "{e}");
         let e = decode(b"not a blob at all").unwrap_err();
         assert!(e.message().contains("SSPICTX"), "{e}");
+    }
+
+    #[test]
+    fn a_growing_payload_keeps_its_bytes_and_debug_shows_none() {
+        let mut w = PayloadWriter::new(1);
+        for n in 0..3000u32 {
+            w.u32(n);
+        }
+        assert!(format!("{w:?}").contains("redacted"));
+        let payload = w.finish();
+        let mut r = PayloadReader::payload(payload.expose(), 1, "P").unwrap();
+        assert!(!format!("{r:?}").contains('['));
+        for n in 0..3000u32 {
+            assert_eq!(r.u32("n").unwrap(), n);
+        }
+        r.finish().unwrap();
+        let blob = blob();
+        let decoded = decode(blob.expose()).unwrap();
+        assert!(!format!("{decoded:?}").contains("112"), "{decoded:?}");
     }
 
     #[test]
