@@ -494,6 +494,53 @@ impl SecurityHost {
     }
 }
 
+impl SecurityHost {
+    /// ImportSecurityContext: the context packed in `blob` by
+    /// [`crate::SecurityContextHandle::export_security_context`] (in this process
+    /// or another with the same packages), as a complete context of
+    /// `package` that continues where the exported one was.
+    ///
+    /// `package` not installed or unavailable is SEC_E_SECPKG_NOT_FOUND. A
+    /// blob that is not one, of another format version, truncated, altered
+    /// (its SHA-256 digest does not match), of another package, or whose
+    /// payload the package refuses is SEC_E_INVALID_TOKEN, with a message
+    /// naming what is wrong (never any of the blob's bytes); no input panics.
+    /// A package that does not import contexts (Negotiate, Example) answers
+    /// SEC_E_UNSUPPORTED_FUNCTION. The digest is not a MAC: a blob is as
+    /// secret as the keys it holds.
+    pub fn import_security_context(
+        &self,
+        package: &str,
+        blob: &[u8],
+    ) -> Result<crate::handle::SecurityContextHandle, SecurityError> {
+        let (info, boxed) = self.find(package)?;
+        let name = info.name.to_string();
+        let call = "ImportSecurityContext";
+        let decoded = sspi_core::context_export::decode(blob)
+            .map_err(|e| e.context(format_args!("{name} {call}")))?;
+        if !decoded.package.eq_ignore_ascii_case(&name) {
+            return Err(SecurityError::invalid_token(format!(
+                "{name} {call}: the packed context is a {} context of package {}, not of {name}",
+                decoded.side.name(),
+                decoded.package
+            )));
+        }
+        let context = boxed
+            .import_context(decoded.side, decoded.payload.into())
+            .into_result()
+            .map_err(|e| e.context(format_args!("{name} {call}")))?;
+        tracing::debug!(package = %name, side = decoded.side.name(), "ImportSecurityContext");
+        let meta = Arc::new(PackageMeta {
+            name,
+            info: info.clone(),
+        });
+        Ok(crate::handle::SecurityContextHandle::imported(
+            sspi_core::ContextObject::new(context),
+            meta,
+        ))
+    }
+}
+
 /// One provider library file as [`SecurityHost::check_provider_files`] found it.
 #[derive(Debug)]
 pub struct ProviderFile {
