@@ -43,8 +43,6 @@ use std::sync::Arc;
 pub const MAX_MESSAGE_BUFFERS: usize = 8;
 /// The longest session key accepted from a provider.
 const MAX_SESSION_KEY: u32 = 4096;
-/// ISC_RET_EXTENDED_ERROR and ASC_RET_EXTENDED_ERROR.
-const EXTENDED_ERROR: u32 = 0x4000 | 0x8000;
 
 /// Which call a context answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +52,14 @@ pub(crate) enum Side {
 }
 
 impl Side {
+    /// ISC_RET_EXTENDED_ERROR / ASC_RET_EXTENDED_ERROR.
+    fn extended_error(self) -> u32 {
+        match self {
+            Side::Client => IscRet::EXTENDED_ERROR.0,
+            Side::Server => AscRet::EXTENDED_ERROR.0,
+        }
+    }
+
     fn call(self) -> &'static str {
         match self {
             Side::Client => "InitializeSecurityContextW",
@@ -208,15 +214,20 @@ impl CContext {
         }
         // The provider gets copies: it may write into its input buffers.
         let mut copies: Vec<Vec<u8>> = input.iter().map(|b| b.as_slice().to_vec()).collect();
-        let mut in_buffers: Vec<CBuffer> = input
-            .iter()
-            .zip(copies.iter_mut())
-            .map(|(b, copy)| CBuffer {
-                cb_buffer: copy.len() as u32,
+        let mut in_buffers: Vec<CBuffer> = Vec::with_capacity(copies.len());
+        for (b, copy) in input.iter().zip(copies.iter_mut()) {
+            let Ok(len) = u32::try_from(copy.len()) else {
+                return Err(SecurityError::new(
+                    SecurityStatus::SEC_E_INVALID_PARAMETER,
+                    "an input buffer is longer than a ULONG can say",
+                ));
+            };
+            in_buffers.push(CBuffer {
+                cb_buffer: len,
                 buffer_type: b.buffer_type().0,
                 pv_buffer: copy.as_mut_ptr().cast(),
-            })
-            .collect();
+            });
+        }
         let mut in_desc = SecBufferDesc {
             ul_version: SECBUFFER_VERSION,
             c_buffers: in_buffers.len() as u32,
@@ -318,7 +329,10 @@ impl CContext {
             };
             // An extended error for the peer, when the provider wrote one that fits.
             let written = out_buffer[0].cb_buffer as usize;
-            match (attributes & EXTENDED_ERROR != 0, scratch.get(..written)) {
+            match (
+                attributes & self.side.extended_error() != 0,
+                scratch.get(..written),
+            ) {
                 (true, Some(token))
                     if out_desc.p_buffers == out_array
                         && out_buffer[0].pv_buffer == scratch_ptr
