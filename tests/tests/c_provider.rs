@@ -25,19 +25,23 @@ sspi_testkit::count_allocations!();
 /// The fixture's compiled-in key (used when the application gives no identity).
 const FIXTURE_KEY: &[u8] = b"cfixture-compiled-in-key-NOT-SECURE";
 
-/// The variants compiled, by their `-DGARBAGE_*` name ("" for the good one).
-const VARIANTS: &[&str] = &[
-    "",
-    "NULL_TABLE",
-    "BAD_VERSION",
-    "NULL_SLOT",
-    "HUGE_COUNT",
-    "NULL_ARRAY",
-    "UNTERMINATED",
-    "ZERO_MAX_TOKEN",
-    "LONG_TOKEN",
-    "BIG_CBBUFFER",
-    "EMPTY_CONTINUE",
+/// The variants compiled: their name ("" for the plain fixture) and the
+/// `-D` switches that make them.
+const VARIANTS: &[(&str, &[&str])] = &[
+    ("", &[]),
+    ("COMPLETE", &["FIXTURE_COMPLETE"]),
+    ("NULL_TABLE", &["GARBAGE_NULL_TABLE"]),
+    ("BAD_VERSION", &["GARBAGE_BAD_VERSION"]),
+    ("NULL_SLOT", &["GARBAGE_NULL_SLOT"]),
+    ("HUGE_COUNT", &["GARBAGE_HUGE_COUNT"]),
+    ("NULL_ARRAY", &["GARBAGE_NULL_ARRAY"]),
+    ("UNTERMINATED", &["GARBAGE_UNTERMINATED"]),
+    ("ZERO_MAX_TOKEN", &["GARBAGE_ZERO_MAX_TOKEN"]),
+    ("LONG_TOKEN", &["GARBAGE_LONG_TOKEN"]),
+    ("BIG_CBBUFFER", &["GARBAGE_BIG_CBBUFFER"]),
+    ("EMPTY_CONTINUE", &["GARBAGE_EMPTY_CONTINUE"]),
+    ("ODD_STATUS", &["GARBAGE_ODD_STATUS"]),
+    ("NO_COMPLETE", &["FIXTURE_COMPLETE", "GARBAGE_NO_COMPLETE"]),
 ];
 
 fn source() -> PathBuf {
@@ -61,16 +65,29 @@ fn built() -> Option<&'static Path> {
             );
             return None;
         }
-        let dir = tempfile::tempdir().expect("temporary directory").keep();
-        for variant in VARIANTS {
+        // Under target/tmp, one directory per test process (a library may be
+        // loaded while another process builds); those of earlier runs go.
+        let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("c-provider");
+        std::fs::create_dir_all(&base).unwrap();
+        for old in std::fs::read_dir(&base).unwrap().flatten() {
+            let stale = old
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().is_ok_and(|e| e.as_secs() > 3600));
+            if stale {
+                let _ = std::fs::remove_dir_all(old.path());
+            }
+        }
+        let dir = base.join(std::process::id().to_string());
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (variant, defines) in VARIANTS {
             let out = dir.join(file_name(variant));
             let mut gcc = Command::new("gcc");
             gcc.args(["-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror", "-o"])
                 .arg(&out)
                 .arg(source());
-            if !variant.is_empty() {
-                gcc.arg(format!("-DGARBAGE_{variant}"));
-            }
+            gcc.args(defines.iter().map(|d| format!("-D{d}")));
             let result = gcc.output().expect("gcc runs");
             assert!(
                 result.status.success(),
@@ -320,6 +337,59 @@ fn the_c_package_passes_the_conformance_kit() {
 }
 
 #[test]
+fn sec_i_complete_needed_maps_to_complete_auth_token_and_passes_the_kit() {
+    let Some(lib) = library("COMPLETE") else {
+        return;
+    };
+    let registry = registry(&[&lib]);
+    let host = registry.host();
+    let (client, server) = credentials(&host, None, None);
+    let mut done = loopback::handshake(&client, &server, None, ISC_REQ, ASC_REQ).unwrap();
+    let legs: Vec<(SecurityStatus, bool)> =
+        done.legs.iter().map(|l| (l.status, l.completed)).collect();
+    assert_eq!(
+        legs,
+        [
+            (SecurityStatus::SEC_I_CONTINUE_NEEDED, false),
+            (SecurityStatus::SEC_I_CONTINUE_NEEDED, false),
+            (SecurityStatus::SEC_I_COMPLETE_NEEDED, true),
+            (SecurityStatus::SEC_E_OK, false),
+        ]
+    );
+    let mut data = b"completed".to_vec();
+    let mut sig = [0u8; 20];
+    let mut message = [SecBuffer::data(&mut data), SecBuffer::token(&mut sig)];
+    done.client
+        .make_signature(Qop::DEFAULT, &mut message, 0)
+        .unwrap();
+    done.server.verify_signature(&mut message, 0).unwrap();
+    // Before CompleteAuthToken the context signs nothing, and the token
+    // (its proof still zero) is refused by the server.
+    let (client, server) = credentials(&host, None, None);
+    let (mut c, mut s) = (None, None);
+    let (_, hello) = leg(&client, &mut c, true, None);
+    let (_, challenge) = leg(&server, &mut s, false, Some(&hello));
+    let (status, unfinished) = leg(&client, &mut c, true, Some(&challenge));
+    assert_eq!(status, SecurityStatus::SEC_I_COMPLETE_NEEDED);
+    let refused = c
+        .as_mut()
+        .unwrap()
+        .make_signature(Qop::DEFAULT, &mut message, 0)
+        .unwrap_err();
+    assert_eq!(refused.status(), SecurityStatus::SEC_E_OUT_OF_SEQUENCE);
+    let (status, _) = leg(&server, &mut s, false, Some(&unfinished));
+    assert_eq!(status, SecurityStatus::SEC_E_LOGON_DENIED);
+    let report = sspi_testkit::run(
+        &host,
+        "CFixture",
+        &[Configuration::named("CompleteAuthToken")],
+    );
+    print!("{report}");
+    let failures: Vec<String> = report.failures().map(ToString::to_string).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
 fn sspi_selftest_passes_on_the_c_package() {
     let Some(lib) = library("") else { return };
     // target/debug/deps/c_provider-HASH -> target/debug/sspi
@@ -412,12 +482,20 @@ fn a_garbage_table_or_package_list_is_refused_in_one_line_naming_the_library() {
 }
 
 #[test]
-fn a_token_longer_than_the_buffer_fails_the_leg_naming_the_library() {
+fn a_token_longer_than_the_buffer_or_a_status_out_of_place_fails_the_leg_naming_the_library() {
     for (variant, why) in [
         ("LONG_TOKEN", "-byte token in a 152-byte buffer"),
         (
             "EMPTY_CONTINUE",
             "SEC_I_CONTINUE_NEEDED (0x00090312) without a token to send",
+        ),
+        (
+            "ODD_STATUS",
+            "returned SEC_I_INCOMPLETE_CREDENTIALS (0x00090320), which this host does not support",
+        ),
+        (
+            "NO_COMPLETE",
+            "returned SEC_I_COMPLETE_NEEDED (0x00090313) but CompleteAuthToken is NULL",
         ),
     ] {
         let Some(lib) = library(variant) else { return };
