@@ -591,3 +591,58 @@ fn a_second_provider_of_the_same_name_and_an_untrusted_file_are_refused() {
         "{entry:?}"
     );
 }
+
+/// The fixture's count of its live credentials and contexts, read through
+/// the library the host loaded (the dynamic loader hands back the loaded
+/// copy of the same file).
+fn live_objects(lib: &Path) -> i32 {
+    use sspi_core::abi_stable::library::RawLibrary;
+    let raw = RawLibrary::load_at(lib).unwrap();
+    // SAFETY: the fixture exports `int cfixture_live_objects(void)`.
+    unsafe {
+        let f = raw
+            .get::<extern "C" fn() -> i32>(b"cfixture_live_objects\0")
+            .unwrap();
+        f()
+    }
+}
+
+#[test]
+fn every_handle_is_given_back_once_credentials_and_their_contexts_are_gone() {
+    let Some(lib) = library("") else { return };
+    // A copy of its own, so no other test's handles count.
+    let lib_copy = built().unwrap().join("libcfixture_counted.so");
+    std::fs::copy(&lib, &lib_copy).unwrap();
+    std::fs::set_permissions(&lib_copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let registry = registry(&[&lib_copy]);
+    let host = registry.host();
+    let before = live_objects(&lib_copy);
+    let (client, server) = credentials(&host, None, None);
+    assert_eq!(live_objects(&lib_copy), before + 2);
+    let done = loopback::handshake(&client, &server, None, ISC_REQ, ASC_REQ).unwrap();
+    assert_eq!(live_objects(&lib_copy), before + 4);
+    // The contexts keep their credentials: nothing is freed yet.
+    drop((client, server));
+    assert_eq!(live_objects(&lib_copy), before + 4);
+    drop(done);
+    assert_eq!(
+        live_objects(&lib_copy),
+        before,
+        "FreeCredentialsHandle and DeleteSecurityContext ran"
+    );
+    // A first leg that fails creates no context; a later failed one is deleted.
+    let (client, server) = credentials(&host, None, None);
+    let (mut s, mut c) = (None, None);
+    let (status, _) = leg(&server, &mut s, false, Some(b"garbage"));
+    assert_eq!(
+        (status, s.is_none()),
+        (SecurityStatus::SEC_E_INVALID_TOKEN, true)
+    );
+    let (_, hello) = leg(&client, &mut c, true, None);
+    let (_, challenge) = leg(&server, &mut s, false, Some(&hello));
+    let (status, _) = leg(&client, &mut c, true, Some(&challenge[..10]));
+    assert_eq!(status, SecurityStatus::SEC_E_INVALID_TOKEN);
+    assert_eq!(live_objects(&lib_copy), before + 4);
+    drop((c, s, client, server));
+    assert_eq!(live_objects(&lib_copy), before);
+}
