@@ -2,7 +2,7 @@
 
 use crate::composition::{self, CompositionError, InnerList};
 use crate::handle::{CredentialsHandle, PackageMeta};
-use crate::library::{self, Descriptors};
+use crate::library::{self, Descriptors, Listed};
 use crate::params::package_parameters;
 use crate::resolve::{Resolved, SearchPath};
 use crate::{HostError, Unavailable};
@@ -231,7 +231,7 @@ impl SecurityHost {
             let (source, listed) = match &provider.library {
                 LibrarySpec::Builtin(name) => {
                     let source = PackageSource::Builtin { name: name.clone() };
-                    let listed = library::load_builtin(name, &source);
+                    let listed = library::load_builtin(name, &source).map(Listed::Plugin);
                     (source, listed)
                 }
                 LibrarySpec::File { name, base_dir } => match search.resolve(name, base_dir) {
@@ -254,7 +254,15 @@ impl SecurityHost {
                 },
             };
             match listed {
-                Ok(descriptors) => Self::open_all(
+                // A C provider's packages (see `c_provider`): no descriptors to open.
+                Ok(Listed::C(opened)) => Self::add_c_packages(
+                    &config,
+                    &mut packages,
+                    opened,
+                    &source,
+                    &provider.location,
+                ),
+                Ok(Listed::Plugin(descriptors)) => Self::open_all(
                     &config,
                     &mut packages,
                     &mut deferred,
@@ -355,6 +363,51 @@ impl SecurityHost {
                 source: source.clone(),
                 location: location.clone(),
                 package: package.map_err(Arc::new),
+            });
+        }
+    }
+
+    /// Adds a C provider's packages (already checked and opened), each
+    /// refused when an earlier library provides its name. C packages declare
+    /// no registry values: values under their key are ignored, with a warning.
+    fn add_c_packages(
+        config: &SecurityConfig,
+        packages: &mut Vec<PackageEntry>,
+        opened: Vec<(PackageInfo, sspi_core::ffi::PackageBox)>,
+        source: &PackageSource,
+        location: &Location,
+    ) {
+        for (info, package) in opened {
+            let name = info.name.to_string();
+            let duplicate = packages
+                .iter()
+                .find(|p| p.info.is_some() && p.name.eq_ignore_ascii_case(&name));
+            let package = match duplicate {
+                Some(first) => Err(Arc::new(Unavailable::Duplicate {
+                    package: name.clone(),
+                    first: Box::new((first.source.clone(), first.location.clone())),
+                    library: source.clone(),
+                    location: location.clone(),
+                })),
+                None => {
+                    if config
+                        .package_key(&name)
+                        .is_some_and(|k| k.values().next().is_some())
+                    {
+                        tracing::warn!(package = %name, %source, "a C provider's package reads no registry values: the values of its key are ignored");
+                    }
+                    tracing::info!(package = %name, %source, "security package loaded (C provider)");
+                    Ok(RArc::new(package))
+                }
+            };
+            packages.push(PackageEntry {
+                name,
+                is_package: true,
+                info: Some(info),
+                parameters: &[],
+                source: source.clone(),
+                location: location.clone(),
+                package,
             });
         }
     }
