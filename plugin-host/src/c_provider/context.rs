@@ -762,3 +762,242 @@ impl EstablishedContext for CEstablished {
         .map(|_| Qop(qop))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The checks no fixture variant reaches, against providers written
+    //! here as Rust `extern "system"` functions.
+
+    use super::*;
+    use crate::c_provider::{CLibrary, reasons_for};
+    use sspi_c_abi::{CredHandle, SEC_WCHAR, SecurityFunctionTableW};
+    use sspi_core::{AscReq, CredentialUse, Credentials, CredentialsObject};
+    use std::path::Path;
+
+    const TOKEN: &[u8] = b"TOKEN";
+
+    /// Credentials of a provider table, as the package makes them.
+    struct Fake(Arc<CredentialsInner>);
+
+    impl Credentials for Fake {
+        type Client = CHandshake<Client>;
+        type Server = CHandshake<Server>;
+        fn credential_use(&self) -> CredentialUse {
+            CredentialUse::BOTH
+        }
+        fn names(&self) -> SecurityResult<String> {
+            Ok("fake".into())
+        }
+        fn new_client_context(
+            &self,
+            target: Option<&str>,
+            req: IscReq,
+        ) -> SecurityResult<CHandshake<Client>> {
+            Ok(CHandshake::new(
+                Arc::clone(&self.0),
+                target,
+                req.0,
+                64,
+                "C provider fake.so package Fake".into(),
+            ))
+        }
+        fn new_server_context(&self, req: AscReq) -> SecurityResult<CHandshake<Server>> {
+            Ok(CHandshake::new(
+                Arc::clone(&self.0),
+                None,
+                req.0,
+                64,
+                "C provider fake.so package Fake".into(),
+            ))
+        }
+    }
+
+    fn credentials(table: SecurityFunctionTableW) -> CredentialsObject {
+        let path = Path::new("/fake/libfake.so");
+        let library = Arc::new(CLibrary {
+            path: path.to_owned(),
+            table,
+            reasons: reasons_for(path),
+        });
+        let inner = Arc::new(CredentialsInner {
+            library,
+            handle: SecHandle::INVALID,
+        });
+        CredentialsObject::from_credentials(Fake(inner), 64)
+    }
+
+    fn table(isc: sspi_c_abi::InitializeSecurityContextFnW) -> SecurityFunctionTableW {
+        // SAFETY: all-zero bytes are a valid table (every slot NULL).
+        let mut table: SecurityFunctionTableW = unsafe { std::mem::zeroed() };
+        table.dw_version = 2;
+        table.initialize_security_context_w = Some(isc);
+        table.query_context_attributes_w = Some(query);
+        table.delete_security_context = Some(delete);
+        table.complete_auth_token = Some(complete_shrinking);
+        table
+    }
+
+    /// Writes TOKEN into the output buffer.
+    ///
+    /// # Safety
+    /// `out` is a descriptor of one buffer of at least TOKEN's length.
+    unsafe fn write_token(out: *mut SecBufferDesc) {
+        // SAFETY: as the caller guarantees.
+        unsafe {
+            let b = &mut *(*out).p_buffers;
+            std::ptr::copy_nonoverlapping(TOKEN.as_ptr(), b.pv_buffer.cast(), TOKEN.len());
+            b.cb_buffer = TOKEN.len() as u32;
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    extern "system" fn isc_complete_needed(
+        _: *mut CredHandle,
+        _: *mut CtxtHandle,
+        _: *mut SEC_WCHAR,
+        _: u32,
+        _: u32,
+        _: u32,
+        _: *mut SecBufferDesc,
+        _: u32,
+        new: *mut CtxtHandle,
+        out: *mut SecBufferDesc,
+        _: *mut u32,
+        _: *mut CTimeStamp,
+    ) -> i32 {
+        // SAFETY: the host's locals, as InitializeSecurityContextW promises.
+        unsafe {
+            write_token(out);
+            *new = SecHandle {
+                dw_lower: 1,
+                dw_upper: 1,
+            };
+        }
+        SecurityStatus::SEC_I_COMPLETE_NEEDED.0
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    extern "system" fn isc_ok(
+        _: *mut CredHandle,
+        _: *mut CtxtHandle,
+        _: *mut SEC_WCHAR,
+        _: u32,
+        _: u32,
+        _: u32,
+        _: *mut SecBufferDesc,
+        _: u32,
+        new: *mut CtxtHandle,
+        out: *mut SecBufferDesc,
+        _: *mut u32,
+        _: *mut CTimeStamp,
+    ) -> i32 {
+        // SAFETY: as above.
+        unsafe {
+            write_token(out);
+            *new = SecHandle {
+                dw_lower: 2,
+                dw_upper: 2,
+            };
+        }
+        SecurityStatus::SEC_E_OK.0
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    extern "system" fn isc_extended_error(
+        _: *mut CredHandle,
+        _: *mut CtxtHandle,
+        _: *mut SEC_WCHAR,
+        _: u32,
+        _: u32,
+        _: u32,
+        _: *mut SecBufferDesc,
+        _: u32,
+        _: *mut CtxtHandle,
+        out: *mut SecBufferDesc,
+        attributes: *mut u32,
+        _: *mut CTimeStamp,
+    ) -> i32 {
+        // SAFETY: as above.
+        unsafe {
+            write_token(out);
+            *attributes = IscRet::EXTENDED_ERROR.0;
+        }
+        SecurityStatus::SEC_E_LOGON_DENIED.0
+    }
+
+    /// Answers SIZES for context 1 only.
+    extern "system" fn query(context: *mut CtxtHandle, attribute: u32, value: *mut c_void) -> i32 {
+        // SAFETY: the host's handle and the attribute's structure.
+        unsafe {
+            if attribute == SECPKG_ATTR_SIZES && (*context).dw_lower == 1 {
+                *value.cast::<SecPkgContext_Sizes>() = SecPkgContext_Sizes {
+                    cb_max_token: 64,
+                    cb_max_signature: 16,
+                    cb_block_size: 0,
+                    cb_security_trailer: 0,
+                };
+                return SecurityStatus::SEC_E_OK.0;
+            }
+        }
+        SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION.0
+    }
+
+    extern "system" fn delete(_: *mut CtxtHandle) -> i32 {
+        0
+    }
+
+    /// Garbage: finishes the token one byte shorter.
+    extern "system" fn complete_shrinking(_: *mut CtxtHandle, desc: *mut SecBufferDesc) -> i32 {
+        // SAFETY: the host's descriptor of one buffer.
+        unsafe { (*(*desc).p_buffers).cb_buffer -= 1 };
+        0
+    }
+
+    #[test]
+    fn complete_auth_token_that_changes_the_length_fails_the_context() {
+        let creds = credentials(table(isc_complete_needed));
+        let mut context = creds.new_client_context(None, IscReq(0)).unwrap();
+        let mut buf = [0u8; 64];
+        let mut out = [SecBuffer::token(&mut buf)];
+        let step = context.initialize(&[], &mut out).unwrap();
+        assert_eq!(step.status, SecurityStatus::SEC_I_COMPLETE_NEEDED);
+        let e = context.complete_auth_token(&mut out).unwrap_err();
+        assert_eq!(e.status(), SecurityStatus::SEC_E_INTERNAL_ERROR, "{e}");
+        assert!(e.message().contains("fake.so"), "{e}");
+        assert!(e.message().contains("its length"), "{e}");
+        assert!(context.sizes().is_err(), "the context is over");
+    }
+
+    #[test]
+    fn a_provider_that_cannot_answer_sizes_fails_the_last_leg() {
+        let creds = credentials(table(isc_ok));
+        let mut context = creds.new_client_context(None, IscReq(0)).unwrap();
+        let mut buf = [0u8; 64];
+        let mut out = [SecBuffer::token(&mut buf)];
+        let e = context.initialize(&[], &mut out).unwrap_err();
+        assert_eq!(
+            e.status(),
+            SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION,
+            "{e}"
+        );
+        assert!(e.message().contains("QueryContextAttributesW(0)"), "{e}");
+    }
+
+    #[test]
+    fn an_extended_error_token_reaches_the_caller_with_the_error() {
+        let creds = credentials(table(isc_extended_error));
+        let mut context = creds.new_client_context(None, IscReq(0)).unwrap();
+        let mut buf = [0u8; 64];
+        let mut out = [SecBuffer::token(&mut buf)];
+        let e = context.initialize(&[], &mut out).unwrap_err();
+        assert_eq!(e.status(), SecurityStatus::SEC_E_LOGON_DENIED, "{e}");
+        assert!(e.message().contains("fake.so"), "{e}");
+        assert_eq!(
+            out[0].as_slice(),
+            TOKEN,
+            "the extended error goes to the peer"
+        );
+        let again = context.initialize(&[], &mut out).unwrap_err();
+        assert_eq!(again.status(), SecurityStatus::SEC_E_OUT_OF_SEQUENCE);
+    }
+}

@@ -216,7 +216,7 @@ impl CPackage {
 /// the credentials and the contexts made from them is gone.
 pub(crate) struct CredentialsInner {
     pub(crate) library: Arc<CLibrary>,
-    handle: CredHandle,
+    pub(super) handle: CredHandle,
 }
 
 impl CredentialsInner {
