@@ -22,9 +22,12 @@
 //!   FreeContextBuffer.
 //!
 //! Each package becomes an ordinary [`PackageBox`] (the rest of the host
-//! does not know it is C): [`package`] wraps credentials, [`context`]
-//! contexts, with the host's leg discipline and a check of every length the
-//! provider returns.
+//! does not know it is C): [`package`] makes its credentials an
+//! `sspi_core::Credentials`, [`context`] its contexts the author traits'
+//! handshake states and established context, so sspi-core's one leg engine
+//! keeps their discipline (sides, leg order, CompleteAuthToken, held tokens,
+//! expiry, panics) as for a Rust package; these modules call the provider
+//! and check every length and status it returns.
 
 mod context;
 mod package;

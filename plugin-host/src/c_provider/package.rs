@@ -1,19 +1,18 @@
-//! A C provider's package and credentials as the host's ABI objects.
+//! A C provider's package as the host's ABI object, and its credentials as
+//! sspi-core's [`Credentials`] (so the engine keeps their contexts' discipline).
 
 use super::CLibrary;
-use super::context::{CContext, Side};
-use abi_stable::sabi_trait::TD_Opaque;
-use abi_stable::std_types::{ROption, RResult, RStr, RString};
+use super::context::{CHandshake, Client, Server};
+use abi_stable::std_types::RResult;
 use sspi_c_abi::{
     CredHandle, SEC_WINNT_AUTH_IDENTITY_EXW, SEC_WINNT_AUTH_IDENTITY_UNICODE,
     SEC_WINNT_AUTH_IDENTITY_VERSION, SEC_WINNT_AUTH_IDENTITY_W, SECPKG_CRED_ATTR_NAMES, SecHandle,
     SecPkgContext_NamesW, TimeStamp as CTimeStamp,
 };
-use sspi_core::ffi::{
-    ContextBox, ContextFfi_TO, CredentialsBox, CredentialsFfi, CredentialsFfi_TO, PackageFfi,
-};
+use sspi_core::ffi::{CredentialsBox, PackageFfi};
 use sspi_core::{
-    AscReq, CredentialUse, CredentialsRequest, IscReq, PackageInfo, SecurityError, SecurityStatus,
+    AscReq, CredentialUse, Credentials, CredentialsObject, CredentialsRequest, IscReq, PackageInfo,
+    SecurityError, SecurityResult, SecurityStatus,
 };
 use std::ffi::c_void;
 use std::sync::Arc;
@@ -24,16 +23,17 @@ pub(crate) struct CPackage {
     library: Arc<CLibrary>,
     /// The name as the provider spells it, NUL-terminated, for AcquireCredentialsHandleW.
     name: Vec<u16>,
-    display: String,
-    max_token: usize,
+    display: Arc<str>,
+    /// `cbMaxToken`: the engine refuses longer peer tokens, each leg gives the provider that much room.
+    max_token: u32,
 }
 
 impl CPackage {
     pub(crate) fn new(library: Arc<CLibrary>, info: &PackageInfo) -> Self {
         Self {
             name: sspi_c_abi::wide::to_wide(&info.name),
-            display: format!("{} package {}", library.name(), info.name),
-            max_token: info.max_token as usize,
+            display: format!("{} package {}", library.name(), info.name).into(),
+            max_token: info.max_token,
             library,
         }
     }
@@ -45,7 +45,7 @@ impl PackageFfi for CPackage {
         request: CredentialsRequest,
     ) -> RResult<CredentialsBox, SecurityError> {
         self.acquire(request)
-            .map(|c| CredentialsFfi_TO::from_value(c, TD_Opaque))
+            .map(|c| CredentialsObject::from_credentials(c, self.max_token).into_box())
             .into()
     }
 }
@@ -206,8 +206,8 @@ impl CPackage {
         Ok(CCredentials {
             inner: Arc::new(credentials),
             credential_use: request.credential_use,
-            display: self.display.clone(),
-            max_token: self.max_token,
+            display: Arc::clone(&self.display),
+            max_token: self.max_token as usize,
         })
     }
 }
@@ -216,7 +216,7 @@ impl CPackage {
 /// the credentials and the contexts made from them is gone.
 pub(crate) struct CredentialsInner {
     pub(crate) library: Arc<CLibrary>,
-    handle: CredHandle,
+    pub(super) handle: CredHandle,
 }
 
 impl CredentialsInner {
@@ -241,58 +241,40 @@ impl Drop for CredentialsInner {
     }
 }
 
-/// Credentials of a C provider's package.
+/// Credentials of a C provider's package, behind sspi-core's engine
+/// ([`CredentialsObject::from_credentials`]), which checks the direction a
+/// context needs before asking for one.
 pub(crate) struct CCredentials {
     inner: Arc<CredentialsInner>,
     credential_use: CredentialUse,
-    display: String,
+    display: Arc<str>,
     max_token: usize,
 }
 
 impl CCredentials {
-    fn require(&self, direction: CredentialUse, call: &str) -> Result<(), SecurityError> {
-        if self.credential_use.contains(direction) {
-            return Ok(());
-        }
-        Err(SecurityError::new(
-            SecurityStatus::SEC_E_WRONG_CREDENTIAL_HANDLE,
-            format!(
-                "{call} needs credentials acquired {direction}; these were acquired {}",
-                self.credential_use
-            ),
-        ))
-    }
-
-    fn context(&self, side: Side, target: Option<&str>, req: u32) -> ContextBox {
-        ContextFfi_TO::from_value(
-            CContext::new(
-                Arc::clone(&self.inner),
-                side,
-                target,
-                req,
-                self.max_token,
-                self.display.clone(),
-            ),
-            TD_Opaque,
+    fn unsupported(&self, slot: &str) -> SecurityError {
+        SecurityError::new(
+            SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION,
+            format!("{}: {slot} is NULL", self.display),
         )
     }
 }
 
-impl CredentialsFfi for CCredentials {
+impl Credentials for CCredentials {
+    type Client = CHandshake<Client>;
+    type Server = CHandshake<Server>;
+
     fn credential_use(&self) -> CredentialUse {
         self.credential_use
     }
 
-    fn names(&self) -> RResult<RString, SecurityError> {
+    fn names(&self) -> SecurityResult<String> {
         let library = &self.inner.library;
         let (Some(query), Some(free)) = (
             library.table.query_credentials_attributes_w,
             library.table.free_context_buffer,
         ) else {
-            return RResult::RErr(SecurityError::new(
-                SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION,
-                format!("{}: QueryCredentialsAttributesW is NULL", self.display),
-            ));
+            return Err(self.unsupported("QueryCredentialsAttributesW"));
         };
         let mut handle = self.inner.handle();
         let mut names = SecPkgContext_NamesW {
@@ -307,7 +289,7 @@ impl CredentialsFfi for CCredentials {
             )
         });
         if status.is_error() {
-            return RResult::RErr(SecurityError::new(
+            return Err(SecurityError::new(
                 status,
                 format!(
                     "{}: QueryCredentialsAttributesW(NAMES) failed",
@@ -321,17 +303,13 @@ impl CredentialsFfi for CCredentials {
             names.s_user_name,
             free,
         )
-        .into()
     }
 
     fn new_client_context(
         &self,
-        target: ROption<RStr<'_>>,
+        target: Option<&str>,
         req: IscReq,
-    ) -> RResult<ContextBox, SecurityError> {
-        if let Err(e) = self.require(CredentialUse::OUTBOUND, "InitializeSecurityContext") {
-            return RResult::RErr(e);
-        }
+    ) -> SecurityResult<CHandshake<Client>> {
         if self
             .inner
             .library
@@ -339,26 +317,28 @@ impl CredentialsFfi for CCredentials {
             .initialize_security_context_w
             .is_none()
         {
-            return RResult::RErr(SecurityError::new(
-                SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION,
-                format!("{}: InitializeSecurityContextW is NULL", self.display),
-            ));
+            return Err(self.unsupported("InitializeSecurityContextW"));
         }
-        let target = target.as_ref().map(RStr::as_str).into_option();
-        RResult::ROk(self.context(Side::Client, target, req.0))
+        Ok(CHandshake::new(
+            Arc::clone(&self.inner),
+            target,
+            req.0,
+            self.max_token,
+            Arc::clone(&self.display),
+        ))
     }
 
-    fn new_server_context(&self, req: AscReq) -> RResult<ContextBox, SecurityError> {
-        if let Err(e) = self.require(CredentialUse::INBOUND, "AcceptSecurityContext") {
-            return RResult::RErr(e);
-        }
+    fn new_server_context(&self, req: AscReq) -> SecurityResult<CHandshake<Server>> {
         if self.inner.library.table.accept_security_context.is_none() {
-            return RResult::RErr(SecurityError::new(
-                SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION,
-                format!("{}: AcceptSecurityContext is NULL", self.display),
-            ));
+            return Err(self.unsupported("AcceptSecurityContext"));
         }
-        RResult::ROk(self.context(Side::Server, None, req.0))
+        Ok(CHandshake::new(
+            Arc::clone(&self.inner),
+            None,
+            req.0,
+            self.max_token,
+            Arc::clone(&self.display),
+        ))
     }
 }
 
@@ -369,7 +349,7 @@ pub(crate) fn read_name(
     call: &str,
     name: *mut u16,
     free: sspi_c_abi::FreeContextBufferFn,
-) -> Result<RString, SecurityError> {
+) -> SecurityResult<String> {
     if name.is_null() {
         return Err(SecurityError::internal(format!(
             "{display}: {call} returned a NULL name"
@@ -379,6 +359,5 @@ pub(crate) fn read_name(
     let text = unsafe { super::read_bounded(name, super::MAX_COMMENT) };
     // SAFETY: the provider allocated it for the caller to free this way.
     unsafe { free(name.cast()) };
-    text.map(RString::from)
-        .map_err(|e| SecurityError::internal(format!("{display}: {call}: the name {e}")))
+    text.map_err(|e| SecurityError::internal(format!("{display}: {call}: the name {e}")))
 }
