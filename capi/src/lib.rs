@@ -1213,3 +1213,15 @@ pub extern "system" fn InitSecurityInterfaceW() -> *mut SecurityFunctionTableW {
 pub extern "system" fn InitSecurityInterfaceA() -> *mut SecurityFunctionTableA {
     TABLE_A.0.get()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_in_an_entry_point_becomes_sec_e_internal_error() {
+        assert_eq!(guard(|| panic!("a bug")), INTERNAL_ERROR);
+        assert_eq!(guard(|| Err(INVALID_HANDLE)), INVALID_HANDLE);
+        assert_eq!(guard(|| Ok(OK)), OK);
+    }
+}
