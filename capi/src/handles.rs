@@ -2,7 +2,8 @@
 //! (`dwLower`) and a generation with a kind tag, masked with a per-process
 //! salt (`dwUpper`), never a pointer. A null, freed (stale generation),
 //! foreign (wrong salt) or wrong-kind handle is simply not found:
-//! SEC_E_INVALID_HANDLE.
+//! SEC_E_INVALID_HANDLE. Slots live in chunks that never move, each behind
+//! its own lock: a call on a context locks that context's slot only.
 
 use sspi_c_abi::SecHandle;
 use sspi_plugin_host::{CredentialsHandle, SecurityContextHandle};
@@ -39,24 +40,41 @@ fn salt() -> usize {
     })
 }
 
-struct Slot<T> {
+/// Slots per chunk; chunks are allocated as needed and never freed, so a
+/// slot's place never moves and a lookup takes no table-wide lock.
+const CHUNK: usize = 256;
+/// Chunks per table: at most 1 Mi live handles of each kind.
+const CHUNKS: usize = 4096;
+
+struct State<T> {
     generation: u32,
-    value: Option<Arc<T>>,
+    value: Option<T>,
 }
 
-/// Slots of one kind of object.
+type Slot<T> = Mutex<State<T>>;
+
+struct FreeList {
+    free: Vec<usize>,
+    next: usize,
+}
+
+/// Slots of one kind of object. A lookup locks only its slot (one lock per
+/// call: the per-message path); insert and remove also take the free list.
 pub(crate) struct Table<T> {
     kind: Kind,
-    slots: Vec<Slot<T>>,
-    free: Vec<usize>,
+    chunks: [OnceLock<Box<[Slot<T>]>>; CHUNKS],
+    free: Mutex<FreeList>,
 }
 
 impl<T> Table<T> {
     const fn new(kind: Kind) -> Self {
         Self {
             kind,
-            slots: Vec::new(),
-            free: Vec::new(),
+            chunks: [const { OnceLock::new() }; CHUNKS],
+            free: Mutex::new(FreeList {
+                free: Vec::new(),
+                next: 0,
+            }),
         }
     }
 
@@ -67,8 +85,10 @@ impl<T> Table<T> {
         }
     }
 
-    /// The slot of `handle`, if it is a live handle of this table's kind.
-    fn decode(&self, handle: &SecHandle) -> Option<usize> {
+    /// The slot and generation `handle` names, if it is a handle of this
+    /// table's kind whose slot exists (live or not).
+    #[inline]
+    fn decode(&self, handle: &SecHandle) -> Option<(&Slot<T>, u32)> {
         let upper = handle.dw_upper ^ salt();
         if upper & ((1 << KIND_BITS) - 1) != self.kind as usize {
             return None;
@@ -78,45 +98,77 @@ impl<T> Table<T> {
             return None;
         }
         let index = handle.dw_lower.checked_sub(1)?;
-        let slot = self.slots.get(index)?;
-        (slot.value.is_some() && u64::from(slot.generation) == generation).then_some(index)
+        let chunk = self.chunks.get(index / CHUNK)?.get()?;
+        Some((&chunk[index % CHUNK], generation as u32))
     }
 
-    /// Stores `value` and returns its new handle.
-    pub(crate) fn insert(&mut self, value: T) -> SecHandle {
-        let value = Some(Arc::new(value));
-        let index = match self.free.pop() {
-            Some(index) => {
-                self.slots[index].value = value;
-                index
-            }
-            None => {
-                self.slots.push(Slot {
-                    generation: 1,
-                    value,
-                });
-                self.slots.len() - 1
+    fn slot(&self, index: usize) -> &Slot<T> {
+        let chunk = self.chunks[index / CHUNK].get_or_init(|| {
+            (0..CHUNK)
+                .map(|_| {
+                    Mutex::new(State {
+                        generation: 1,
+                        value: None,
+                    })
+                })
+                .collect()
+        });
+        &chunk[index % CHUNK]
+    }
+
+    /// Stores `value` and returns its new handle; `None` when the table is full.
+    pub(crate) fn insert(&self, value: T) -> Option<SecHandle> {
+        let index = {
+            let mut free = lock(&self.free);
+            match free.free.pop() {
+                Some(index) => index,
+                None if free.next < CHUNK * CHUNKS => {
+                    free.next += 1;
+                    free.next - 1
+                }
+                None => return None,
             }
         };
-        self.encode(index, self.slots[index].generation)
+        let mut state = lock(self.slot(index));
+        state.value = Some(value);
+        Some(self.encode(index, state.generation))
     }
 
-    /// The object behind `handle`.
-    pub(crate) fn get(&self, handle: &SecHandle) -> Option<Arc<T>> {
-        let index = self.decode(handle)?;
-        self.slots[index].value.clone()
+    /// Runs `f` on the object behind `handle`, its slot locked for the call.
+    #[inline]
+    pub(crate) fn with<R>(&self, handle: &SecHandle, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+        let (slot, generation) = self.decode(handle)?;
+        let mut state = lock(slot);
+        if state.generation != generation {
+            return None;
+        }
+        state.value.as_mut().map(f)
     }
 
     /// Removes the object behind `handle`; the handle (and every copy of it)
     /// is stale from now on.
-    pub(crate) fn remove(&mut self, handle: &SecHandle) -> Option<Arc<T>> {
-        let index = self.decode(handle)?;
-        let slot = &mut self.slots[index];
-        let value = slot.value.take();
-        let next = (u64::from(slot.generation) + 1) & GENERATION_MASK;
-        slot.generation = next.max(1) as u32;
-        self.free.push(index);
-        value
+    pub(crate) fn remove(&self, handle: &SecHandle) -> Option<T> {
+        let (slot, generation) = self.decode(handle)?;
+        let value = {
+            let mut state = lock(slot);
+            if state.generation != generation {
+                return None;
+            }
+            let value = state.value.take()?;
+            let next = (u64::from(state.generation) + 1) & GENERATION_MASK;
+            state.generation = next.max(1) as u32;
+            value
+        };
+        let index = handle.dw_lower - 1;
+        lock(&self.free).free.push(index);
+        Some(value)
+    }
+}
+
+impl<T: Clone> Table<T> {
+    /// A copy of the object behind `handle` (an `Arc`).
+    pub(crate) fn get(&self, handle: &SecHandle) -> Option<T> {
+        self.with(handle, |value| value.clone())
     }
 }
 
@@ -125,29 +177,21 @@ pub(crate) struct ContextEntry {
     /// The credentials it was created from (kept, as SSPI does, so later
     /// legs work after FreeCredentialsHandle).
     pub(crate) credentials: Arc<CredentialsHandle>,
-    /// The context; `&mut` for legs and per-message calls.
-    pub(crate) context: Mutex<Option<SecurityContextHandle>>,
+    /// The context (`None` never stays in the table: see `leg`).
+    pub(crate) context: Option<SecurityContextHandle>,
 }
 
-static CREDENTIALS: Mutex<Table<CredentialsHandle>> = Mutex::new(Table::new(Kind::Credentials));
-static CONTEXTS: Mutex<Table<ContextEntry>> = Mutex::new(Table::new(Kind::Context));
+/// The credentials.
+pub(crate) static CREDENTIALS: Table<Arc<CredentialsHandle>> = Table::new(Kind::Credentials);
+/// The contexts.
+pub(crate) static CONTEXTS: Table<ContextEntry> = Table::new(Kind::Context);
 
 /// A lock that survives a panic elsewhere (every entry point catches panics;
-/// the tables stay consistent because no call panics while mutating them).
+/// a slot's state is consistent between any two statements that could panic).
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// The credentials table.
-pub(crate) fn credentials() -> MutexGuard<'static, Table<CredentialsHandle>> {
-    lock(&CREDENTIALS)
-}
-
-/// The contexts table.
-pub(crate) fn contexts() -> MutexGuard<'static, Table<ContextEntry>> {
-    lock(&CONTEXTS)
 }
 
 #[cfg(test)]
@@ -156,12 +200,12 @@ mod tests {
 
     #[test]
     fn stale_foreign_and_wrong_kind_handles_are_not_found() {
-        let mut a = Table::<u32>::new(Kind::Credentials);
-        let mut b = Table::<u32>::new(Kind::Context);
-        let h = a.insert(7);
-        assert_eq!(a.get(&h).as_deref(), Some(&7));
+        let a = Table::<u32>::new(Kind::Credentials);
+        let b = Table::<u32>::new(Kind::Context);
+        let h = a.insert(7).unwrap();
+        assert_eq!(a.get(&h), Some(7));
         assert!(b.get(&h).is_none(), "wrong kind");
-        b.insert(1);
+        b.insert(1).unwrap();
         assert!(b.get(&h).is_none(), "wrong kind, same slot number");
         assert!(a.get(&SecHandle::default()).is_none(), "null");
         assert!(a.get(&SecHandle::INVALID).is_none(), "invalid");
@@ -170,12 +214,19 @@ mod tests {
             dw_upper: h.dw_upper ^ (1 << (usize::BITS - 1)),
         };
         assert!(a.get(&foreign).is_none(), "foreign");
-        assert_eq!(a.remove(&h).as_deref(), Some(&7));
+        let beyond = SecHandle {
+            dw_lower: h.dw_lower + CHUNK * 7,
+            dw_upper: h.dw_upper,
+        };
+        assert!(a.get(&beyond).is_none(), "a slot never allocated");
+        assert_eq!(a.remove(&h), Some(7));
         assert!(a.get(&h).is_none(), "freed");
         assert!(a.remove(&h).is_none(), "freed twice");
-        let reused = a.insert(8);
+        let reused = a.insert(8).unwrap();
         assert_eq!(reused.dw_lower, h.dw_lower, "the slot is reused");
         assert!(a.get(&h).is_none(), "the old handle stays stale");
-        assert_eq!(a.get(&reused).as_deref(), Some(&8));
+        assert_eq!(a.get(&reused), Some(8));
+        assert_eq!(a.with(&reused, |v| std::mem::replace(v, 9)), Some(8));
+        assert_eq!(a.get(&reused), Some(9));
     }
 }

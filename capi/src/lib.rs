@@ -24,7 +24,7 @@ mod handles;
 mod host;
 mod identity;
 
-use handles::{ContextEntry, contexts, credentials, lock};
+use handles::{CONTEXTS, CREDENTIALS, ContextEntry};
 use sspi_c_abi::wide::{read_narrow, read_wide};
 use sspi_c_abi::*;
 use sspi_core::{
@@ -37,7 +37,7 @@ use sspi_plugin_host::{
 use std::cell::UnsafeCell;
 use std::ffi::c_void;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 type Status = SECURITY_STATUS;
 
@@ -93,16 +93,7 @@ unsafe fn read_handle(ptr: *const SecHandle) -> Result<SecHandle, Status> {
 unsafe fn credential(ptr: *const CredHandle) -> Result<Arc<CredentialsHandle>, Status> {
     // SAFETY: the caller's guarantee.
     let handle = unsafe { read_handle(ptr) }?;
-    credentials().get(&handle).ok_or(INVALID_HANDLE)
-}
-
-/// # Safety
-/// As [`read_handle`].
-#[inline]
-unsafe fn context(ptr: *const CtxtHandle) -> Result<Arc<ContextEntry>, Status> {
-    // SAFETY: the caller's guarantee.
-    let handle = unsafe { read_handle(ptr) }?;
-    contexts().get(&handle).ok_or(INVALID_HANDLE)
+    CREDENTIALS.get(&handle).ok_or(INVALID_HANDLE)
 }
 
 /// A caller's string argument: UTF-16 for the W functions, UTF-8 for A.
@@ -270,7 +261,9 @@ unsafe fn acquire(
     let handle = host::host()?
         .acquire_credentials_handle(&package, principal.as_deref(), use_, identity)
         .map_err(status)?;
-    let handle = credentials().insert(handle);
+    let handle = CREDENTIALS
+        .insert(Arc::new(handle))
+        .ok_or(INSUFFICIENT_MEMORY)?;
     // SAFETY: `out` checked non-NULL; `expiry` NULL or writable.
     unsafe {
         put(out, handle);
@@ -347,7 +340,7 @@ pub unsafe extern "system" fn FreeCredentialsHandle(credential: *mut CredHandle)
     guard(|| {
         // SAFETY: the caller's guarantee.
         let handle = unsafe { read_handle(credential) }?;
-        let removed = credentials().remove(&handle).ok_or(INVALID_HANDLE)?;
+        let removed = CREDENTIALS.remove(&handle).ok_or(INVALID_HANDLE)?;
         drop(removed);
         Ok(OK)
     })
@@ -459,28 +452,11 @@ unsafe fn leg(
     expiry: *mut TimeStamp,
 ) -> Result<Status, Status> {
     // SAFETY (this block): the caller's handles and descriptors.
-    let (entry, credentials, inputs, outputs) = unsafe {
-        let entry = if existing.is_null() {
+    let (existing, inputs, outputs) = unsafe {
+        let existing = if existing.is_null() {
             None
         } else {
-            Some(context(existing)?)
-        };
-        let credentials = match &entry {
-            // Later legs run on the context's own credentials; a handle
-            // given anyway must still be a live one.
-            Some(entry) => {
-                if !credential.is_null() {
-                    self::credential(credential)?;
-                }
-                Arc::clone(&entry.credentials)
-            }
-            None => {
-                let credentials = self::credential(credential)?;
-                if new_context.is_null() {
-                    return Err(INVALID_PARAMETER);
-                }
-                credentials
-            }
+            Some(read_handle(existing)?)
         };
         let inputs: &mut [sspi_c_abi::SecBuffer] = if input.is_null() {
             &mut []
@@ -492,12 +468,72 @@ unsafe fn leg(
         } else {
             buffers::descriptor(output)?
         };
-        (entry, credentials, inputs, outputs)
+        (existing, inputs, outputs)
     };
     if buffers::descriptors_overlap(inputs, outputs) {
         return Err(INVALID_PARAMETER);
     }
-    // ISC_REQ_ALLOCATE_MEMORY: the output TOKEN buffer is ours to allocate.
+    let result = match existing {
+        Some(handle) => {
+            // Later legs run on the context's own credentials; a handle
+            // given anyway must still be a live one.
+            if !credential.is_null() {
+                // SAFETY: the caller's handle.
+                unsafe { self::credential(credential) }?;
+            }
+            let result = CONTEXTS
+                .with(&handle, |entry| {
+                    let credentials = Arc::clone(&entry.credentials);
+                    run_leg(&side, &credentials, inputs, outputs, &mut entry.context)
+                })
+                .ok_or(INVALID_HANDLE)??;
+            // SAFETY: `new_context` is NULL or writable.
+            unsafe { put(new_context, handle) };
+            result
+        }
+        None => {
+            // SAFETY: the caller's handle.
+            let credentials = unsafe { self::credential(credential) }?;
+            if new_context.is_null() {
+                return Err(INVALID_PARAMETER);
+            }
+            let mut created = None;
+            let result = run_leg(&side, &credentials, inputs, outputs, &mut created)?;
+            // A context exists once a leg succeeded, or asked for a larger
+            // buffer (kept for the retry, as the Rust API keeps it).
+            if let Some(context) = created {
+                let handle = CONTEXTS
+                    .insert(ContextEntry {
+                        credentials,
+                        context: Some(context),
+                    })
+                    .ok_or(INSUFFICIENT_MEMORY)?;
+                // SAFETY: checked non-NULL; the caller provides it for writing.
+                unsafe { put(new_context, handle) };
+            }
+            result
+        }
+    };
+    let (code, bits, expires) = result.map_err(status)?;
+    // SAFETY: NULL or writable.
+    unsafe {
+        put(attributes, bits);
+        put(expiry, TimeStamp::from_i64(expires));
+    }
+    Ok(code)
+}
+
+/// The package's leg on `slot`, with ISC/ASC_REQ_ALLOCATE_MEMORY handled:
+/// the output TOKEN buffer is allocated here (`cbMaxToken`, grown while the
+/// package says SEC_E_BUFFER_TOO_SMALL), freed again when the leg fails or
+/// writes nothing, and ALLOCATED_MEMORY is added to the attributes.
+fn run_leg(
+    side: &Side,
+    credentials: &CredentialsHandle,
+    inputs: &[sspi_c_abi::SecBuffer],
+    outputs: &mut [sspi_c_abi::SecBuffer],
+    slot: &mut Option<SecurityContextHandle>,
+) -> Result<Result<(Status, ULONG, i64), SecurityError>, Status> {
     let allocated_token = if side.allocates() {
         outputs
             .iter()
@@ -506,66 +542,36 @@ unsafe fn leg(
         None
     };
     let mut size = (credentials.package_info().max_token as usize).max(1);
-    let mut new_slot: Option<SecurityContextHandle> = None;
-    let mut existing_guard = entry.as_ref().map(|e| lock(&e.context));
-    let result = loop {
+    loop {
         if let Some(i) = allocated_token {
             let block = alloc::allocate(size).ok_or(INSUFFICIENT_MEMORY)?;
             outputs[i].pv_buffer = block as *mut c_void;
             outputs[i].cb_buffer = size as ULONG;
         }
-        let slot = match existing_guard.as_mut() {
-            Some(guard) => &mut **guard,
-            None => &mut new_slot,
-        };
         let result = buffers::with_refs(inputs, |input| {
             buffers::with_views(outputs, |output| {
-                side.call(&credentials, slot, input, output)
+                side.call(credentials, slot, input, output)
             })
         });
         let Some(i) = allocated_token else {
-            break result;
+            return Ok(result);
         };
-        let failed = result.is_err();
-        if failed || outputs[i].cb_buffer == 0 {
+        if result.is_err() || outputs[i].cb_buffer == 0 {
             alloc::free(outputs[i].pv_buffer as *mut u8);
             outputs[i].pv_buffer = std::ptr::null_mut();
             outputs[i].cb_buffer = 0;
         }
-        match &result {
+        match result {
             Err(e) if e.status().0 == BUFFER_TOO_SMALL && size < MAX_ALLOCATED_TOKEN => {
                 size = (size * 4).min(MAX_ALLOCATED_TOKEN);
             }
-            _ => break result,
+            other => {
+                return Ok(
+                    other.map(|(code, bits, expires)| (code, bits | ALLOCATE_MEMORY, expires))
+                );
+            }
         }
-    };
-    drop(existing_guard);
-    // The handle to report: the existing one, or the new context's.
-    let handle = match (&entry, new_slot) {
-        // SAFETY: `existing` was read above.
-        (Some(_), _) => Some(unsafe { read_handle(existing) }?),
-        (None, Some(created)) => Some(contexts().insert(ContextEntry {
-            credentials: Arc::clone(&credentials),
-            context: Mutex::new(Some(created)),
-        })),
-        (None, None) => None,
-    };
-    if let Some(handle) = handle {
-        // SAFETY: `new_context` is NULL or writable (checked non-NULL on a first leg).
-        unsafe { put(new_context, handle) };
     }
-    let (code, bits, expires) = result.map_err(status)?;
-    let bits = if allocated_token.is_some() {
-        bits | ALLOCATE_MEMORY
-    } else {
-        bits
-    };
-    // SAFETY: NULL or writable.
-    unsafe {
-        put(attributes, bits);
-        put(expiry, TimeStamp::from_i64(expires));
-    }
-    Ok(code)
 }
 
 /// InitializeSecurityContextW. On a first call that fails with
@@ -692,10 +698,13 @@ unsafe fn on_context(
     f: impl FnOnce(&mut SecurityContextHandle) -> Result<Status, Status>,
 ) -> Result<Status, Status> {
     // SAFETY: the caller's guarantee.
-    let entry = unsafe { context(handle) }?;
-    let mut guard = lock(&entry.context);
-    let context = guard.as_mut().ok_or(INVALID_HANDLE)?;
-    f(context)
+    let handle = unsafe { read_handle(handle) }?;
+    // Only the context's slot is locked, for the call.
+    CONTEXTS
+        .with(&handle, |entry| {
+            f(entry.context.as_mut().ok_or(INVALID_HANDLE)?)
+        })
+        .ok_or(INVALID_HANDLE)?
 }
 
 /// CompleteAuthToken.
@@ -727,7 +736,7 @@ pub unsafe extern "system" fn DeleteSecurityContext(context: *mut CtxtHandle) ->
     guard(|| {
         // SAFETY: the caller's guarantee.
         let handle = unsafe { read_handle(context) }?;
-        let removed = contexts().remove(&handle).ok_or(INVALID_HANDLE)?;
+        let removed = CONTEXTS.remove(&handle).ok_or(INVALID_HANDLE)?;
         drop(removed);
         Ok(OK)
     })
@@ -742,12 +751,29 @@ unsafe fn query_context(
     wide: bool,
 ) -> Result<Status, Status> {
     // SAFETY: the caller's guarantee.
-    let entry = unsafe { context(handle) }?;
-    if buffer.is_null() {
-        return Err(INVALID_PARAMETER);
-    }
-    let guard = lock(&entry.context);
-    let ctx = guard.as_ref().ok_or(INVALID_HANDLE)?;
+    let handle = unsafe { read_handle(handle) }?;
+    CONTEXTS
+        .with(&handle, |entry| {
+            let ctx = entry.context.as_ref().ok_or(INVALID_HANDLE)?;
+            if buffer.is_null() {
+                return Err(INVALID_PARAMETER);
+            }
+            // SAFETY: the caller's guarantee, forwarded.
+            unsafe { write_attribute(ctx, attribute, buffer, wide) }
+        })
+        .ok_or(INVALID_HANDLE)?
+}
+
+/// QueryContextAttributes' answer for `attribute`, written to `buffer`.
+///
+/// # Safety
+/// `buffer` is non-NULL and points to the attribute's structure.
+unsafe fn write_attribute(
+    ctx: &SecurityContextHandle,
+    attribute: ULONG,
+    buffer: *mut c_void,
+    wide: bool,
+) -> Result<Status, Status> {
     let info_block = |info: &PackageInfo| -> Result<*mut c_void, Status> {
         if wide {
             alloc::package_infos_w(&[info]).map(|p| p as *mut c_void)

@@ -27,6 +27,19 @@ pub fn libsspi() -> PathBuf {
         "run `cargo build --workspace` first: {} is missing",
         lib.display()
     );
+    // `cargo test` does not rebuild a cdylib: refuse to test an old one.
+    let built = lib.metadata().and_then(|m| m.modified()).unwrap();
+    let src = root().join("capi/src");
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let path = entry.unwrap().path();
+        let changed = path.metadata().and_then(|m| m.modified()).unwrap();
+        assert!(
+            changed <= built,
+            "{} is older than {}: run `cargo build --workspace` first",
+            lib.display(),
+            path.display()
+        );
+    }
     lib
 }
 
