@@ -54,6 +54,26 @@ fn table() -> &'static SecurityFunctionTableW {
         // call), while the bench has no other thread.
         unsafe { std::env::set_var("SSPI_REGISTRY", registry()) };
         let path = target_dir().join("libsspi.so");
+        // `cargo bench` does not rebuild a cdylib: refuse to measure an old one.
+        let built = path
+            .metadata()
+            .and_then(|m| m.modified())
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{}: {e} (run `cargo build --release --workspace`)",
+                    path.display()
+                )
+            });
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        for entry in std::fs::read_dir(&src).unwrap() {
+            let source = entry.unwrap().path();
+            assert!(
+                source.metadata().and_then(|m| m.modified()).unwrap() <= built,
+                "{} is older than {}: run `cargo build --release --workspace`",
+                path.display(),
+                source.display()
+            );
+        }
         // SAFETY: this workspace's libsspi.so.
         let lib = unsafe { libloading::Library::new(&path) }.unwrap_or_else(|e| {
             panic!(

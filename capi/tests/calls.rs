@@ -94,7 +94,33 @@ fn handshake(
     server_cred: &mut CredHandle,
     allocate: bool,
 ) -> Result<Established, i32> {
+    handshake_bound(client_cred, server_cred, allocate, None, None)
+}
+
+/// [`handshake`], each side's input with a SECBUFFER_CHANNEL_BINDINGS buffer
+/// beside the token when given.
+fn handshake_bound(
+    client_cred: &mut CredHandle,
+    server_cred: &mut CredHandle,
+    allocate: bool,
+    client_bindings: Option<&[u8]>,
+    server_bindings: Option<&[u8]>,
+) -> Result<Established, i32> {
     let t = lib().w;
+    let mut client_bindings = client_bindings.map(<[u8]>::to_vec);
+    let mut server_bindings = server_bindings.map(<[u8]>::to_vec);
+    let bindings_buffer = |b: &mut Option<Vec<u8>>| match b {
+        Some(b) => SecBuffer {
+            cb_buffer: b.len() as u32,
+            buffer_type: 14,
+            pv_buffer: b.as_mut_ptr() as _,
+        },
+        None => SecBuffer {
+            cb_buffer: 0,
+            buffer_type: 0,
+            pv_buffer: null_mut(),
+        },
+    };
     let (mut client, mut server) = (SecHandle::default(), SecHandle::default());
     let (mut have_client, mut have_server) = (false, false);
     let mut token: Vec<u8> = Vec::new();
@@ -106,15 +132,18 @@ fn handshake(
         // Client leg.
         if !client_done {
             let mut out = vec![0u8; 64 * 1024];
-            let mut in_buf = SecBuffer {
-                cb_buffer: token.len() as u32,
-                buffer_type: 2,
-                pv_buffer: token.as_mut_ptr() as _,
-            };
+            let mut in_buf = [
+                SecBuffer {
+                    cb_buffer: token.len() as u32,
+                    buffer_type: 2,
+                    pv_buffer: token.as_mut_ptr() as _,
+                },
+                bindings_buffer(&mut client_bindings),
+            ];
             let mut in_desc = SecBufferDesc {
                 ul_version: 0,
-                c_buffers: 1,
-                p_buffers: &mut in_buf,
+                c_buffers: 2,
+                p_buffers: in_buf.as_mut_ptr(),
             };
             let mut out_buf = if allocate {
                 SecBuffer {
@@ -198,15 +227,18 @@ fn handshake(
         }
         // Server leg.
         let mut out = vec![0u8; 64 * 1024];
-        let mut in_buf = SecBuffer {
-            cb_buffer: token.len() as u32,
-            buffer_type: 2,
-            pv_buffer: token.as_mut_ptr() as _,
-        };
+        let mut in_buf = [
+            SecBuffer {
+                cb_buffer: token.len() as u32,
+                buffer_type: 2,
+                pv_buffer: token.as_mut_ptr() as _,
+            },
+            bindings_buffer(&mut server_bindings),
+        ];
         let mut in_desc = SecBufferDesc {
             ul_version: 0,
-            c_buffers: 1,
-            p_buffers: &mut in_buf,
+            c_buffers: 2,
+            p_buffers: in_buf.as_mut_ptr(),
         };
         let mut out_buf = if allocate {
             SecBuffer {
@@ -1093,4 +1125,20 @@ fn ntlm_with_tokens_the_library_allocates() {
     let mut signature = [0u8; 16];
     assert_eq!(sign(&mut e.server, &mut data, &mut signature), (OK, 16));
     assert_eq!(verify(&mut e.client, &mut data, &mut signature), OK);
+}
+
+/// SECBUFFER_CHANNEL_BINDINGS pass through beside the token: NTLM bound to
+/// the same bindings on both sides authenticates, to different ones is
+/// SEC_E_BAD_BINDINGS at the server.
+#[test]
+fn channel_bindings_pass_through_to_the_package() {
+    let a = sspi_core::sec_channel_bindings(b"tls-server-end-point:AAAA");
+    let b = sspi_core::sec_channel_bindings(b"tls-server-end-point:BBBB");
+    let mut client = acquire("NTLM", SECPKG_CRED_OUTBOUND, null_mut()).unwrap();
+    let mut server = acquire("NTLM", SECPKG_CRED_INBOUND, null_mut()).unwrap();
+    assert!(handshake_bound(&mut client, &mut server, false, Some(&a), Some(&a)).is_ok());
+    assert_eq!(
+        handshake_bound(&mut client, &mut server, false, Some(&a), Some(&b)).err(),
+        Some(s(SecurityStatus::SEC_E_BAD_BINDINGS))
+    );
 }
