@@ -75,8 +75,9 @@ pub enum Unavailable {
         /// The loader's message.
         message: String,
     },
-    /// The file is a shared library but not an sspi-plug package library.
-    #[error("{}: is not an sspi-plug package library (it exports no abi_stable root module)", .path.display())]
+    /// The file is a shared library but neither an sspi-plug package library
+    /// nor a C provider.
+    #[error("{}: is not an sspi-plug package library (it exports neither an abi_stable root module nor InitSecurityInterfaceW)", .path.display())]
     NotAPlugin {
         /// The file.
         path: PathBuf,

@@ -201,6 +201,57 @@ impl fmt::Debug for SecurityContextHandle {
 }
 
 impl SecurityContextHandle {
+    /// A handle around a context ImportSecurityContext made.
+    pub(crate) fn imported(inner: ContextObject, meta: Arc<PackageMeta>) -> Self {
+        Self { inner, meta }
+    }
+
+    /// ExportSecurityContext without SECPKG_CONTEXT_EXPORT_DELETE_OLD: the
+    /// packed context ([`sspi_core::context_export`]: versioned, naming the
+    /// package and the side, digest-checked) that
+    /// [`crate::SecurityHost::import_security_context`] in this or another
+    /// process turns into a context that continues where this one is.
+    ///
+    /// **The blob holds the context's keys and sequence numbers**: whoever
+    /// has it can read and forge the context's messages. It is wiped when
+    /// dropped; pass it only over a private channel and never log it.
+    ///
+    /// This context stays usable and *shares its keys* with the imported
+    /// one: if both send, the peer sees repeated sequence numbers (refused as
+    /// replays) and, for stream ciphers, a reused keystream. Use one of the
+    /// two, or [`Self::export_and_delete`].
+    ///
+    /// `reset_new` is SECPKG_CONTEXT_EXPORT_RESET_NEW: the imported context
+    /// starts from the state the handshake left (the README's "Exporting a
+    /// context" says what that is for each package; Test and NTLM refuse it
+    /// with SEC_E_UNSUPPORTED_FUNCTION once this context has sent a message,
+    /// since the reset would reuse its AES-GCM nonces or RC4 keystream).
+    ///
+    /// Only a complete context exports: during its handshake this is
+    /// SEC_E_INVALID_HANDLE; a package that does not export (Negotiate, the
+    /// Example package) answers SEC_E_UNSUPPORTED_FUNCTION.
+    pub fn export_security_context(&self, reset_new: bool) -> Result<SecretBytes, SecurityError> {
+        let call = "ExportSecurityContext";
+        let exported = checked(&self.meta, call, self.inner.export_context(reset_new))?;
+        let blob = checked(
+            &self.meta,
+            call,
+            sspi_core::context_export::encode(&self.meta.name, &exported),
+        )?;
+        tracing::debug!(package = %self.meta.name, side = exported.side.name(), reset_new, bytes = blob.len(), "ExportSecurityContext");
+        Ok(blob)
+    }
+
+    /// ExportSecurityContext with SECPKG_CONTEXT_EXPORT_DELETE_OLD: as
+    /// [`Self::export_security_context`], then this context is deleted (the
+    /// handle is consumed), so only the imported context holds the keys. When
+    /// the export fails the context is deleted all the same (SSPI leaves the
+    /// old handle unusable on this path); export without DELETE_OLD first to
+    /// keep it on failure.
+    pub fn export_and_delete(self, reset_new: bool) -> Result<SecretBytes, SecurityError> {
+        self.export_security_context(reset_new)
+    }
+
     /// The package the context belongs to.
     pub fn package_name(&self) -> &str {
         &self.meta.name

@@ -2,7 +2,7 @@
 
 use crate::composition::{self, CompositionError, InnerList};
 use crate::handle::{CredentialsHandle, PackageMeta};
-use crate::library::{self, Descriptors};
+use crate::library::{self, Descriptors, Listed};
 use crate::params::package_parameters;
 use crate::resolve::{Resolved, SearchPath};
 use crate::{HostError, Unavailable};
@@ -231,7 +231,7 @@ impl SecurityHost {
             let (source, listed) = match &provider.library {
                 LibrarySpec::Builtin(name) => {
                     let source = PackageSource::Builtin { name: name.clone() };
-                    let listed = library::load_builtin(name, &source);
+                    let listed = library::load_builtin(name, &source).map(Listed::Plugin);
                     (source, listed)
                 }
                 LibrarySpec::File { name, base_dir } => match search.resolve(name, base_dir) {
@@ -254,7 +254,15 @@ impl SecurityHost {
                 },
             };
             match listed {
-                Ok(descriptors) => Self::open_all(
+                // A C provider's packages (see `c_provider`): no descriptors to open.
+                Ok(Listed::C(opened)) => Self::add_c_packages(
+                    &config,
+                    &mut packages,
+                    opened,
+                    &source,
+                    &provider.location,
+                ),
+                Ok(Listed::Plugin(descriptors)) => Self::open_all(
                     &config,
                     &mut packages,
                     &mut deferred,
@@ -355,6 +363,51 @@ impl SecurityHost {
                 source: source.clone(),
                 location: location.clone(),
                 package: package.map_err(Arc::new),
+            });
+        }
+    }
+
+    /// Adds a C provider's packages (already checked and opened), each
+    /// refused when an earlier library provides its name. C packages declare
+    /// no registry values: values under their key are ignored, with a warning.
+    fn add_c_packages(
+        config: &SecurityConfig,
+        packages: &mut Vec<PackageEntry>,
+        opened: Vec<(PackageInfo, sspi_core::ffi::PackageBox)>,
+        source: &PackageSource,
+        location: &Location,
+    ) {
+        for (info, package) in opened {
+            let name = info.name.to_string();
+            let duplicate = packages
+                .iter()
+                .find(|p| p.info.is_some() && p.name.eq_ignore_ascii_case(&name));
+            let package = match duplicate {
+                Some(first) => Err(Arc::new(Unavailable::Duplicate {
+                    package: name.clone(),
+                    first: Box::new((first.source.clone(), first.location.clone())),
+                    library: source.clone(),
+                    location: location.clone(),
+                })),
+                None => {
+                    if config
+                        .package_key(&name)
+                        .is_some_and(|k| k.values().next().is_some())
+                    {
+                        tracing::warn!(package = %name, %source, "a C provider's package reads no registry values: the values of its key are ignored");
+                    }
+                    tracing::info!(package = %name, %source, "security package loaded (C provider)");
+                    Ok(RArc::new(package))
+                }
+            };
+            packages.push(PackageEntry {
+                name,
+                is_package: true,
+                info: Some(info),
+                parameters: &[],
+                source: source.clone(),
+                location: location.clone(),
+                package,
             });
         }
     }
@@ -491,6 +544,53 @@ impl SecurityHost {
                 Err(e.context(format_args!("{} AcquireCredentialsHandle", meta.name)))
             }
         }
+    }
+}
+
+impl SecurityHost {
+    /// ImportSecurityContext: the context packed in `blob` by
+    /// [`crate::SecurityContextHandle::export_security_context`] (in this process
+    /// or another with the same packages), as a complete context of
+    /// `package` that continues where the exported one was.
+    ///
+    /// `package` not installed or unavailable is SEC_E_SECPKG_NOT_FOUND. A
+    /// blob that is not one, of another format version, truncated, altered
+    /// (its SHA-256 digest does not match), of another package, or whose
+    /// payload the package refuses is SEC_E_INVALID_TOKEN, with a message
+    /// naming what is wrong (never any of the blob's bytes); no input panics.
+    /// A package that does not import contexts (Negotiate, Example) answers
+    /// SEC_E_UNSUPPORTED_FUNCTION. The digest is not a MAC: a blob is as
+    /// secret as the keys it holds.
+    pub fn import_security_context(
+        &self,
+        package: &str,
+        blob: &[u8],
+    ) -> Result<crate::handle::SecurityContextHandle, SecurityError> {
+        let (info, boxed) = self.find(package)?;
+        let name = info.name.to_string();
+        let call = "ImportSecurityContext";
+        let decoded = sspi_core::context_export::decode(blob)
+            .map_err(|e| e.context(format_args!("{name} {call}")))?;
+        if !decoded.package.eq_ignore_ascii_case(&name) {
+            return Err(SecurityError::invalid_token(format!(
+                "{name} {call}: the packed context is a {} context of package {}, not of {name}",
+                decoded.side.name(),
+                decoded.package
+            )));
+        }
+        let context = boxed
+            .import_context(decoded.side, decoded.payload.into())
+            .into_result()
+            .map_err(|e| e.context(format_args!("{name} {call}")))?;
+        tracing::debug!(package = %name, side = decoded.side.name(), "ImportSecurityContext");
+        let meta = Arc::new(PackageMeta {
+            name,
+            info: info.clone(),
+        });
+        Ok(crate::handle::SecurityContextHandle::imported(
+            sspi_core::ContextObject::new(context),
+            meta,
+        ))
     }
 }
 

@@ -15,6 +15,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod c_provider;
 mod composition;
 mod error;
 mod handle;

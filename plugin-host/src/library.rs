@@ -6,7 +6,9 @@ use abi_stable::StableAbi;
 use abi_stable::abi_stability::abi_checking::{
     AbiInstability, ExpectedFound, check_layout_compatibility,
 };
-use abi_stable::library::{LibHeader, LibraryError, RootModule, lib_header_from_path};
+use abi_stable::library::{
+    LibHeader, LibraryError, RawLibrary, RootModule, lib_header_from_raw_library,
+};
 use abi_stable::std_types::{RResult, RVec};
 use abi_stable::type_layout::{TLField, TLFieldOrFunction, TypeLayout};
 use sha2::{Digest, Sha256};
@@ -22,8 +24,19 @@ use std::sync::Mutex;
 /// The packages a library lists.
 pub type Descriptors = RVec<PackageDescriptor>;
 
-/// Checks the plugin at `path`, loads it, checks its ABI version and layout,
-/// and lists its packages. Errors are one line naming the file.
+/// What a provider library file holds: an abi_stable plugin's package
+/// descriptors, or a C provider's packages (see [`crate::c_provider`]).
+pub enum Listed {
+    /// An abi_stable plugin (or a built-in): its descriptors.
+    Plugin(Descriptors),
+    /// A C provider: its packages, checked and ready.
+    C(Vec<(sspi_core::PackageInfo, sspi_core::ffi::PackageBox)>),
+}
+
+/// Checks the library at `path`, loads it and lists its packages: an
+/// abi_stable plugin (its ABI version and layout checked) or, when it
+/// exports no abi_stable root module but `InitSecurityInterfaceW`, a C
+/// provider (see [`crate::c_provider`]). Errors are one line naming the file.
 ///
 /// Before anything of the library runs, the file is opened once and checked:
 /// no other user may be able to write it or its directories (`sspi_trust`),
@@ -38,14 +51,27 @@ pub fn load_plugin(
     path: &Path,
     pinned: Option<&LibraryDigest>,
     source: &PackageSource,
-) -> Result<Descriptors, Unavailable> {
+) -> Result<Listed, Unavailable> {
     let file = check_plugin(path, pinned)?;
     let canonical = file.path().to_owned();
-    let header = open_checked(file).map_err(|e| describe(&canonical, None, &e))?;
+    let header = match open_checked(file) {
+        Ok(Kind::Plugin(header)) => header,
+        Ok(Kind::C(entry)) => return crate::c_provider::open(&canonical, entry).map(Listed::C),
+        Err(e) => return Err(describe(&canonical, None, &e)),
+    };
     let root = header
         .init_root_module::<SspiLibraryRef>()
         .map_err(|e| describe(&canonical, Some(header), &e))?;
-    list(root.packages(), source)
+    list(root.packages(), source).map(Listed::Plugin)
+}
+
+/// What a loaded library is.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// An abi_stable plugin, by its header.
+    Plugin(&'static LibHeader),
+    /// A C provider, by its `InitSecurityInterfaceW`.
+    C(sspi_c_abi::InitSecurityInterfaceFnW),
 }
 
 /// A library this process has loaded, and the open file it was loaded from.
@@ -53,7 +79,7 @@ struct Loaded {
     id: (u64, u64),
     /// `None` when loading failed: the loader may still hold the library
     /// under the fd's name, so the fd stays reserved all the same.
-    header: Option<&'static LibHeader>,
+    kind: Option<Kind>,
     /// Kept open for the life of the process: the library was loaded as
     /// `/proc/self/fd/N`, and the dynamic loader recognises loaded libraries
     /// by name, so no other file may ever be opened under that number.
@@ -63,8 +89,8 @@ struct Loaded {
 static LOADED: Mutex<Vec<Loaded>> = Mutex::new(Vec::new());
 
 /// Loads the checked open file (once per file: the same device and inode
-/// again gives the header loaded before).
-fn open_checked(file: TrustedFile) -> Result<&'static LibHeader, LibraryError> {
+/// again gives what was loaded before).
+fn open_checked(file: TrustedFile) -> Result<Kind, LibraryError> {
     let id = file
         .file()
         .metadata()
@@ -73,16 +99,40 @@ fn open_checked(file: TrustedFile) -> Result<&'static LibHeader, LibraryError> {
     let mut loaded = LOADED
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some(header) = loaded.iter().filter(|l| l.id == id).find_map(|l| l.header) {
-        return Ok(header);
+    if let Some(kind) = loaded.iter().filter(|l| l.id == id).find_map(|l| l.kind) {
+        return Ok(kind);
     }
-    let header = lib_header_from_path(&file.path_of_open_file());
+    let kind = load_library(&file.path_of_open_file());
     loaded.push(Loaded {
         id,
-        header: header.as_ref().ok().copied(),
+        kind: kind.as_ref().ok().copied(),
         _file: file,
     });
-    header
+    kind
+}
+
+/// Loads the library at `path` and finds its abi_stable header or, failing
+/// that, its `InitSecurityInterfaceW`; the library stays loaded only then.
+fn load_library(path: &Path) -> Result<Kind, LibraryError> {
+    let raw = RawLibrary::load_at(path)?;
+    // SAFETY: the header is tied to the library, which is leaked below
+    // whenever anything of it is kept.
+    let plugin = unsafe { lib_header_from_raw_library(&raw) };
+    let kind = match plugin {
+        Ok(header) => Kind::Plugin(header),
+        Err(not_plugin @ LibraryError::GetSymbolError { .. }) => {
+            // SAFETY: a CE-style provider's entry point has this type.
+            match unsafe {
+                raw.get::<sspi_c_abi::InitSecurityInterfaceFnW>(crate::c_provider::ENTRY_POINT)
+            } {
+                Ok(entry) => Kind::C(*entry),
+                Err(_) => return Err(not_plugin),
+            }
+        }
+        Err(other) => return Err(other),
+    };
+    std::mem::forget(raw);
+    Ok(kind)
 }
 
 /// Opens the plugin at `path` as a trusted file and checks its pinned digest,

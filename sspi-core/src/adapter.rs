@@ -5,6 +5,7 @@
 //! `SEC_E_INTERNAL_ERROR`. Contexts are driven by the leg engine
 //! ([`crate::engine`](self)), which also poisons a context that panicked.
 
+use crate::context_export::ContextSide;
 use crate::engine::{ClientSide, Engine, ServerSide};
 use crate::ffi::{
     ContextBox, ContextFfi_TO, CredentialsBox, CredentialsFfi, CredentialsFfi_TO, PackageBox,
@@ -87,7 +88,35 @@ impl<P: SecurityPackage> PackageFfi for PackageAdapter<P> {
             Ok(credentials_box(credentials, self.max_token))
         })
     }
+
+    fn import_context(
+        &self,
+        side: ContextSide,
+        payload: RSlice<'_, u8>,
+    ) -> RResult<ContextBox, SecurityError> {
+        guard("ImportSecurityContext", || {
+            Ok(match side {
+                ContextSide::Client => {
+                    let established = self.package.import_client_context(&payload)?;
+                    ContextFfi_TO::from_value(
+                        Engine::<ClientSide<ClientOf<P>>>::established(established, self.max_token),
+                        TD_Opaque,
+                    )
+                }
+                ContextSide::Server => {
+                    let established = self.package.import_server_context(&payload)?;
+                    ContextFfi_TO::from_value(
+                        Engine::<ServerSide<ServerOf<P>>>::established(established, self.max_token),
+                        TD_Opaque,
+                    )
+                }
+            })
+        })
+    }
 }
+
+type ClientOf<P> = <<P as SecurityPackage>::Credentials as Credentials>::Client;
+type ServerOf<P> = <<P as SecurityPackage>::Credentials as Credentials>::Server;
 
 /// `credentials` behind the ABI, their contexts refusing peer tokens longer than `max_token`.
 pub(crate) fn credentials_box<C: Credentials>(credentials: C, max_token: usize) -> CredentialsBox {

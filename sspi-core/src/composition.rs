@@ -51,7 +51,7 @@ pub fn split_package_list(list: &str) -> impl Iterator<Item = &str> {
         .filter(|name| !name.is_empty())
 }
 
-/// Which way a message travelled, for [`ContextObject::mech_list_mic_processed`].
+/// Which way a message travelled, for [`crate::ContextObject::mech_list_mic_processed`].
 #[repr(u8)]
 #[derive(StableAbi, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MessageDirection {

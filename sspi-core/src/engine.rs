@@ -8,6 +8,7 @@
 //! per-message call, and turns a panic into SEC_E_INTERNAL_ERROR with the
 //! context poisoned.
 
+use crate::context_export::{ContextSide, ExportedContext};
 use crate::ffi::{ContextFfi, CredentialsBox};
 use crate::{
     AscRet, AscStep, ClientHandshake, ContextFlags, ContextSizes, EstablishedContext,
@@ -45,6 +46,8 @@ pub(crate) trait Side: Send + 'static {
     const WRONG_CALL: &'static str;
     /// "client" or "server".
     const NAME: &'static str;
+    /// The side, as an exported context records it.
+    const SIDE: ContextSide;
     fn step(
         state: Self::Handshake,
         input: LegInput<'_>,
@@ -67,6 +70,7 @@ impl<C: ClientHandshake> Side for ClientSide<C> {
     const CALL: &'static str = "InitializeSecurityContext";
     const WRONG_CALL: &'static str = "AcceptSecurityContext";
     const NAME: &'static str = "client";
+    const SIDE: ContextSide = ContextSide::Client;
     fn step(state: C, input: LegInput<'_>) -> SecurityResult<Step<C, C::Established>> {
         state.initialize(input)
     }
@@ -91,6 +95,7 @@ impl<S: ServerHandshake> Side for ServerSide<S> {
     const CALL: &'static str = "AcceptSecurityContext";
     const WRONG_CALL: &'static str = "InitializeSecurityContext";
     const NAME: &'static str = "server";
+    const SIDE: ContextSide = ContextSide::Server;
     fn step(state: S, input: LegInput<'_>) -> SecurityResult<Step<S, S::Established>> {
         state.accept(input)
     }
@@ -153,6 +158,44 @@ impl<X: Side> Engine<X> {
             max_token,
             poisoned: false,
         }
+    }
+
+    /// A complete context around `established` (ImportSecurityContext):
+    /// handshake calls are refused as on any complete context.
+    pub(crate) fn established(established: X::Established, max_token: usize) -> Self {
+        let mut engine = Self {
+            phase: Phase::InStep,
+            held: None,
+            awaiting_completion: None,
+            expiry: TimeStamp::NEVER,
+            message_expiry: TimeStamp::NEVER,
+            max_token,
+            poisoned: false,
+        };
+        engine.set_established(established);
+        engine
+    }
+
+    /// Enters the established phase, taking the expiry from `established`.
+    fn set_established(&mut self, established: X::Established) {
+        self.expiry = established.lifespan().expiry;
+        self.message_expiry = if established.inner_context_checks_expiry() {
+            TimeStamp::NEVER
+        } else {
+            self.expiry
+        };
+        self.phase = Phase::Established(established);
+    }
+
+    /// ExportSecurityContext: the side and the package's payload, on a
+    /// complete context only (SEC_E_INVALID_HANDLE otherwise, as for queries).
+    fn export(&self, reset_new: bool) -> SecurityResult<ExportedContext> {
+        self.read("ExportSecurityContext", |e| {
+            Ok(ExportedContext {
+                side: X::SIDE,
+                payload: e.export_context(reset_new)?,
+            })
+        })
     }
 
     fn attributes(&self) -> X::Attributes {
@@ -270,26 +313,23 @@ impl<X: Side> Engine<X> {
                 } else {
                     SecurityStatus::SEC_I_CONTINUE_NEEDED
                 },
-                Phase::Handshake(next),
+                Some(Phase::Handshake(next)),
             ),
             (StepOutcome::Done(established), complete) => {
-                self.expiry = established.lifespan().expiry;
-                self.message_expiry = if established.inner_context_checks_expiry() {
-                    TimeStamp::NEVER
-                } else {
-                    self.expiry
-                };
+                self.set_established(established);
                 (
                     if complete {
                         SecurityStatus::SEC_I_COMPLETE_NEEDED
                     } else {
                         SecurityStatus::SEC_E_OK
                     },
-                    Phase::Established(established),
+                    None,
                 )
             }
         };
-        self.phase = phase;
+        if let Some(phase) = phase {
+            self.phase = phase;
+        }
         self.deliver(Held { token, status }, out)
     }
 
@@ -511,6 +551,10 @@ macro_rules! common_context_methods {
                 e.mech_list_mic_processed(direction)
             })
             .into()
+        }
+
+        fn export_context(&self, reset_new: bool) -> RResult<ExportedContext, SecurityError> {
+            self.export(reset_new).into()
         }
 
         fn delegated_credentials(&self) -> RResult<ROption<CredentialsBox>, SecurityError> {

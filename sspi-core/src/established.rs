@@ -88,6 +88,40 @@ pub trait EstablishedContext: Send + 'static {
         None
     }
 
+    /// ExportSecurityContext: this context's state as bytes that the same
+    /// package's [`crate::SecurityPackage::import_client_context`] /
+    /// [`import_server_context`](crate::SecurityPackage::import_server_context)
+    /// (in another process, perhaps) turns back into a context that goes on
+    /// where this one is. The engine calls it only on a complete context,
+    /// records the side and the host frames the bytes into the versioned,
+    /// digest-checked blob of [`crate::context_export`].
+    ///
+    /// * The payload MUST hold everything the per-message calls and the
+    ///   attributes need: keys, both directions' sequence numbers
+    ///   ([`crate::context_export::PayloadWriter::sequence`]), cipher
+    ///   states, flags, the client's name, the lifespan. It is secret: build
+    ///   it with [`crate::context_export::PayloadWriter`] (zeroizing), never
+    ///   log it, and start it with a payload version of your own.
+    /// * Without `reset_new` the imported context MUST continue exactly:
+    ///   the peer cannot tell the two processes apart. This context stays
+    ///   usable (the application may delete it, SECPKG_CONTEXT_EXPORT_DELETE_OLD);
+    ///   if both then send, sequence numbers (and nonces) repeat.
+    /// * `reset_new` (SECPKG_CONTEXT_EXPORT_RESET_NEW) asks for the context
+    ///   as the handshake left it: sequence numbers and cipher states at
+    ///   their first values. A package whose reset would reuse a nonce or a
+    ///   keystream under the same key (a message was already sent) MUST
+    ///   refuse it with SEC_E_UNSUPPORTED_FUNCTION saying so.
+    /// * Delegated credentials are not exported.
+    ///
+    /// The default is SEC_E_UNSUPPORTED_FUNCTION: the package does not export.
+    fn export_context(&self, reset_new: bool) -> SecurityResult<SecretBytes> {
+        let _ = reset_new;
+        Err(SecurityError::new(
+            SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION,
+            "this package does not export security contexts",
+        ))
+    }
+
     /// CompleteAuthToken for a last step that
     /// [needed completion](crate::Step::needing_completion).
     fn complete_auth_token(&mut self, _token: &mut [u8]) -> SecurityResult<()> {

@@ -12,7 +12,8 @@ use crate::{
     AscReq, AscStep, Composition, ContextFlags, ContextSizes, CredentialUse, CredentialsRequest,
     InnerPackage, IscReq, IscStep, Lifespan, MessageDirection, MessageError, NegotiationInfo,
     PackageInfo, PackageParameters, ParameterSpec, Qop, SecBuffer, SecBufferRef, SecretBytes,
-    SecurityError,
+    SecurityError, SecurityStatus,
+    context_export::{ContextSide, ExportedContext},
 };
 use abi_stable::{
     StableAbi, declare_root_module_statics,
@@ -31,6 +32,22 @@ pub trait PackageFfi: Send + Sync + 'static {
         &self,
         request: CredentialsRequest,
     ) -> RResult<CredentialsBox, SecurityError>;
+
+    /// ImportSecurityContext: a complete context of `side` rebuilt from the
+    /// package's payload of a packed context (the host has checked the blob
+    /// around it, see [`crate::context_export`]). A library built before
+    /// this method existed answers SEC_E_UNSUPPORTED_FUNCTION.
+    fn import_context(
+        &self,
+        side: ContextSide,
+        payload: RSlice<'_, u8>,
+    ) -> RResult<ContextBox, SecurityError> {
+        let _ = (side, payload);
+        RResult::RErr(SecurityError::new(
+            SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION,
+            "this package's library does not import security contexts",
+        ))
+    }
 }
 
 /// A package object behind the ABI.
@@ -144,6 +161,18 @@ pub trait ContextFfi: Send + 'static {
 
     /// [`crate::EstablishedContext::delegated_credentials`].
     fn delegated_credentials(&self) -> RResult<ROption<CredentialsBox>, SecurityError>;
+
+    /// ExportSecurityContext: the side and the package's payload of a
+    /// complete context (SEC_E_INVALID_HANDLE while its handshake runs);
+    /// `reset_new` is SECPKG_CONTEXT_EXPORT_RESET_NEW. A library built
+    /// before this method existed answers SEC_E_UNSUPPORTED_FUNCTION.
+    fn export_context(&self, reset_new: bool) -> RResult<ExportedContext, SecurityError> {
+        let _ = reset_new;
+        RResult::RErr(SecurityError::new(
+            SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION,
+            "this package's library does not export security contexts",
+        ))
+    }
 }
 
 /// A context object behind the ABI.

@@ -427,6 +427,80 @@
 //! assert_eq!(error.status(), SecurityStatus::SEC_E_NO_CREDENTIALS);
 //! ```
 //!
+//! ## Exporting and importing a context
+//!
+//! ExportSecurityContext hands a complete context to another process, which
+//! ImportSecurityContext turns back into a context that goes on where the
+//! first one was (the host's `export_security_context`, `export_and_delete`,
+//! `import_security_context`). A package opts in with three hooks, whose
+//! defaults answer SEC_E_UNSUPPORTED_FUNCTION:
+//!
+//! | you write | called by | gives |
+//! |---|---|---|
+//! | [`EstablishedContext::export_context`]`(&self, reset_new)` | ExportSecurityContext, on a complete context only (the engine answers SEC_E_INVALID_HANDLE during the handshake) | your payload, as [`SecretBytes`] |
+//! | [`SecurityPackage::import_client_context`]`(&self, payload)` | ImportSecurityContext of a client context | your client handshake's established context |
+//! | [`SecurityPackage::import_server_context`]`(&self, payload)` | the same, for a server context | your server's established context |
+//!
+//! The engine records the side; the host frames the payload into the
+//! versioned, digest-checked blob of [`context_export`] with the package's
+//! name, and on import checks the frame (format, digest, package, side)
+//! before your hook sees the payload. What your hook returns is put behind a
+//! complete context: per-message calls work, handshake calls are
+//! SEC_E_OUT_OF_SEQUENCE. Because the side picks the hook and the hook
+//! returns that side's type, a client payload cannot become a server context.
+//!
+//! * The payload MUST hold everything the per-message calls and the
+//!   attributes need (keys, both directions' sequence numbers, cipher states,
+//!   flags, the client's name, the lifespan), and SHOULD begin with a payload
+//!   version of your own ([`context_export::PayloadWriter::new`]).
+//! * It is secret: build it with [`context_export::PayloadWriter`] (zeroizing
+//!   memory), keep keys in zeroizing types on import, and never put any of it
+//!   in an error's reason or a log.
+//! * Import MUST parse strictly and bounded
+//!   ([`context_export::PayloadReader`]: every read checked against the bytes
+//!   left, [`context_export::PayloadReader::finish`] refusing leftovers) and
+//!   MUST answer anything wrong with SEC_E_INVALID_TOKEN naming the field,
+//!   never a panic. It SHOULD cross-check what it can (the payload's own
+//!   record of its side; a key's length for its etype).
+//! * Without `reset_new` the imported context MUST continue exactly, so the
+//!   peer cannot tell the processes apart. With `reset_new`
+//!   (SECPKG_CONTEXT_EXPORT_RESET_NEW) it SHOULD be the state the handshake
+//!   left, and MUST be refused (SEC_E_UNSUPPORTED_FUNCTION, saying why) when
+//!   that would reuse a nonce or keystream under the same key.
+//! * Sequence numbers travel with [`context_export::PayloadWriter::sequence`]
+//!   / [`context_export::PayloadReader::sequence`] ([`SequenceNumbers::state`]).
+//!
+//! ```
+//! use sspi_core::context_export::{PayloadReader, PayloadWriter};
+//! use sspi_core::{SecretBytes, SecurityResult, SequenceNumbers};
+//!
+//! /// A context's per-message state: a key and its counters.
+//! struct Keys { key: [u8; 32], sequence: SequenceNumbers }
+//!
+//! fn export(keys: &Keys) -> SecretBytes {
+//!     let mut out = PayloadWriter::new(1);
+//!     out.raw(&keys.key).sequence(&keys.sequence);
+//!     out.finish()
+//! }
+//!
+//! fn import(payload: &[u8]) -> SecurityResult<Keys> {
+//!     let mut input = PayloadReader::payload(payload, 1, "Mine")?;
+//!     let keys = Keys { key: input.array("key")?, sequence: input.sequence("sequence numbers")? };
+//!     input.finish()?;
+//!     Ok(keys)
+//! }
+//!
+//! let mut sequence = SequenceNumbers::new(0, 0, u32::MAX.into());
+//! sequence.next_send().unwrap();
+//! let payload = export(&Keys { key: [7; 32], sequence });
+//! let mut back = import(payload.expose())?;
+//! assert_eq!(back.sequence.next_send(), Ok(1));
+//! // Cut short: SEC_E_INVALID_TOKEN naming the field, not a panic.
+//! let cut = import(&payload.expose()[..20]).err().unwrap();
+//! assert!(cut.message().contains("truncated: key"));
+//! # Ok::<(), sspi_core::SecurityError>(())
+//! ```
+//!
 //! ## Building and shipping
 //!
 //! [`declare_library!`] in the package crate lists its factories (and makes the
@@ -440,6 +514,7 @@ pub mod adapter;
 mod buffer;
 mod channel_bindings;
 pub mod composition;
+pub mod context_export;
 mod engine;
 mod error;
 mod established;
@@ -461,6 +536,7 @@ mod status;
 pub use buffer::{SecBuffer, SecBufferRef, SecBufferType, SecBuffers};
 pub use channel_bindings::{ChannelBindings, channel_bindings_hash, sec_channel_bindings};
 pub use composition::{Composition, InnerPackage, MessageDirection};
+pub use context_export::{ContextSide, ExportedContext};
 pub use error::{SecurityError, SecurityResult};
 pub use established::EstablishedContext;
 pub use flags::{AscReq, AscRet, ContextFlags, CredentialUse, IscReq, IscRet, PackageCapabilities};
@@ -471,7 +547,9 @@ pub use identity::{AuthIdentity, CredentialsRequest, SecretBytes};
 pub use info::{ContextSizes, Lifespan, NegotiationInfo, NegotiationState, PackageInfo, TimeStamp};
 pub use message::{MessageError, MessageResult, Qop};
 pub use objects::{ContextObject, CredentialsObject};
-pub use package::{Credentials, PackageFactory, SecurityPackage};
+pub use package::{
+    ClientEstablished, Credentials, PackageFactory, SecurityPackage, ServerEstablished,
+};
 pub use parameter_check::{Finding, Severity, check_parameters, closest};
 pub use parameter_spec::{ParameterKind, ParameterSpec};
 pub use params::{PackageParameters, Parameter, ParameterValue, RegistryUser};

@@ -2,6 +2,7 @@
 //! through the object's vtable and returns a `Result`. The host's handles
 //! and composing packages both call these.
 
+use crate::context_export::ExportedContext;
 use crate::ffi::{ContextBox, CredentialsBox};
 use crate::{
     AscReq, AscStep, ContextFlags, ContextSizes, CredentialUse, IscReq, IscStep, Lifespan,
@@ -91,6 +92,20 @@ impl fmt::Debug for ContextObject {
 }
 
 impl ContextObject {
+    /// The typed view of `context` (a context ImportSecurityContext made).
+    pub fn new(context: ContextBox) -> Self {
+        Self(context)
+    }
+
+    /// ExportSecurityContext: the context's side and its package's payload
+    /// (secret), for [`crate::context_export::encode`]. Only a complete
+    /// context exports (SEC_E_INVALID_HANDLE during its handshake); the
+    /// context stays usable. `reset_new` is SECPKG_CONTEXT_EXPORT_RESET_NEW
+    /// (see [`crate::EstablishedContext::export_context`]).
+    pub fn export_context(&self, reset_new: bool) -> SecurityResult<ExportedContext> {
+        self.0.export_context(reset_new).into_result()
+    }
+
     /// One InitializeSecurityContext leg.
     pub fn initialize(
         &mut self,

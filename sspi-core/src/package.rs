@@ -10,9 +10,12 @@
 //! guarded there, so a panic becomes `SEC_E_INTERNAL_ERROR` instead of
 //! crossing the plugin boundary.
 
+#[cfg(doc)]
+use crate::EstablishedContext;
 use crate::{
     AscReq, ClientHandshake, Composition, CredentialUse, CredentialsRequest, InnerPackage, IscReq,
-    PackageInfo, PackageParameters, ParameterSpec, SecurityResult, ServerHandshake,
+    PackageInfo, PackageParameters, ParameterSpec, SecurityError, SecurityResult, SecurityStatus,
+    ServerHandshake,
 };
 
 /// A package's descriptor: what it is and how to open it with its registry parameters.
@@ -64,6 +67,50 @@ pub trait SecurityPackage: Send + Sync + 'static {
         &self,
         request: CredentialsRequest,
     ) -> SecurityResult<Self::Credentials>;
+
+    /// ImportSecurityContext of a client context: rebuilds the established
+    /// context that [`EstablishedContext::export_context`] of a client
+    /// context of this package wrote as `payload`. The host has already
+    /// checked the blob around it (format, digest, package name, side), and
+    /// the engine puts what this returns behind a complete client context
+    /// (per-message calls work; handshake calls are SEC_E_OUT_OF_SEQUENCE).
+    ///
+    /// * `payload` MUST be parsed strictly and bounded
+    ///   ([`crate::context_export::PayloadReader`]): a payload of another
+    ///   version, truncated, with bytes left over, or with values out of
+    ///   range MUST be SEC_E_INVALID_TOKEN naming the field, never a panic.
+    /// * Keys MUST go straight into zeroizing types; the reason of an error
+    ///   MUST NOT carry any of the payload.
+    /// * An expired context MAY be imported: the engine refuses its
+    ///   per-message calls with SEC_E_CONTEXT_EXPIRED, as on the exporter.
+    ///
+    /// The default is SEC_E_UNSUPPORTED_FUNCTION.
+    fn import_client_context(&self, payload: &[u8]) -> SecurityResult<ClientEstablished<Self>> {
+        let _ = payload;
+        Err(no_import())
+    }
+
+    /// ImportSecurityContext of a server context (see
+    /// [`SecurityPackage::import_client_context`]).
+    fn import_server_context(&self, payload: &[u8]) -> SecurityResult<ServerEstablished<Self>> {
+        let _ = payload;
+        Err(no_import())
+    }
+}
+
+/// The established context of package `P`'s client handshakes.
+pub type ClientEstablished<P> =
+    <<<P as SecurityPackage>::Credentials as Credentials>::Client as ClientHandshake>::Established;
+
+/// The established context of package `P`'s server handshakes.
+pub type ServerEstablished<P> =
+    <<<P as SecurityPackage>::Credentials as Credentials>::Server as ServerHandshake>::Established;
+
+fn no_import() -> SecurityError {
+    SecurityError::new(
+        SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION,
+        "this package does not import security contexts",
+    )
 }
 
 /// A credential handle: the identity a context is established with.

@@ -48,6 +48,41 @@ impl SequenceNumbers {
         }
     }
 
+    /// The counters' state, for ExportSecurityContext: the next number to
+    /// send and to accept (`None` once that direction is used up) and `last`.
+    pub fn state(&self) -> (Option<u64>, Option<u64>, u64) {
+        (
+            (!self.send_exhausted).then_some(self.send),
+            (!self.receive_exhausted).then_some(self.receive),
+            self.last,
+        )
+    }
+
+    /// Counters in the [`state`](Self::state) another context exported; a
+    /// next number beyond `last` is refused (the reason is returned).
+    pub fn from_state(
+        send: Option<u64>,
+        receive: Option<u64>,
+        last: u64,
+    ) -> Result<Self, &'static str> {
+        if send.is_some_and(|n| n > last) || receive.is_some_and(|n| n > last) {
+            return Err("a next sequence number is beyond the last one");
+        }
+        Ok(Self {
+            send: send.unwrap_or(last),
+            receive: receive.unwrap_or(last),
+            last,
+            send_exhausted: send.is_none(),
+            receive_exhausted: receive.is_none(),
+        })
+    }
+
+    /// True when this side has not sent a message since the counters were
+    /// made with `first_send` (no number was taken).
+    pub fn nothing_sent_since(&self, first_send: u64) -> bool {
+        !self.send_exhausted && self.send == first_send
+    }
+
     /// The number for the next message this side sends, and advances the counter.
     pub fn next_send(&mut self) -> Result<u64, MessageError> {
         if self.send_exhausted {
@@ -100,6 +135,26 @@ mod tests {
         assert_eq!(numbers.next_send(), Ok(u64::from(u32::MAX)));
         let e = numbers.next_send().unwrap_err();
         assert_eq!(e.status(), SecurityStatus::SEC_E_CONTEXT_EXPIRED);
+    }
+
+    #[test]
+    fn the_state_round_trips_and_is_checked() {
+        let mut numbers = SequenceNumbers::new(0, 7, u32::MAX.into());
+        numbers.next_send().unwrap();
+        let (send, receive, last) = numbers.state();
+        assert_eq!(
+            (send, receive, last),
+            (Some(1), Some(7), u64::from(u32::MAX))
+        );
+        assert_eq!(
+            SequenceNumbers::from_state(send, receive, last),
+            Ok(numbers)
+        );
+        assert!(SequenceNumbers::from_state(Some(9), None, 8).is_err());
+        let mut spent = SequenceNumbers::from_state(None, Some(8), 8).unwrap();
+        assert!(spent.next_send().is_err());
+        assert!(spent.accept_receive(8).is_ok());
+        assert_eq!(spent.state(), (None, None, 8));
     }
 
     #[test]

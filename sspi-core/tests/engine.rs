@@ -4,6 +4,7 @@
 //! per-message calls with their own status.
 
 use abi_stable::std_types::{ROption, RResult, RSlice, RSliceMut};
+use sspi_core::context_export::{PayloadReader, PayloadWriter};
 use sspi_core::ffi::{ContextBox, CredentialsBox, PackageBox};
 use sspi_core::{
     AscReq, ClientHandshake, ContextFlags, ContextSizes, CredentialUse, Credentials,
@@ -12,6 +13,7 @@ use sspi_core::{
     SecBufferRef, SecurityError, SecurityPackage, SecurityResult, SecurityStatus, ServerHandshake,
     Step, TimeStamp,
 };
+use sspi_core::{ContextSide, ExportedContext};
 
 /// Behaviour switches, read from the target name.
 #[derive(Clone, Copy, Default)]
@@ -54,6 +56,26 @@ impl SecurityPackage for Package {
     fn acquire_credentials_handle(&self, request: CredentialsRequest) -> SecurityResult<Creds> {
         Ok(Creds(request.credential_use))
     }
+    fn import_client_context(&self, payload: &[u8]) -> SecurityResult<Done> {
+        import(payload)
+    }
+    fn import_server_context(&self, payload: &[u8]) -> SecurityResult<Done> {
+        import(payload)
+    }
+}
+
+/// The test package's payload: the expiry; `panic` panics.
+fn import(payload: &[u8]) -> SecurityResult<Done> {
+    if payload == b"panic" {
+        panic!("deliberate import panic");
+    }
+    let mut input = PayloadReader::payload(payload, 1, "Engine")?;
+    let expiry = TimeStamp(input.i64("expiry")?);
+    input.finish()?;
+    Ok(Done {
+        expiry,
+        completed: false,
+    })
 }
 
 fn mode(target: Option<&str>) -> Mode {
@@ -180,6 +202,11 @@ impl EstablishedContext for Done {
     fn complete_auth_token(&mut self, _: &mut [u8]) -> SecurityResult<()> {
         self.completed = true;
         Ok(())
+    }
+    fn export_context(&self, _reset_new: bool) -> SecurityResult<sspi_core::SecretBytes> {
+        let mut out = PayloadWriter::new(1);
+        out.i64(self.expiry.0);
+        Ok(out.finish())
     }
     fn make_signature(
         &mut self,
@@ -574,4 +601,85 @@ fn a_failed_leg_without_a_token_leaves_the_output_empty() {
         .unwrap_err();
     assert_eq!(e.status(), SecurityStatus::SEC_E_INVALID_TOKEN);
     assert!(output[0].is_empty());
+}
+
+fn package() -> PackageBox {
+    let descriptor = sspi_core::adapter::descriptor::<Factory>();
+    let RResult::ROk(package): RResult<PackageBox, _> =
+        (descriptor.open)(&Default::default(), Default::default())
+    else {
+        panic!("opens");
+    };
+    package
+}
+
+fn import_box(side: ContextSide, payload: &[u8]) -> Result<ContextBox, SecurityError> {
+    package()
+        .import_context(side, RSlice::from_slice(payload))
+        .into_result()
+}
+
+#[test]
+fn only_a_complete_context_exports_and_an_import_is_complete() {
+    let mut c = client("");
+    let e = c.export_context(false).into_result().unwrap_err();
+    assert_eq!(e.status(), SecurityStatus::SEC_E_INVALID_HANDLE, "{e}");
+    assert_eq!(
+        e.message(),
+        "ExportSecurityContext: the context is not complete"
+    );
+    let (_, hello) = isc(&mut c, &[], &mut [0; 64]).unwrap();
+    let (_, reply) = asc(&mut server(), &hello, &mut [0; 64]).unwrap();
+    isc(&mut c, &reply, &mut [0; 64]).unwrap();
+    let ExportedContext { side, payload } = c.export_context(false).into_result().unwrap();
+    assert_eq!(side, ContextSide::Client);
+
+    let mut imported = import_box(side, payload.expose()).unwrap();
+    assert!(matches!(
+        imported.flags().into_result(),
+        Ok(ContextFlags::Client(IscRet::INTEGRITY))
+    ));
+    let e = isc(&mut imported, &reply, &mut [0; 64]).unwrap_err();
+    assert_eq!(e.status(), SecurityStatus::SEC_E_OUT_OF_SEQUENCE, "{e}");
+    let e = asc(&mut imported, &reply, &mut [0; 64]).unwrap_err();
+    assert_eq!(e.status(), SecurityStatus::SEC_E_INVALID_HANDLE, "{e}");
+    let mut data = *b"data";
+    let mut message = [SecBuffer::data(&mut data)];
+    let signed = imported.make_signature(Qop::DEFAULT, RSliceMut::from_mut_slice(&mut message), 0);
+    assert_eq!(signed.into_result(), Ok(Qop::DEFAULT));
+    // It exports again, as the server it can also be.
+    let again = imported.export_context(false).into_result().unwrap();
+    let server = import_box(ContextSide::Server, again.payload.expose()).unwrap();
+    assert!(matches!(
+        server.flags().into_result(),
+        Ok(ContextFlags::Server(_))
+    ));
+}
+
+#[test]
+fn an_imported_expired_context_refuses_messages() {
+    let mut out = PayloadWriter::new(1);
+    out.i64(1);
+    let mut imported = import_box(ContextSide::Client, out.finish().expose()).unwrap();
+    let mut data = *b"data";
+    let mut message = [SecBuffer::data(&mut data)];
+    let e = imported
+        .make_signature(Qop::DEFAULT, RSliceMut::from_mut_slice(&mut message), 0)
+        .into_result()
+        .unwrap_err();
+    assert_eq!(e.status(), SecurityStatus::SEC_E_CONTEXT_EXPIRED);
+}
+
+#[test]
+fn a_bad_or_panicking_import_is_an_error() {
+    let e = import_box(ContextSide::Server, &[1, 2]).err().unwrap();
+    assert_eq!(e.status(), SecurityStatus::SEC_E_INVALID_TOKEN, "{e}");
+    assert!(
+        e.message()
+            .contains("packed Engine security context: truncated: expiry"),
+        "{e}"
+    );
+    let e = import_box(ContextSide::Server, b"panic").err().unwrap();
+    assert!(e.is_panic(), "{e}");
+    assert!(e.message().contains("ImportSecurityContext"), "{e}");
 }

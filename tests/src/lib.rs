@@ -12,6 +12,7 @@ use sspi_plugin_host::loopback::{self, CompletedHandshake};
 use sspi_plugin_host::{CredentialsHandle, SecurityContextHandle, SecurityHost};
 use std::path::PathBuf;
 
+pub mod export_peer;
 pub mod net;
 
 // Link the Test package so that `builtin:test` is registered.

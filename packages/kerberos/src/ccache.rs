@@ -585,6 +585,77 @@ impl CacheName {
     }
 }
 
+/// An exclusive lock on a cache file held across a read-modify-write, so
+/// two of this package's clients adding tickets at once do not lose one
+/// (the later writer waits, then reads the earlier one's file). It is a
+/// `flock` on the file the name refers to, taken again when the file was
+/// replaced meanwhile (writes rename a new file over the old); MIT's tools
+/// lock with `fcntl` and write whole files too, so they see a complete file
+/// either way. Released on drop.
+#[derive(Debug)]
+pub struct CacheLock {
+    _file: Option<std::fs::File>,
+}
+
+/// How long a writer waits for another's lock on a cache.
+const CACHE_LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl CacheName {
+    /// Locks the cache file for an update; no lock (nothing to protect) when
+    /// the file does not exist yet.
+    pub fn lock_for_update(&self) -> Result<CacheLock, String> {
+        let path = self.file()?;
+        let deadline = std::time::Instant::now() + CACHE_LOCK_TIMEOUT;
+        let mut pause = std::time::Duration::from_micros(100);
+        loop {
+            let file = match std::fs::File::open(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Ok(CacheLock { _file: None });
+                }
+                Err(e) => return Err(format!("{}: cannot open to lock: {e}", path.display())),
+            };
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(std::time::Duration::from_millis(20));
+                    continue;
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(format!(
+                        "{}: another process has held its lock for more than {} s",
+                        path.display(),
+                        CACHE_LOCK_TIMEOUT.as_secs()
+                    ));
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(format!("{}: cannot lock: {e}", path.display()));
+                }
+            }
+            // Still the file the name refers to? (A writer may have renamed
+            // a new one over it while this one waited.)
+            if same_file(&file, &path) {
+                return Ok(CacheLock { _file: Some(file) });
+            }
+        }
+    }
+}
+
+#[cfg(unix)]
+fn same_file(file: &std::fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_file: &std::fs::File, _path: &Path) -> bool {
+    true
+}
+
 fn create_dir_0700(dir: &Path) -> Result<(), String> {
     let mut builder = std::fs::DirBuilder::new();
     #[cfg(unix)]

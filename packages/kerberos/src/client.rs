@@ -134,7 +134,13 @@ impl ClientState {
             return;
         }
         let result = (|| -> Result<bool, String> {
-            let (name, mut contents) = match cache.name.load_for(&self.principal)? {
+            // Find the file, lock it, then read it again under the lock.
+            let target = match cache.name.load_for(&self.principal)? {
+                Some((name, _)) => name,
+                None => cache.name.clone(),
+            };
+            let _lock = target.lock_for_update()?;
+            let (name, mut contents) = match target.load_for(&self.principal)? {
                 Some(found) => found,
                 // A TGT starts a new cache only where none is (another
                 // principal's cache is left alone).

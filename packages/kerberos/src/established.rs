@@ -6,11 +6,17 @@ use crate::crypto::Key;
 use crate::package::{KerberosCredentials, MAX_TOKEN, Shared};
 use crate::protection::PerMessageTokens;
 use crate::time::KrbTime;
+use sspi_core::context_export::{PayloadReader, PayloadWriter};
 use sspi_core::{
     ContextSizes, CredentialsObject, EstablishedContext, IscRet, Lifespan, SecretBytes,
     SecurityResult, TimeStamp,
 };
 use std::sync::Arc;
+
+/// The Kerberos package's export payload format.
+const PAYLOAD_VERSION: u8 = 1;
+/// The longest client principal an imported context may carry.
+const MAX_NAME: usize = 4096;
 
 /// A complete Kerberos context, client or server.
 pub struct KerberosEstablishedContext {
@@ -42,6 +48,27 @@ impl KerberosEstablishedContext {
             key,
             delegated: None,
         }
+    }
+
+    /// ImportSecurityContext: the context [`EstablishedContext::export_context`]
+    /// packed, of the acceptor's side when `acceptor`.
+    pub(crate) fn import(payload: &[u8], acceptor: bool) -> SecurityResult<Self> {
+        let mut input = PayloadReader::payload(payload, PAYLOAD_VERSION, "Kerberos")?;
+        let (tokens, key) = PerMessageTokens::import(&mut input, acceptor)?;
+        let client_name = input.str(MAX_NAME, "client name")?.to_owned();
+        let flags = IscRet(input.u32("context flags")?);
+        let start = TimeStamp(input.i64("start")?);
+        let expiry = TimeStamp(input.i64("expiry")?);
+        input.finish()?;
+        Ok(Self {
+            tokens,
+            client_name,
+            flags,
+            start,
+            expiry,
+            key,
+            delegated: None,
+        })
     }
 
     /// The same context holding the client's delegated TGT (`client`).
@@ -91,6 +118,21 @@ impl EstablishedContext for KerberosEstablishedContext {
         let (shared, client) = self.delegated.as_ref()?;
         let credentials = KerberosCredentials::outbound(Arc::clone(shared), Arc::clone(client));
         Some(CredentialsObject::from_credentials(credentials, MAX_TOKEN))
+    }
+
+    /// Payload version 1: the side, the acceptor-subkey and confidentiality
+    /// flags, the key (etype and bytes), the first and the current sequence
+    /// numbers, the client's name, the context flags, start and expiry. With
+    /// `reset_new` the sequence numbers are the first ones (those of the AP
+    /// exchange). Delegated credentials are not exported.
+    fn export_context(&self, reset_new: bool) -> SecurityResult<SecretBytes> {
+        let mut out = PayloadWriter::new(PAYLOAD_VERSION);
+        self.tokens.export(&self.key, reset_new, &mut out);
+        out.str(&self.client_name)
+            .u32(self.flags.0)
+            .i64(self.start.0)
+            .i64(self.expiry.0);
+        Ok(out.finish())
     }
 
     sspi_core::forward_per_message!(tokens);

@@ -3,6 +3,7 @@
 use crate::ccache::CacheName;
 use crate::client::{ClientCache, ClientSecret, ClientState};
 use crate::config::KerberosConfig;
+use crate::established::KerberosEstablishedContext;
 use crate::handshake::{KerberosClientHandshake, KerberosServerHandshake};
 use crate::keytab::Keytab;
 use crate::principal::Principal;
@@ -336,6 +337,14 @@ impl SecurityPackage for KerberosPackage {
             client,
             server,
         })
+    }
+
+    fn import_client_context(&self, payload: &[u8]) -> SecurityResult<KerberosEstablishedContext> {
+        KerberosEstablishedContext::import(payload, false)
+    }
+
+    fn import_server_context(&self, payload: &[u8]) -> SecurityResult<KerberosEstablishedContext> {
+        KerberosEstablishedContext::import(payload, true)
     }
 }
 

@@ -47,6 +47,7 @@
 use crate::crypto::cts::Segments;
 use crate::crypto::profile::CONFOUNDER_LEN;
 use crate::crypto::{ChecksumKey, CryptoError, Deriver, Etype, Key, UsageKeys, constant_time_eq};
+use sspi_core::context_export::{PayloadReader, PayloadWriter};
 use sspi_core::{
     MessageError, Qop, SecBuffer, SecBufferType, SecBuffers, SecurityStatus, SequenceNumbers,
 };
@@ -159,6 +160,9 @@ pub struct PerMessageTokens {
     receive_sign: ChecksumKey,
     sequence: SequenceNumbers,
     confidentiality: bool,
+    /// The first numbers of each direction, for SECPKG_CONTEXT_EXPORT_RESET_NEW.
+    first_send: u32,
+    first_receive: u32,
 }
 
 /// How a context's per-message tokens are set up.
@@ -208,7 +212,71 @@ impl PerMessageTokens {
                 u64::MAX,
             ),
             confidentiality: p.confidentiality,
+            first_send: p.send_sequence,
+            first_receive: p.receive_sequence,
         })
+    }
+
+    /// ExportSecurityContext's part (`key` is the key they were derived
+    /// from): the flags, the key, the first sequence numbers and the current
+    /// ones (with `reset_new`, the first ones again: every wrap token has a
+    /// fresh random confounder, so a reset reuses no keystream).
+    pub fn export(&self, key: &Key, reset_new: bool, out: &mut PayloadWriter) {
+        let sequence = if reset_new {
+            SequenceNumbers::new(self.first_send.into(), self.first_receive.into(), u64::MAX)
+        } else {
+            self.sequence.clone()
+        };
+        out.bool(self.acceptor)
+            .bool(self.acceptor_subkey)
+            .bool(self.confidentiality)
+            .u32(key.etype().number() as u32)
+            .bytes(key.bytes())
+            .u32(self.first_send)
+            .u32(self.first_receive)
+            .sequence(&sequence);
+    }
+
+    /// The tokens [`PerMessageTokens::export`] wrote, and their key; an
+    /// acceptor's tokens unless `acceptor` is false (the blob's side).
+    pub fn import(
+        input: &mut PayloadReader<'_>,
+        acceptor: bool,
+    ) -> sspi_core::SecurityResult<(PerMessageTokens, Key)> {
+        if input.bool("side")? != acceptor {
+            return Err(input.invalid(
+                "side",
+                "the payload is of the other side than the blob says",
+            ));
+        }
+        let acceptor_subkey = input.bool("acceptor subkey")?;
+        let confidentiality = input.bool("confidentiality")?;
+        let number = input.u32("etype")?;
+        let etype = Etype::from_number(i64::from(number)).ok_or_else(|| {
+            input.invalid(
+                "etype",
+                format_args!("{number} is not an etype this package implements"),
+            )
+        })?;
+        let bytes = input.len_bytes(64, "key")?.to_vec();
+        let key = Key::new(etype, bytes).map_err(|why| input.invalid("key", why))?;
+        let first_send = input.u32("first send sequence")?;
+        let first_receive = input.u32("first receive sequence")?;
+        let sequence = input.sequence("sequence numbers")?;
+        if sequence.state().2 != u64::MAX {
+            return Err(input.invalid("sequence numbers", "the last number must be 2^64-1"));
+        }
+        let mut tokens = PerMessageTokens::new(&PerMessageSetup {
+            key: &key,
+            acceptor,
+            acceptor_subkey,
+            send_sequence: first_send,
+            receive_sequence: first_receive,
+            confidentiality,
+        })
+        .map_err(|e| input.invalid("key", e))?;
+        tokens.sequence = sequence;
+        Ok((tokens, key))
     }
 
     /// `cbMaxSignature`: the MIC token's length for this context's etype.

@@ -64,3 +64,42 @@ fn every_truncation_of_the_mit_cache_is_an_error_not_a_panic() {
         }
     }
 }
+
+/// Writers adding tickets to one FILE cache at once, each under
+/// `lock_for_update` (read, add, rename a new file over it): none is lost.
+#[test]
+fn concurrent_writers_under_the_cache_lock_lose_no_ticket() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cc");
+    let name = CacheName::parse(&format!("FILE:{}", path.display())).unwrap();
+    let mine = CredentialCache::parse(FILE_CACHE).unwrap();
+    let template = mine.credentials[mine.credentials.len() - 1]
+        .to_ticket()
+        .unwrap();
+    name.save(&CredentialCache::new(mine.principal.clone()))
+        .unwrap();
+    let (writers, each) = (6, 5);
+    std::thread::scope(|s| {
+        for w in 0..writers {
+            let (name, template) = (&name, &template);
+            s.spawn(move || {
+                for i in 0..each {
+                    let mut ticket = template.clone();
+                    ticket.server =
+                        Principal::parse(&format!("host/w{w}-t{i}"), "MIT.TEST").unwrap();
+                    let _lock = name.lock_for_update().unwrap();
+                    let mut cache = name.load().unwrap().unwrap();
+                    cache.store(&ticket).unwrap();
+                    name.save(&cache).unwrap();
+                }
+            });
+        }
+    });
+    let cache = name.load().unwrap().unwrap();
+    let stored = cache.credentials.iter().filter(|c| !c.is_config()).count();
+    assert_eq!(
+        stored,
+        writers * each,
+        "every writer's tickets are in the cache"
+    );
+}

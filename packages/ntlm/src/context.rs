@@ -13,11 +13,13 @@ use crate::handshake::{self, ClientIdentity, ClientRandom, ServerChallenge};
 use crate::messages::flags;
 use crate::session_security::{SIGNATURE_LEN, SessionSecurity};
 use crate::system;
+use sspi_core::context_export::{PayloadReader, PayloadWriter};
 use sspi_core::{
     ClientHandshake, ContextSizes, EstablishedContext, IscReq, IscRet, LegInput, Lifespan,
-    SecretBytes, SecurityResult, ServerHandshake, Step, TimeStamp,
+    SecretBytes, SecurityError, SecurityResult, SecurityStatus, ServerHandshake, Step, TimeStamp,
 };
 use std::sync::Arc;
+use zeroize::Zeroizing;
 
 /// What a client handshake is started with.
 pub struct ClientSetup {
@@ -72,7 +74,7 @@ impl ClientHandshake for NtlmClientHandshake {
                     outcome.exported_session_key,
                     outcome.negotiated,
                     client_flags(outcome.negotiated, setup.req),
-                    SessionSecurity::client,
+                    true,
                 );
                 Ok(Step::done(established, outcome.authenticate))
             }
@@ -129,7 +131,7 @@ impl ServerHandshake for NtlmServerHandshake {
                     outcome.exported_session_key,
                     outcome.negotiated,
                     server_flags(outcome.negotiated),
-                    SessionSecurity::server,
+                    false,
                 );
                 Ok(Step::done(established, Vec::new()))
             }
@@ -182,9 +184,18 @@ pub struct NtlmEstablishedContext {
     name: String,
     flags: IscRet,
     exported_session_key: Key16,
+    /// The NEGOTIATE flags in force (the keys are derived with them).
+    negotiated: u32,
+    /// True on the client's side.
+    client: bool,
     lifespan: Lifespan,
     session_security: SessionSecurity,
 }
+
+/// The NTLM package's export payload format.
+const PAYLOAD_VERSION: u8 = 1;
+/// The longest "DOMAIN\user" an imported context may carry.
+const MAX_NAME: usize = 1024;
 
 impl NtlmEstablishedContext {
     fn new(
@@ -193,13 +204,20 @@ impl NtlmEstablishedContext {
         exported_session_key: Key16,
         negotiated: u32,
         flags: IscRet,
-        session_security: fn(&[u8; 16], u32) -> SessionSecurity,
+        client: bool,
     ) -> Self {
         let start = TimeStamp::now();
+        let session_security = if client {
+            SessionSecurity::client(&exported_session_key, negotiated)
+        } else {
+            SessionSecurity::server(&exported_session_key, negotiated)
+        };
         Self {
             name,
             flags,
-            session_security: session_security(&exported_session_key, negotiated),
+            session_security,
+            negotiated,
+            client,
             exported_session_key,
             lifespan: Lifespan {
                 start,
@@ -209,7 +227,59 @@ impl NtlmEstablishedContext {
     }
 }
 
+impl NtlmEstablishedContext {
+    /// ImportSecurityContext of a context of side `client` (true) or the
+    /// server's: the payload [`EstablishedContext::export_context`] wrote.
+    pub fn import(payload: &[u8], client: bool) -> SecurityResult<Self> {
+        let mut input = PayloadReader::payload(payload, PAYLOAD_VERSION, crate::PACKAGE_NAME)?;
+        if input.bool("side")? != client {
+            return Err(input.invalid(
+                "side",
+                "the payload is of the other side than the blob says",
+            ));
+        }
+        let exported_session_key = Zeroizing::new(input.array::<16>("session key")?);
+        let negotiated = input.u32("negotiated flags")?;
+        let flags = IscRet(input.u32("context flags")?);
+        let start = TimeStamp(input.i64("start")?);
+        let expiry = TimeStamp(input.i64("expiry")?);
+        let name = input.str(MAX_NAME, "client name")?.to_owned();
+        let session_security =
+            SessionSecurity::import(&exported_session_key, negotiated, client, &mut input)?;
+        input.finish()?;
+        Ok(Self {
+            name,
+            flags,
+            exported_session_key,
+            negotiated,
+            client,
+            lifespan: Lifespan { start, expiry },
+            session_security,
+        })
+    }
+}
+
 impl EstablishedContext for NtlmEstablishedContext {
+    /// Payload version 1: the side, the exported session key, the
+    /// negotiated and context flags, start and expiry, the client's name,
+    /// the sequence numbers and both RC4 states. With `reset_new` the
+    /// numbers are 0 and the keystreams restart (refused once this side has
+    /// sent a message).
+    fn export_context(&self, reset_new: bool) -> SecurityResult<SecretBytes> {
+        let mut out = PayloadWriter::new(PAYLOAD_VERSION);
+        out.bool(self.client)
+            .raw(self.exported_session_key.as_ref())
+            .u32(self.negotiated)
+            .u32(self.flags.0)
+            .i64(self.lifespan.start.0)
+            .i64(self.lifespan.expiry.0)
+            .str(&self.name);
+        self.session_security
+            .export(reset_new, &mut out)
+            .map_err(|why| SecurityError::new(SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION, why))?;
+        Ok(out.finish())
+    }
+
     fn sizes(&self) -> ContextSizes {
         ContextSizes {
             max_token: crate::MAX_TOKEN as u32,

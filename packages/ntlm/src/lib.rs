@@ -35,6 +35,7 @@ mod config;
 mod context;
 mod crypto;
 mod handshake;
+mod keystream;
 mod messages;
 mod package;
 mod session_security;

@@ -1,7 +1,9 @@
 //! The package, its factory and its credentials.
 
 use crate::config::{self, NtlmConfig};
-use crate::context::{ClientSetup, NtlmClientHandshake, NtlmServerHandshake};
+use crate::context::{
+    ClientSetup, NtlmClientHandshake, NtlmEstablishedContext, NtlmServerHandshake,
+};
 use crate::crypto;
 use crate::handshake::ClientIdentity;
 use sspi_core::{
@@ -143,6 +145,14 @@ impl SecurityPackage for NtlmPackage {
             credential_use,
             client,
         })
+    }
+
+    fn import_client_context(&self, payload: &[u8]) -> SecurityResult<NtlmEstablishedContext> {
+        NtlmEstablishedContext::import(payload, true)
+    }
+
+    fn import_server_context(&self, payload: &[u8]) -> SecurityResult<NtlmEstablishedContext> {
+        NtlmEstablishedContext::import(payload, false)
     }
 }
 

@@ -29,13 +29,15 @@
 use crate::crypto::{
     self, CLIENT_SEAL_MAGIC, CLIENT_SIGN_MAGIC, HmacMd5, SERVER_SEAL_MAGIC, SERVER_SIGN_MAGIC,
 };
+use crate::keystream::{Rc4State, STATE_LEN};
 use crate::messages::flags;
 use hmac::Mac;
-use rc4::{Rc4, StreamCipher};
+use sspi_core::context_export::{PayloadReader, PayloadWriter};
 use sspi_core::{
     MessageDirection, MessageError, Qop, SecBuffer, SecBufferType, SecBuffers, SecurityStatus,
     SequenceNumbers,
 };
+use zeroize::Zeroizing;
 
 /// `cbMaxSignature` and `cbSecurityTrailer`.
 pub const SIGNATURE_LEN: usize = 16;
@@ -79,7 +81,7 @@ const SEAL_MISMATCH: MessageError = MessageError::altered(
 /// sealing handle (ClientSigningKey and ClientHandle, or the server's).
 struct SenderKeys {
     sign: HmacMd5,
-    seal: Rc4,
+    seal: Rc4State,
     /// The sealing key, kept to restart the RC4 keystream after SPNEGO's mechListMIC.
     seal_key: crypto::Key16,
 }
@@ -90,14 +92,14 @@ impl SenderKeys {
         let seal_key = crypto::seal_key(exported_session_key, negotiated, seal);
         Self {
             sign: crypto::hmac_md5(sign_key.as_ref()),
-            seal: crypto::rc4(seal_key.as_ref()),
+            seal: Rc4State::new(seal_key.as_ref()),
             seal_key,
         }
     }
 
     /// Restarts the RC4 keystream from its first byte.
     fn restart_keystream(&mut self) {
-        self.seal = crypto::rc4(self.seal_key.as_ref());
+        self.seal = Rc4State::new(self.seal_key.as_ref());
     }
 
     /// HMAC_MD5(SigningKey, SeqNum || DATA...), before truncation and RC4.
@@ -158,6 +160,60 @@ impl SessionSecurity {
             SERVER_SEAL_MAGIC,
         );
         (client, server)
+    }
+
+    /// ExportSecurityContext's part: the sequence numbers and both RC4
+    /// states (the keys are derived again from the exported session key).
+    /// With `reset_new`: numbers 0 both ways and both keystreams from their
+    /// first byte, refused once this side has sent a message (the reset
+    /// context would reuse the outgoing keystream: a two-time pad).
+    pub fn export(&self, reset_new: bool, out: &mut PayloadWriter) -> Result<(), &'static str> {
+        if reset_new {
+            if !self.sequence.nothing_sent_since(0) {
+                return Err(
+                    "SECPKG_CONTEXT_EXPORT_RESET_NEW: this context has sent messages; a reset context would reuse their RC4 keystream",
+                );
+            }
+            let fresh = |keys: &SenderKeys| Rc4State::new(keys.seal_key.as_ref()).export();
+            out.sequence(&SequenceNumbers::new(0, 0, u32::MAX.into()))
+                .raw(fresh(&self.outgoing).as_ref())
+                .raw(fresh(&self.incoming).as_ref());
+        } else {
+            out.sequence(&self.sequence)
+                .raw(self.outgoing.seal.export().as_ref())
+                .raw(self.incoming.seal.export().as_ref());
+        }
+        Ok(())
+    }
+
+    /// The session security of an imported context: the keys of `client`'s
+    /// side (or the server's) from the exported session key, then the
+    /// sequence numbers and RC4 states [`SessionSecurity::export`] wrote.
+    pub fn import(
+        exported_session_key: &[u8; 16],
+        negotiated: u32,
+        client: bool,
+        input: &mut PayloadReader<'_>,
+    ) -> sspi_core::SecurityResult<Self> {
+        let mut security = if client {
+            Self::client(exported_session_key, negotiated)
+        } else {
+            Self::server(exported_session_key, negotiated)
+        };
+        let sequence = input.sequence("sequence numbers")?;
+        if sequence.state().2 != u64::from(u32::MAX) {
+            return Err(input.invalid("sequence numbers", "the last number must be 2^32-1"));
+        }
+        security.sequence = sequence;
+        for (keys, field) in [
+            (&mut security.outgoing, "outgoing RC4 state"),
+            (&mut security.incoming, "incoming RC4 state"),
+        ] {
+            let state = Zeroizing::new(input.array::<STATE_LEN>(field)?);
+            keys.seal = Rc4State::import(&state)
+                .ok_or_else(|| input.invalid(field, "not an RC4 permutation"))?;
+        }
+        Ok(security)
     }
 
     fn new(outgoing: SenderKeys, incoming: SenderKeys, negotiated: u32) -> Self {

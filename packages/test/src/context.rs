@@ -4,9 +4,10 @@
 
 use crate::config::TestConfig;
 use crate::handshake::{self, ClientIdentity, ClientStart, Outgoing, ServerStart, Shared, State};
-use crate::protection::{SIGNATURE_LEN, TRAILER_LEN};
+use crate::protection::{MessageProtection, SIGNATURE_LEN, TRAILER_LEN};
 use crate::token::{self, Body, Token};
 use sha2::{Digest, Sha256};
+use sspi_core::context_export::{PayloadReader, PayloadWriter};
 use sspi_core::{
     ClientHandshake, ContextSizes, EstablishedContext, IscReq, IscRet, LegInput, Lifespan,
     SecretBytes, SecurityResult, ServerHandshake, Step, TimeStamp,
@@ -35,6 +36,34 @@ pub struct TestServer(Exchange);
 pub struct TestEstablished {
     established: handshake::Authenticated,
     expiry: TimeStamp,
+}
+
+/// The Test package's export payload format.
+const PAYLOAD_VERSION: u8 = 1;
+/// The longest domain or user name an imported context may carry.
+const MAX_NAME: usize = 1024;
+
+impl TestEstablished {
+    /// ImportSecurityContext: the context [`EstablishedContext::export_context`] packed.
+    pub fn import(payload: &[u8]) -> SecurityResult<Self> {
+        let mut input = PayloadReader::payload(payload, PAYLOAD_VERSION, crate::PACKAGE_NAME)?;
+        let protection = MessageProtection::import(&mut input)?;
+        let client_flags = input.u32("client flags")?;
+        let start = TimeStamp(input.i64("start")?);
+        let expiry = TimeStamp(input.i64("expiry")?);
+        let domain = input.str(MAX_NAME, "domain")?.to_owned();
+        let user = input.str(MAX_NAME, "user")?.to_owned();
+        input.finish()?;
+        Ok(Self {
+            established: handshake::Authenticated {
+                identity: handshake::Identity { domain, user },
+                client_flags,
+                start,
+                protection,
+            },
+            expiry,
+        })
+    }
 }
 
 impl TestClient {
@@ -259,6 +288,22 @@ impl EstablishedContext for TestEstablished {
 
     fn session_key(&self) -> SecurityResult<SecretBytes> {
         Ok(self.established.protection.keys().export())
+    }
+
+    /// Payload version 1: the six keys, confidentiality, the sequence
+    /// numbers, the client's flags, start and expiry, domain and user. With
+    /// `reset_new` the sequence numbers are 0 both ways (refused once this
+    /// side has sent a message: see [`MessageProtection::export`]).
+    fn export_context(&self, reset_new: bool) -> SecurityResult<SecretBytes> {
+        let mut out = PayloadWriter::new(PAYLOAD_VERSION);
+        self.established.protection.export(reset_new, &mut out)?;
+        let identity = &self.established.identity;
+        out.u32(self.established.client_flags)
+            .i64(self.established.start.0)
+            .i64(self.expiry.0)
+            .str(&identity.domain)
+            .str(&identity.user);
+        Ok(out.finish())
     }
 
     fn complete_auth_token(&mut self, token: &mut [u8]) -> SecurityResult<()> {

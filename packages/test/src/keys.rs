@@ -120,20 +120,45 @@ impl KeySchedule {
             Role::Client => (b"c2s sign", b"s2c sign", b"c2s seal", b"s2c seal"),
             Role::Server => (b"s2c sign", b"c2s sign", b"s2c seal", b"c2s seal"),
         };
-        let seal_key = |label: &[u8]| -> SecurityResult<aead::LessSafeKey> {
-            let bytes = expand(label)?;
-            aead::UnboundKey::new(&aead::AES_256_GCM, bytes.as_ref())
-                .map(aead::LessSafeKey::new)
-                .map_err(|_| SecurityError::internal("AES-256-GCM key setup failed"))
-        };
-        Ok(SessionKeys {
-            sign_out: keyed(&*expand(sign_out)?),
-            sign_in: keyed(&*expand(sign_in)?),
-            seal_out: seal_key(seal_out)?,
-            seal_in: seal_key(seal_in)?,
+        SessionKeys::from_raw(RawKeys {
+            sign_out: expand(sign_out)?,
+            sign_in: expand(sign_in)?,
+            seal_out: expand(seal_out)?,
+            seal_in: expand(seal_in)?,
             confirm: expand(b"confirm")?,
             session_key: expand(b"session key")?,
         })
+    }
+}
+
+/// The key bytes of an established context, from one side's point of view:
+/// what ExportSecurityContext packs (in this order).
+pub struct RawKeys {
+    /// Signs what this side sends.
+    pub sign_out: Secret32,
+    /// Checks what the peer sends.
+    pub sign_in: Secret32,
+    /// Seals what this side sends.
+    pub seal_out: Secret32,
+    /// Opens what the peer sends.
+    pub seal_in: Secret32,
+    /// Keys the confirmation legs.
+    pub confirm: Secret32,
+    /// SECPKG_ATTR_SESSION_KEY.
+    pub session_key: Secret32,
+}
+
+impl RawKeys {
+    /// The six keys in packing order.
+    pub fn all(&self) -> [&Secret32; 6] {
+        [
+            &self.sign_out,
+            &self.sign_in,
+            &self.seal_out,
+            &self.seal_in,
+            &self.confirm,
+            &self.session_key,
+        ]
     }
 }
 
@@ -151,9 +176,43 @@ pub struct SessionKeys {
     pub confirm: Secret32,
     /// The key QueryContextAttributes(SESSION_KEY) exports.
     pub session_key: Secret32,
+    /// The sign and seal keys' bytes (the states above cannot be read back),
+    /// for ExportSecurityContext.
+    sign_seal: [Secret32; 4],
 }
 
 impl SessionKeys {
+    /// The keys keyed from their bytes (a schedule's, or an imported context's).
+    pub fn from_raw(raw: RawKeys) -> SecurityResult<SessionKeys> {
+        let seal_key = |bytes: &Secret32| -> SecurityResult<aead::LessSafeKey> {
+            aead::UnboundKey::new(&aead::AES_256_GCM, bytes.as_ref())
+                .map(aead::LessSafeKey::new)
+                .map_err(|_| SecurityError::internal("AES-256-GCM key setup failed"))
+        };
+        Ok(SessionKeys {
+            sign_out: keyed(&raw.sign_out),
+            sign_in: keyed(&raw.sign_in),
+            seal_out: seal_key(&raw.seal_out)?,
+            seal_in: seal_key(&raw.seal_in)?,
+            confirm: raw.confirm,
+            session_key: raw.session_key,
+            sign_seal: [raw.sign_out, raw.sign_in, raw.seal_out, raw.seal_in],
+        })
+    }
+
+    /// The key bytes, for ExportSecurityContext.
+    pub fn raw(&self) -> RawKeys {
+        let [sign_out, sign_in, seal_out, seal_in] = self.sign_seal.clone();
+        RawKeys {
+            sign_out,
+            sign_in,
+            seal_out,
+            seal_in,
+            confirm: self.confirm.clone(),
+            session_key: self.session_key.clone(),
+        }
+    }
+
     /// The MAC of confirmation leg `leg` over the transcript so far.
     pub fn confirm_mac(&self) -> HmacSha256 {
         keyed(&self.confirm)

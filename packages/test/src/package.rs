@@ -1,7 +1,7 @@
 //! The package, its factory and its credentials.
 
 use crate::config::TestConfig;
-use crate::context::{TestClient, TestServer};
+use crate::context::{TestClient, TestEstablished, TestServer};
 use crate::handshake::{ClientIdentity, Identity};
 use crate::pake::PakeSecret;
 use crate::token::MAX_TOKEN;
@@ -87,6 +87,14 @@ impl SecurityPackage for TestPackage {
             credential_use,
             client,
         })
+    }
+
+    fn import_client_context(&self, payload: &[u8]) -> SecurityResult<TestEstablished> {
+        TestEstablished::import(payload)
+    }
+
+    fn import_server_context(&self, payload: &[u8]) -> SecurityResult<TestEstablished> {
+        TestEstablished::import(payload)
     }
 }
 

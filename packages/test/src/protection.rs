@@ -9,10 +9,15 @@
 //!   (nonce = 0u32 | sequence, associated data = version | sequence, keys per direction)
 //! ```
 
-use crate::keys::SessionKeys;
+use crate::keys::{RawKeys, Secret32, SessionKeys};
 use hmac::Mac;
 use ring::aead;
-use sspi_core::{MessageError, Qop, SecBuffer, SecBufferType, SecBuffers, SequenceNumbers};
+use sspi_core::context_export::{PayloadReader, PayloadWriter};
+use sspi_core::{
+    MessageError, Qop, SecBuffer, SecBufferType, SecBuffers, SecurityError, SecurityResult,
+    SecurityStatus, SequenceNumbers,
+};
+use zeroize::Zeroizing;
 
 const VERSION: [u8; 4] = 1u32.to_le_bytes();
 const HEADER_LEN: usize = 12;
@@ -50,6 +55,57 @@ impl MessageProtection {
     /// The session keys.
     pub fn keys(&self) -> &SessionKeys {
         &self.keys
+    }
+
+    /// ExportSecurityContext's part: the six keys, confidentiality and the
+    /// sequence numbers (with `reset_new`, the first ones: 0 both ways).
+    ///
+    /// A reset is refused once this side has sent a message: the reset
+    /// context would seal under AES-GCM nonces (the sequence numbers) already
+    /// used with the same key.
+    pub fn export(&self, reset_new: bool, out: &mut PayloadWriter) -> SecurityResult<()> {
+        let sequence = if reset_new {
+            if !self.sequence.nothing_sent_since(0) {
+                return Err(SecurityError::new(
+                    SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION,
+                    "SECPKG_CONTEXT_EXPORT_RESET_NEW: this context has sent messages; a reset context would reuse their AES-GCM nonces with the same key",
+                ));
+            }
+            SequenceNumbers::new(0, 0, u64::MAX)
+        } else {
+            self.sequence.clone()
+        };
+        for key in self.keys.raw().all() {
+            out.raw(key.as_ref());
+        }
+        out.bool(self.confidentiality).sequence(&sequence);
+        Ok(())
+    }
+
+    /// The protection [`MessageProtection::export`] wrote.
+    pub fn import(input: &mut PayloadReader<'_>) -> SecurityResult<Self> {
+        let mut key = |field: &str| -> SecurityResult<Secret32> {
+            Ok(Zeroizing::new(input.array::<32>(field)?))
+        };
+        let raw = RawKeys {
+            sign_out: key("sign key (out)")?,
+            sign_in: key("sign key (in)")?,
+            seal_out: key("seal key (out)")?,
+            seal_in: key("seal key (in)")?,
+            confirm: key("confirm key")?,
+            session_key: key("session key")?,
+        };
+        let confidentiality = input.bool("confidentiality")?;
+        let sequence = input.sequence("sequence numbers")?;
+        let (_, _, last) = sequence.state();
+        if last != u64::MAX {
+            return Err(input.invalid("sequence numbers", "the last number must be 2^64-1"));
+        }
+        Ok(Self {
+            keys: SessionKeys::from_raw(raw)?,
+            sequence,
+            confidentiality,
+        })
     }
 
     /// MakeSignature.
