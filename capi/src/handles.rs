@@ -175,8 +175,8 @@ impl<T: Clone> Table<T> {
 /// A security context and what it was made with.
 pub(crate) struct ContextEntry {
     /// The credentials it was created from (kept, as SSPI does, so later
-    /// legs work after FreeCredentialsHandle).
-    pub(crate) credentials: Arc<CredentialsHandle>,
+    /// legs work after FreeCredentialsHandle); `None` for an imported context.
+    pub(crate) credentials: Option<Arc<CredentialsHandle>>,
     /// The context (`None` never stays in the table: see `leg`).
     pub(crate) context: Option<SecurityContextHandle>,
 }

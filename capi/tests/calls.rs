@@ -1142,3 +1142,165 @@ fn channel_bindings_pass_through_to_the_package() {
         Some(s(SecurityStatus::SEC_E_BAD_BINDINGS))
     );
 }
+
+fn export(ctx: &mut CtxtHandle, flags: ULONG) -> Result<Vec<u8>, i32> {
+    let mut packed = SecBuffer {
+        cb_buffer: 0,
+        buffer_type: 0,
+        pv_buffer: null_mut(),
+    };
+    let mut token: *mut c_void = std::ptr::dangling_mut();
+    // SAFETY: valid out-pointers.
+    let status =
+        unsafe { lib().w.export_security_context.unwrap()(ctx, flags, &mut packed, &mut token) };
+    if status != OK {
+        return Err(status);
+    }
+    assert!(token.is_null(), "pToken is set to NULL");
+    assert!(packed.cb_buffer > 0);
+    // SAFETY: the library returned cb_buffer bytes; then it frees (and wipes) them.
+    let blob = unsafe {
+        let blob =
+            std::slice::from_raw_parts(packed.pv_buffer as *const u8, packed.cb_buffer as usize)
+                .to_vec();
+        assert_eq!(lib().w.free_context_buffer.unwrap()(packed.pv_buffer), OK);
+        blob
+    };
+    Ok(blob)
+}
+
+fn import(package: &str, blob: &mut [u8]) -> Result<CtxtHandle, i32> {
+    let mut name = to_wide(package);
+    let mut packed = SecBuffer {
+        cb_buffer: blob.len() as u32,
+        buffer_type: 0,
+        pv_buffer: blob.as_mut_ptr() as _,
+    };
+    let mut ctx = SecHandle::default();
+    // SAFETY: valid arguments.
+    let status = unsafe {
+        lib().w.import_security_context_w.unwrap()(
+            name.as_mut_ptr(),
+            &mut packed,
+            null_mut(),
+            &mut ctx,
+        )
+    };
+    if status == OK { Ok(ctx) } else { Err(status) }
+}
+
+/// ExportSecurityContext / ImportSecurityContextW through the table: the
+/// imported context goes on where the exported one was (its next signature
+/// verifies at the peer), DELETE_OLD deletes the old handle, the packed
+/// context is refused when altered or given to another package.
+#[test]
+fn an_exported_context_continues_after_import() {
+    for (package, signature_len) in [("Test", 44), ("NTLM", 16)] {
+        let mut client_cred = acquire(package, SECPKG_CRED_OUTBOUND, null_mut()).unwrap();
+        let mut server_cred = acquire(package, SECPKG_CRED_INBOUND, null_mut()).unwrap();
+        let mut e = handshake(&mut client_cred, &mut server_cred, false).unwrap();
+        let mut data = *b"before and after the export";
+        let mut signature = [0u8; 64];
+        assert_eq!(
+            sign(&mut e.client, &mut data, &mut signature),
+            (OK, signature_len)
+        );
+        let mut sig = signature[..signature_len as usize].to_vec();
+        assert_eq!(verify(&mut e.server, &mut data, &mut sig), OK);
+
+        // Without DELETE_OLD the context stays; unknown or kernel flags are refused.
+        let kept = export(&mut e.client, 0).expect("export");
+        assert_eq!(
+            export(&mut e.client, SECPKG_CONTEXT_EXPORT_TO_KERNEL).err(),
+            Some(s(SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION))
+        );
+        assert_eq!(
+            export(&mut e.client, 0x100).err(),
+            Some(s(SecurityStatus::SEC_E_INVALID_PARAMETER))
+        );
+        let mut blob = export(&mut e.client, SECPKG_CONTEXT_EXPORT_DELETE_OLD).expect("export");
+        assert_eq!(blob, kept, "nothing was sent in between");
+        assert_eq!(
+            sign(&mut e.client, &mut data, &mut signature).0,
+            s(SecurityStatus::SEC_E_INVALID_HANDLE),
+            "DELETE_OLD deleted the old context"
+        );
+
+        // Altered, or another package's: refused.
+        let mut altered = blob.clone();
+        let last = altered.len() - 1;
+        altered[last] ^= 1;
+        assert_eq!(
+            import(package, &mut altered).err(),
+            Some(s(SecurityStatus::SEC_E_INVALID_TOKEN))
+        );
+        let other = if package == "Test" { "NTLM" } else { "Test" };
+        assert_eq!(
+            import(other, &mut blob).err(),
+            Some(s(SecurityStatus::SEC_E_INVALID_TOKEN))
+        );
+        assert_eq!(
+            import("NoSuchPackage", &mut blob).err(),
+            Some(s(SecurityStatus::SEC_E_SECPKG_NOT_FOUND))
+        );
+
+        let mut imported = import(package, &mut blob).expect("import");
+        assert_eq!(
+            sign(&mut imported, &mut data, &mut signature),
+            (OK, signature_len)
+        );
+        let mut sig = signature[..signature_len as usize].to_vec();
+        assert_eq!(
+            verify(&mut e.server, &mut data, &mut sig),
+            OK,
+            "the sequence goes on"
+        );
+        let mut names = SecPkgContext_NamesW {
+            s_user_name: null_mut(),
+        };
+        assert_eq!(query(&mut imported, SECPKG_ATTR_NAMES, &mut names), OK);
+        assert_eq!(wide_text(names.s_user_name), r"SSPI-PLUG\alice");
+        // SAFETY: freeing what the library returned.
+        assert_eq!(
+            unsafe { lib().w.free_context_buffer.unwrap()(names.s_user_name as _) },
+            OK
+        );
+
+        // An imported context is complete: a handshake leg on it is out of sequence.
+        let mut out = [0u8; 4096];
+        let mut out_buf = SecBuffer {
+            cb_buffer: out.len() as u32,
+            buffer_type: 2,
+            pv_buffer: out.as_mut_ptr() as _,
+        };
+        let mut out_desc = SecBufferDesc {
+            ul_version: 0,
+            c_buffers: 1,
+            p_buffers: &mut out_buf,
+        };
+        let mut same = imported;
+        // SAFETY: valid arguments.
+        let status = unsafe {
+            lib().w.initialize_security_context_w.unwrap()(
+                null_mut(),
+                &mut imported,
+                null_mut(),
+                REQ,
+                0,
+                0,
+                null_mut(),
+                0,
+                &mut same,
+                &mut out_desc,
+                null_mut(),
+                null_mut(),
+            )
+        };
+        assert_eq!(status, s(SecurityStatus::SEC_E_OUT_OF_SEQUENCE));
+        // SAFETY: handles the library gave.
+        unsafe {
+            assert_eq!(lib().w.delete_security_context.unwrap()(&mut imported), OK);
+            assert_eq!(lib().w.delete_security_context.unwrap()(&mut e.server), OK);
+        }
+    }
+}
