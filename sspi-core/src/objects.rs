@@ -40,8 +40,10 @@ impl CredentialsObject {
         ))
     }
 
-    /// The ABI object (for [`crate::EstablishedContext::delegated_credentials`]'s ABI form).
-    pub(crate) fn into_box(self) -> CredentialsBox {
+    /// The ABI object: what [`crate::ffi::PackageFfi::acquire_credentials_handle`]
+    /// returns (for a package source that implements `PackageFfi` itself, such
+    /// as the host's C providers, and for delegated credentials).
+    pub fn into_box(self) -> CredentialsBox {
         self.0
     }
 
