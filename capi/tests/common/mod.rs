@@ -2,8 +2,11 @@
 //! libraries cargo built, and compiling the C samples.
 #![allow(dead_code)]
 
+use sspi_c_abi::*;
+use std::ffi::c_void;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::ptr::null_mut;
 
 /// The clone's root.
 pub fn root() -> PathBuf {
@@ -112,4 +115,146 @@ pub fn compile(gcc: &Path, sources: &[&str], out: &Path) {
         "gcc {sources:?} failed:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// ISC_REQ_* and ASC_REQ_* of a protected connection.
+const REQ: ULONG = 0x2 | 0x4 | 0x8 | 0x10 | 0x800 | 0x10000;
+const AREQ: ULONG = 0x2 | 0x4 | 0x8 | 0x10 | 0x800 | 0x20000;
+
+pub fn acquire(t: &SecurityFunctionTableW, use_: ULONG) -> CredHandle {
+    let mut name = sspi_c_abi::wide::to_wide("Test");
+    let mut cred = SecHandle::default();
+    // SAFETY: valid arguments.
+    let status = unsafe {
+        t.acquire_credentials_handle_w.unwrap()(
+            null_mut(),
+            name.as_mut_ptr(),
+            use_,
+            null_mut(),
+            null_mut(),
+            None,
+            null_mut(),
+            &mut cred,
+            null_mut(),
+        )
+    };
+    assert_eq!(status, 0);
+    cred
+}
+
+/// A whole handshake through the C table, as a C program writes it (one
+/// output buffer of cbMaxToken per side); returns the two contexts.
+pub fn c_handshake(
+    t: &SecurityFunctionTableW,
+    client_cred: &mut CredHandle,
+    server_cred: &mut CredHandle,
+) -> (CtxtHandle, CtxtHandle) {
+    let (mut client, mut server) = (SecHandle::default(), SecHandle::default());
+    let mut a = [0u8; 1024];
+    let mut b = [0u8; 1024];
+    let mut token_len = 0u32;
+    let (mut client_first, mut server_first, mut client_done) = (true, true, false);
+    loop {
+        if !client_done {
+            let mut in_buf = SecBuffer {
+                cb_buffer: token_len,
+                buffer_type: 2,
+                pv_buffer: b.as_mut_ptr() as *mut c_void,
+            };
+            let mut in_desc = SecBufferDesc {
+                ul_version: 0,
+                c_buffers: 1,
+                p_buffers: &mut in_buf,
+            };
+            let mut out_buf = SecBuffer {
+                cb_buffer: 1024,
+                buffer_type: 2,
+                pv_buffer: a.as_mut_ptr() as *mut c_void,
+            };
+            let mut out_desc = SecBufferDesc {
+                ul_version: 0,
+                c_buffers: 1,
+                p_buffers: &mut out_buf,
+            };
+            let mut attrs = 0;
+            // SAFETY: valid arguments.
+            let status = unsafe {
+                t.initialize_security_context_w.unwrap()(
+                    client_cred,
+                    if client_first {
+                        null_mut()
+                    } else {
+                        &mut client
+                    },
+                    null_mut(),
+                    REQ,
+                    0,
+                    0x10,
+                    if client_first {
+                        null_mut()
+                    } else {
+                        &mut in_desc
+                    },
+                    0,
+                    &mut client,
+                    &mut out_desc,
+                    &mut attrs,
+                    null_mut(),
+                )
+            };
+            assert!(status >= 0, "{status:#x}");
+            client_first = false;
+            client_done = status == 0;
+            token_len = out_buf.cb_buffer;
+            if token_len == 0 {
+                break;
+            }
+        }
+        let mut in_buf = SecBuffer {
+            cb_buffer: token_len,
+            buffer_type: 2,
+            pv_buffer: a.as_mut_ptr() as *mut c_void,
+        };
+        let mut in_desc = SecBufferDesc {
+            ul_version: 0,
+            c_buffers: 1,
+            p_buffers: &mut in_buf,
+        };
+        let mut out_buf = SecBuffer {
+            cb_buffer: 1024,
+            buffer_type: 2,
+            pv_buffer: b.as_mut_ptr() as *mut c_void,
+        };
+        let mut out_desc = SecBufferDesc {
+            ul_version: 0,
+            c_buffers: 1,
+            p_buffers: &mut out_buf,
+        };
+        let mut attrs = 0;
+        // SAFETY: valid arguments.
+        let status = unsafe {
+            t.accept_security_context.unwrap()(
+                server_cred,
+                if server_first {
+                    null_mut()
+                } else {
+                    &mut server
+                },
+                &mut in_desc,
+                AREQ,
+                0x10,
+                &mut server,
+                &mut out_desc,
+                &mut attrs,
+                null_mut(),
+            )
+        };
+        assert!(status >= 0, "{status:#x}");
+        server_first = false;
+        token_len = out_buf.cb_buffer;
+        if token_len == 0 && client_done {
+            break;
+        }
+    }
+    (client, server)
 }
