@@ -414,3 +414,35 @@ fn both_samples_give_up_on_a_silent_peer_at_the_handshake_time_out() {
     let log = server.finish();
     assert!(log.contains("dropped: no hello (timed out)"), "{log}");
 }
+
+#[test]
+fn a_registry_that_cannot_be_read_is_said_once_and_every_call_fails() {
+    let Some(samples) = samples("a_registry_that_cannot_be_read_is_said_once_and_every_call_fails")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.reg");
+    let mut command = Command::new(&samples.client);
+    command
+        .args(["-c", "127.0.0.1:9", "-p", "Test", "hello"])
+        .env("SSPI_REGISTRY", &missing);
+    let out = run(command);
+    assert_eq!(out.code, Some(2), "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("0x80090304"),
+        "SEC_E_INTERNAL_ERROR: {}",
+        out.stderr
+    );
+    let said: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("libsspi: "))
+        .collect();
+    assert_eq!(said.len(), 1, "{}", out.stderr);
+    assert!(
+        said[0].contains("missing.reg"),
+        "the line names the file: {}",
+        said[0]
+    );
+}
