@@ -187,6 +187,13 @@ int main(int argc, char **argv) {
     SecPkgContext_Sizes sizes;
     status = sspi->QueryContextAttributesW(&ctx, SECPKG_ATTR_SIZES, &sizes);
     if (status != SEC_E_OK) { fprintf(stderr, "QueryContextAttributesW(SIZES): 0x%08x\n", (unsigned)status); return 2; }
+    SecPkgContext_NegotiationInfoW negotiated;
+    if (sspi->QueryContextAttributesW(&ctx, SECPKG_ATTR_NEGOTIATION_INFO, &negotiated) == SEC_E_OK) {
+        char *chosen = to_utf8(negotiated.PackageInfo->Name);
+        printf("negotiated: %s (state %u)\n", chosen, (unsigned)negotiated.NegotiationState);
+        free(chosen);
+        sspi->FreeContextBuffer(negotiated.PackageInfo);
+    }
     printf("flags: 0x%08x\n", (unsigned)attributes);
     printf("sizes: max token %u, max signature %u, block size %u, security trailer %u\n", (unsigned)sizes.cbMaxToken,
            (unsigned)sizes.cbMaxSignature, (unsigned)sizes.cbBlockSize, (unsigned)sizes.cbSecurityTrailer);

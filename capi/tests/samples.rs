@@ -265,6 +265,13 @@ fn c_client_to_sspi_server_for_every_package() {
     for (package, name) in PACKAGES {
         let out = c_client(samples, registry, &server.addr, package, &[]);
         assert_authenticated(&out, package, name);
+        // SECPKG_ATTR_NEGOTIATION_INFO: only Negotiate answers, naming its choice.
+        assert_eq!(
+            out.stdout.contains("negotiated: Kerberos (state 0)"),
+            package == "Negotiate",
+            "{}",
+            out.stdout
+        );
     }
     let out = c_client(samples, registry, &server.addr, "Test", &["-s"]);
     assert_authenticated(&out, "Test", r"SSPI-PLUG\alice");
@@ -362,6 +369,11 @@ fn the_c_client_gives_negotiate_its_package_list() {
         &["-l", "!kerberos"],
     );
     assert_authenticated(&out, "Negotiate", r"SSPI-PLUG\alice");
+    assert!(
+        out.stdout.contains("negotiated: NTLM (state 0)"),
+        "{}",
+        out.stdout
+    );
     server.finish();
 }
 
