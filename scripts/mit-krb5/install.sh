@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the MIT Kerberos KDC, kadmin and client tools (Debian/Ubuntu) and
 # the GSS-API peer (Debian's python3-gssapi over MIT libgssapi_krb5, run by
-# /usr/bin/python3) for the interop tests tests/tests/kerberos_mit.rs.
+# /usr/bin/python3) for the interop tests tests/tests/kerberos_mit.rs, and gcc
+# (with /usr/bin/python3) for the C ABI tests capi/tests/*.rs.
 # Idempotent and non-interactive; a no-op when everything is already there.
 set -eu
 have_tools() {
@@ -9,11 +10,14 @@ have_tools() {
         && command -v kadmin.local >/dev/null 2>&1 && command -v kinit >/dev/null 2>&1 \
         && command -v kvno >/dev/null 2>&1
 }
+have_c() {
+    command -v gcc >/dev/null 2>&1
+}
 have_peer() {
     [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import gssapi" >/dev/null 2>&1
 }
-if have_tools && have_peer; then
-    echo "mit-krb5: already installed ($(command -v krb5kdc), python3-gssapi)"
+if have_tools && have_peer && have_c; then
+    echo "mit-krb5: already installed ($(command -v krb5kdc), python3-gssapi, gcc)"
     exit 0
 fi
 SUDO=""
@@ -23,6 +27,6 @@ $SUDO apt-get update -qq
 # The packages' debconf questions (default realm, servers) are answered empty;
 # the test writes its own krb5.conf and kdc.conf and never uses /etc/krb5.conf.
 $SUDO apt-get install -y -qq --no-install-recommends \
-    krb5-kdc krb5-admin-server krb5-user python3-gssapi >/dev/null
-have_tools && have_peer
-echo "mit-krb5: installed $(command -v krb5kdc) and python3-gssapi"
+    krb5-kdc krb5-admin-server krb5-user python3-gssapi gcc libc6-dev >/dev/null
+have_tools && have_peer && have_c
+echo "mit-krb5: installed $(command -v krb5kdc), python3-gssapi and gcc"
