@@ -4,10 +4,12 @@
 //! contexts, tokens alike).
 
 use crate::handles::lock;
+use crate::status::{INVALID_HANDLE, OK, Status, guard};
 use sspi_c_abi::{SEC_CHAR, SEC_WCHAR, SecPkgInfoA, SecPkgInfoW};
 use sspi_core::PackageInfo;
 use std::alloc::Layout;
 use std::collections::HashMap;
+use std::ffi::c_void;
 use std::sync::{LazyLock, Mutex};
 use zeroize::Zeroize;
 
@@ -147,6 +149,22 @@ fn wide(text: &str) -> Vec<u16> {
 
 fn narrow(text: &str) -> Vec<u8> {
     text.bytes().chain(std::iter::once(0)).collect()
+}
+
+/// FreeContextBuffer: frees memory this library returned (NULL is fine);
+/// any other pointer is SEC_E_INVALID_HANDLE and is left alone.
+///
+/// # Safety
+/// `buffer` is not used by the caller after a successful call.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn FreeContextBuffer(buffer: *mut c_void) -> Status {
+    guard(|| {
+        if buffer.is_null() || free(buffer as *mut u8) {
+            Ok(OK)
+        } else {
+            Err(INVALID_HANDLE)
+        }
+    })
 }
 
 #[cfg(test)]
