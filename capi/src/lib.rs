@@ -18,14 +18,14 @@
 #![allow(non_snake_case)]
 #![deny(missing_docs)]
 
-mod alloc;
+pub mod alloc;
 mod attributes;
-mod buffers;
+pub mod buffers;
 mod credentials;
 mod export;
-mod handles;
+pub mod handles;
 mod handshake;
-mod host;
+pub mod host;
 mod identity;
 mod messages;
 mod packages;
@@ -33,6 +33,7 @@ mod status;
 mod table;
 mod unsupported;
 
+#[doc(inline)]
 pub use alloc::FreeContextBuffer;
 pub use attributes::*;
 pub use credentials::*;
