@@ -1,6 +1,7 @@
 //! `sspi`: the sspi-plug command line.
 
 mod commands;
+mod http_server_command;
 mod keytab_command;
 mod net;
 mod password;
@@ -47,6 +48,8 @@ enum Command {
     Demo,
     /// Serve authenticated clients over TCP (an encrypted echo service) until Ctrl-C / SIGTERM.
     Server(net::ServerArgs),
+    /// Serve `GET /whoami` behind HTTP Negotiate / NTLM authentication until Ctrl-C.
+    HttpServer(http_server_command::HttpServerArgs),
     /// Connect to `sspi server`, authenticate, and send messages through the protected channel.
     Client(net::ClientArgs),
     /// Measure handshakes per second over loopback (1, 8, 64 clients) beside the in-process rate.
@@ -68,7 +71,7 @@ fn main() -> ExitCode {
     // finding itself (the host's warnings would repeat them); the other
     // commands log warnings.
     let default_level = match cli.command {
-        Command::Server(_) | Command::Kdc => "info",
+        Command::Server(_) | Command::HttpServer(_) | Command::Kdc => "info",
         Command::Registry { .. } => "error",
         _ => "warn",
     };
@@ -87,6 +90,9 @@ fn main() -> ExitCode {
         Command::Handshake(args) => registry().and_then(|r| commands::handshake(&r, &args)),
         Command::Demo => registry().and_then(|r| commands::demo(&r)),
         Command::Server(args) => registry().and_then(|r| net::server(&r, &args)),
+        Command::HttpServer(args) => {
+            registry().and_then(|r| http_server_command::run(&r, cli.registry.is_empty(), &args))
+        }
         Command::Client(args) => registry().and_then(|r| net::client(&r, &args)),
         Command::Bench(args) => registry().and_then(|r| net::bench(&r, &args)),
         Command::Kdc => registry().and_then(|r| net::kdc(&r)),

@@ -1,0 +1,88 @@
+//! `sspi http-server`: `GET /whoami` behind HTTP Negotiate / NTLM authentication.
+
+use clap::Args;
+use sspi_http::{HttpAuthConfig, HttpAuthenticator, Scheme, WhoAmI};
+use sspi_plugin_host::SecurityHost;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The address `sspi http-server` listens on by default.
+pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:8080";
+
+/// The overlay read after the default registry: the Kerberos acceptor is
+/// `HTTP/localhost` with the demo realm's HTTP keytab.
+const OVERLAY: &str = "http-server.reg";
+
+/// `sspi http-server` arguments.
+#[derive(Args, Debug)]
+pub struct HttpServerArgs {
+    /// The address to listen on.
+    #[arg(long, default_value = DEFAULT_HTTP_ADDR)]
+    listen: SocketAddr,
+    /// Offer only `Negotiate` (no `WWW-Authenticate: NTLM`).
+    #[arg(long)]
+    no_ntlm: bool,
+    /// Seconds a connection's handshake may stay half done.
+    #[arg(long, default_value_t = 10)]
+    handshake_timeout: u64,
+}
+
+/// The registry files: `registry`, plus `http-server.reg` beside it when the
+/// registry is the default one (`defaulted`) and the overlay exists.
+pub fn registry_files(registry: &[PathBuf], defaulted: bool) -> Vec<PathBuf> {
+    let mut files = registry.to_vec();
+    if defaulted
+        && let [only] = registry
+        && let Some(dir) = only.parent()
+    {
+        let overlay = dir.join(OVERLAY);
+        if overlay.is_file() {
+            files.push(overlay);
+        }
+    }
+    files
+}
+
+/// Serves until Ctrl-C / SIGTERM.
+pub fn run(
+    registry: &[PathBuf],
+    defaulted: bool,
+    args: &HttpServerArgs,
+) -> Result<ExitCode, String> {
+    let files = registry_files(registry, defaulted);
+    let host = SecurityHost::from_registry_files(&files).map_err(|e| e.to_string())?;
+    let mut config = HttpAuthConfig {
+        handshake_timeout: Duration::from_secs(args.handshake_timeout),
+        ..HttpAuthConfig::default()
+    };
+    if args.no_ntlm {
+        config.schemes = vec![Scheme::Negotiate];
+    }
+    let auth = Arc::new(HttpAuthenticator::new(&host, config).map_err(|e| e.to_string())?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let shown: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+        println!(
+            "sspi http-server serving http://{addr}/whoami (registry {}); Ctrl-C stops it",
+            shown.join(", ")
+        );
+        tokio::select! {
+            result = sspi_http::serve(listener, auth, WhoAmI) => {
+                result.map_err(|e| format!("accept on {addr} failed: {e}"))?;
+            }
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        println!("sspi http-server stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
