@@ -320,7 +320,7 @@ impl<S> AuthService<S> {
         let step = match step {
             Ok(step) => step,
             Err(e) => {
-                tracing::warn!(package, status = %e.status(), "AcceptSecurityContext failed");
+                tracing::warn!(package, status = %e.status(), reason = e.message(), "AcceptSecurityContext failed");
                 *state = State::None;
                 return Verdict::Respond(self.auth.challenge(StatusCode::UNAUTHORIZED));
             }
@@ -329,7 +329,7 @@ impl<S> AuthService<S> {
             && let Some(c) = ctx.as_mut()
             && let Err(e) = c.complete_auth_token(&mut outputs)
         {
-            tracing::warn!(package, status = %e.status(), "CompleteAuthToken failed");
+            tracing::warn!(package, status = %e.status(), reason = e.message(), "CompleteAuthToken failed");
             *state = State::None;
             return Verdict::Respond(self.auth.challenge(StatusCode::UNAUTHORIZED));
         }

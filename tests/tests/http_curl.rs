@@ -1,0 +1,171 @@
+//! Debian's curl against `sspi-http`: `curl --ntlm -u 'DOMAIN\user:password'`
+//! (curl's own NTLM) and `curl --negotiate -u :` after MIT `kinit alice`
+//! against the embedded KDC (SPNEGO through MIT's GSS-API, SPN
+//! `HTTP@localhost`).
+//!
+//! Without curl (with NTLM and GSS-API) or MIT's kinit the tests print a loud
+//! notice and pass without checking anything, except under CI (`CI=true`),
+//! where they fail; `scripts/mit-krb5/install.sh` installs both.
+
+#[path = "common/http_fixture.rs"]
+mod fixture;
+
+use fixture::{REALM, site};
+use sspi_http::HttpAuthConfig;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn tool(name: &str) -> Option<PathBuf> {
+    ["/usr/bin", "/usr/local/bin", "/bin"]
+        .iter()
+        .map(|dir| Path::new(dir).join(name))
+        .find(|p| p.is_file())
+}
+
+/// `Some(())` when `tools` exist and curl has `features`; else a loud
+/// notice (a failure under CI) and `None`.
+fn needs(test: &str, tools: &[&str], features: &[&str]) -> Option<()> {
+    let mut missing: Vec<String> = tools
+        .iter()
+        .filter(|t| tool(t).is_none())
+        .map(|t| t.to_string())
+        .collect();
+    if let Some(curl) = tool("curl") {
+        let version = Command::new(curl).arg("-V").output().ok();
+        let text = version
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("Features:"))
+            .unwrap_or("");
+        for feature in features {
+            if !line.split_whitespace().any(|f| f == *feature) {
+                missing.push(format!("curl feature {feature}"));
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Some(());
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!(
+            "{test}: missing {}; CI must run scripts/mit-krb5/install.sh",
+            missing.join(", ")
+        );
+    }
+    eprintln!(
+        "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
+         !! SKIPPED {test}: missing {}.\n\
+         !! Install them with scripts/mit-krb5/install.sh to run the curl tests.\n\
+         !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n",
+        missing.join(", ")
+    );
+    None
+}
+
+/// Runs curl with `args` and `env`: (HTTP status, body).
+fn curl(args: &[&str], env: &[(&str, PathBuf)]) -> (String, String) {
+    let output = Command::new(tool("curl").unwrap())
+        .args(["-s", "--max-time", "10", "-w", "\n%{http_code}"])
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_os_str())))
+        .env_remove("http_proxy")
+        .env_remove("HTTP_PROXY")
+        .env_remove("all_proxy")
+        .env_remove("ALL_PROXY")
+        .output()
+        .expect("curl runs");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let (body, status) = text.rsplit_once('\n').unwrap_or(("", &text));
+    (status.to_string(), body.to_string())
+}
+
+/// Debian 12's curl 7.88.1 sends an OEM-only NEGOTIATE_MESSAGE (flags
+/// 0x00088206, no NTLMSSP_NEGOTIATE_UNICODE), which the NTLM package refuses
+/// today (SEC_E_UNSUPPORTED_FUNCTION, "the client does not offer Unicode").
+/// Kept as a real check, ignored until the package answers such a client
+/// (MS-NLMP 3.2.5.1.1); `cargo test -- --ignored` runs it.
+#[test]
+#[ignore = "the NTLM package refuses curl's OEM-only NEGOTIATE_MESSAGE (SEC_E_UNSUPPORTED_FUNCTION)"]
+fn curl_ntlm_with_the_registrys_user_gets_whoami() {
+    let Some(()) = needs("curl_ntlm", &["curl"], &["NTLM"]) else {
+        return;
+    };
+    let site = site(HttpAuthConfig::default());
+    let url = format!("http://{}/whoami", site.addr);
+    let (status, body) = curl(
+        &["--ntlm", "-u", "SSPI-PLUG\\alice:alice-password", &url],
+        &[],
+    );
+    assert_eq!(status, "200", "{body}");
+    assert_eq!(body, "SSPI-PLUG\\alice NTLM\n");
+
+    let (status, body) = curl(
+        &["--ntlm", "-u", "SSPI-PLUG\\alice:wrong-password", &url],
+        &[],
+    );
+    assert_eq!(status, "401");
+    assert!(body.is_empty(), "{body}");
+}
+
+#[test]
+fn curl_negotiate_after_mit_kinit_gets_whoami_through_kerberos() {
+    let Some(()) = needs("curl_negotiate", &["curl", "kinit"], &["GSS-API", "SPNEGO"]) else {
+        return;
+    };
+    let site = site(HttpAuthConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("krb5.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[libdefaults]\n default_realm = {REALM}\n dns_lookup_kdc = false\n dns_lookup_realm = false\n\
+             rdns = false\n dns_canonicalize_hostname = false\n udp_preference_limit = 1\n\
+             permitted_enctypes = aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96\n\
+             [realms]\n {REALM} = {{\n  kdc = {}\n }}\n[domain_realm]\n localhost = {REALM}\n",
+            site.kdc.addr()
+        ),
+    )
+    .unwrap();
+    let ccache = dir.path().join("ccache");
+    let env = [
+        ("KRB5_CONFIG", conf.clone()),
+        (
+            "KRB5CCNAME",
+            PathBuf::from(format!("FILE:{}", ccache.display())),
+        ),
+        ("KRB5RCACHEDIR", dir.path().to_path_buf()),
+    ];
+
+    // Without a ticket curl's GSS step fails and it goes on unauthenticated.
+    let url = format!("http://localhost:{}/whoami", site.addr.port());
+    let (status, _) = curl(&["--negotiate", "-u", ":", &url], &env);
+    assert_eq!(status, "401");
+
+    let mut kinit = Command::new(tool("kinit").unwrap())
+        .arg(format!("alice@{REALM}"))
+        .envs(env.iter().map(|(k, v)| (*k, v.as_os_str())))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kinit runs");
+    kinit
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"alice-password\n")
+        .unwrap();
+    let out = kinit.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "kinit: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let (status, body) = curl(&["--negotiate", "-u", ":", &url], &env);
+    assert_eq!(status, "200", "{body}");
+    assert_eq!(body, format!("alice@{REALM} Kerberos\n"));
+}
