@@ -86,3 +86,26 @@ pub fn run(
         Ok(ExitCode::SUCCESS)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_overlay_is_read_only_after_the_default_registry() {
+        let dir = tempfile::tempdir().unwrap();
+        let main = dir.path().join("sspi.reg");
+        std::fs::write(&main, "").unwrap();
+        assert_eq!(
+            registry_files(std::slice::from_ref(&main), true),
+            [main.clone()]
+        );
+        std::fs::write(dir.path().join(OVERLAY), "").unwrap();
+        assert_eq!(
+            registry_files(std::slice::from_ref(&main), true),
+            [main.clone(), dir.path().join(OVERLAY)]
+        );
+        // Named on the command line: exactly those files.
+        assert_eq!(registry_files(std::slice::from_ref(&main), false), [main]);
+    }
+}

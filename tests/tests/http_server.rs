@@ -169,13 +169,40 @@ fn half_done_handshakes_are_capped_and_time_out() {
     assert_eq!(reply.status, 503, "{reply:?}");
 
     std::thread::sleep(Duration::from_millis(600));
-    // The first handshake timed out: its AUTHENTICATE is no longer accepted...
-    let (_, authenticate) = isc(&credentials, &mut first_context, Some(&challenge));
-    let reply = first.get("/whoami", Some(&authorization("NTLM", &authenticate)));
-    assert_eq!(reply.status, 401, "{reply:?}");
-    assert_eq!(reply.challenges, ["Negotiate", "NTLM"]);
-    // ...and its slot is free for the second connection.
+    // The first handshake timed out while its client stayed quiet: its slot
+    // is free for the second connection...
     let reply = second.get("/whoami", Some(&negotiate(&mut None)));
     assert_eq!(reply.status, 401, "{reply:?}");
     assert_eq!(reply.token("NTLM")[..8], *b"NTLMSSP\0");
+    // ...and its late AUTHENTICATE would start a new handshake, for which
+    // there is no room while the second one is pending...
+    let (_, authenticate) = isc(&credentials, &mut first_context, Some(&challenge));
+    let late = authorization("NTLM", &authenticate);
+    assert_eq!(first.get("/whoami", Some(&late)).status, 503);
+    // ...and once the second connection is gone (its slot with it), is
+    // refused as what it is: no handshake to continue.
+    drop(second);
+    std::thread::sleep(Duration::from_millis(200));
+    let reply = first.get("/whoami", Some(&late));
+    assert_eq!(reply.status, 401, "{reply:?}");
+    assert_eq!(reply.challenges, ["Negotiate", "NTLM"]);
+    assert!(reply.body.is_empty());
+}
+
+/// A client that picked NTLM sends raw NTLMSSP under `Negotiate` (as
+/// Windows and requests-ntlm do); the server answers in kind.
+#[test]
+fn raw_ntlm_under_the_negotiate_scheme_is_accepted() {
+    let site = site(HttpAuthConfig::default());
+    let credentials = client(&site, "NTLM");
+    let mut context = None;
+    let mut connection = Connection::open(site.addr);
+    let (_, negotiate) = isc(&credentials, &mut context, None);
+    let reply = connection.get("/whoami", Some(&authorization("Negotiate", &negotiate)));
+    assert_eq!(reply.status, 401, "{reply:?}");
+    let challenge = reply.token("Negotiate");
+    let (_, authenticate) = isc(&credentials, &mut context, Some(&challenge));
+    let reply = connection.get("/whoami", Some(&authorization("Negotiate", &authenticate)));
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert_eq!(reply.body, "SSPI-PLUG\\alice NTLM\n");
 }
