@@ -96,16 +96,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let main = dir.path().join("sspi.reg");
         std::fs::write(&main, "").unwrap();
-        assert_eq!(
-            registry_files(std::slice::from_ref(&main), true),
-            [main.clone()]
-        );
+        let only = vec![main.clone()];
+        assert_eq!(registry_files(&only, true), only.clone());
         std::fs::write(dir.path().join(OVERLAY), "").unwrap();
         assert_eq!(
-            registry_files(std::slice::from_ref(&main), true),
+            registry_files(&only, true),
             [main.clone(), dir.path().join(OVERLAY)]
         );
         // Named on the command line: exactly those files.
-        assert_eq!(registry_files(std::slice::from_ref(&main), false), [main]);
+        assert_eq!(registry_files(&only, false), [main]);
     }
 }
