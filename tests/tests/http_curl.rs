@@ -10,7 +10,7 @@
 #[path = "common/http_fixture.rs"]
 mod fixture;
 
-use fixture::{REALM, site};
+use fixture::{REALM, site, site_with};
 use sspi_http::HttpAuthConfig;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -82,18 +82,28 @@ fn curl(args: &[&str], env: &[(&str, PathBuf)]) -> (String, String) {
     (status.to_string(), body.to_string())
 }
 
-/// Debian 12's curl 7.88.1 sends an OEM-only NEGOTIATE_MESSAGE (flags
-/// 0x00088206, no NTLMSSP_NEGOTIATE_UNICODE), which the NTLM package refuses
-/// today (SEC_E_UNSUPPORTED_FUNCTION, "the client does not offer Unicode").
-/// Kept as a real check, ignored until the package answers such a client
-/// (MS-NLMP 3.2.5.1.1); `cargo test -- --ignored` runs it.
+/// Debian 12's curl 7.88.1 (its own NTLM) sends an OEM-only
+/// NEGOTIATE_MESSAGE (flags 0x00088206, no NTLMSSP_NEGOTIATE_UNICODE): the
+/// package answers in Unicode and curl follows the CHALLENGE's choice. curl
+/// makes no MIC, so the server needs `RequireMic` 0; with the default it is
+/// refused.
 #[test]
-#[ignore = "the NTLM package refuses curl's OEM-only NEGOTIATE_MESSAGE (SEC_E_UNSUPPORTED_FUNCTION)"]
 fn curl_ntlm_with_the_registrys_user_gets_whoami() {
     let Some(()) = needs("curl_ntlm", &["curl"], &["NTLM"]) else {
         return;
     };
-    let site = site(HttpAuthConfig::default());
+    let strict = site(HttpAuthConfig::default());
+    let url = format!("http://{}/whoami", strict.addr);
+    let (status, _) = curl(
+        &["--ntlm", "-u", "SSPI-PLUG\\alice:alice-password", &url],
+        &[],
+    );
+    assert_eq!(
+        status, "401",
+        "RequireMic 1 refuses curl's AUTHENTICATE (no MIC)"
+    );
+
+    let site = site_with(HttpAuthConfig::default(), "\"RequireMic\"=dword:00000000");
     let url = format!("http://{}/whoami", site.addr);
     let (status, body) = curl(
         &["--ntlm", "-u", "SSPI-PLUG\\alice:alice-password", &url],

@@ -14,6 +14,7 @@
 //! | `MaxClockSkew` | REG_DWORD | 300 | seconds the NTLMv2 response's timestamp may differ from the server clock |
 //! | `ContextLifetime` | REG_DWORD | 36000 | seconds a context stays valid |
 //! | `RequireChannelBindings` | REG_DWORD | 0 | 1: a server given channel bindings refuses clients that send none |
+//! | `RequireMic` | REG_DWORD | 1 | 1: a server refuses an AUTHENTICATE without a MIC; 0 accepts one from a client that makes none (curl's NTLM) |
 //! | `ServicePrincipalNames` | REG_MULTI_SZ (or comma-separated REG_SZ) | none | the server's own SPNs (`host/server.example.com`): an AUTHENTICATE whose MsvAvTargetName names none of them (or none at all) is refused; unset, any target is accepted |
 //! | `DefaultDomain` | REG_SZ | "" | the domain of users that name none |
 //! | `DefaultUser` | REG_SZ | none | the client identity when the application supplies none |
@@ -94,6 +95,11 @@ pub const PARAMETERS: &[ParameterSpec] = &[
         "0",
         "1: a server given channel bindings also refuses clients that send none",
     ),
+    ParameterSpec::flag(
+        "RequireMic",
+        "1",
+        "1: a server refuses an AUTHENTICATE without a MIC; 0 accepts one from clients that make none (curl's NTLM)",
+    ),
     ParameterSpec::strings(
         "ServicePrincipalNames",
         "",
@@ -132,6 +138,12 @@ pub struct NtlmConfig {
     pub context_lifetime: Duration,
     /// A server with channel bindings refuses a client that sends none.
     pub require_channel_bindings: bool,
+    /// `RequireMic` (REG_DWORD 0 or 1, default 1): a server refuses an
+    /// AUTHENTICATE message without a MIC. 0 accepts one from a client that
+    /// makes none (curl's own NTLM): its NTLMv2 response still proves the
+    /// password and covers the AV pairs, but the NEGOTIATE and CHALLENGE
+    /// flags are then not integrity-protected.
+    pub require_mic: bool,
     /// The server's own service principal names; when not empty, the
     /// client's MsvAvTargetName must be one of them (case-insensitive).
     pub service_principal_names: Vec<String>,
@@ -274,6 +286,7 @@ impl NtlmConfig {
         let max_clock_skew = seconds("MaxClockSkew", 300, 1)?;
         let context_lifetime = seconds("ContextLifetime", 36_000, 1)?;
         let require_channel_bindings = params.flag("RequireChannelBindings", false)?;
+        let require_mic = params.flag("RequireMic", true)?;
         let default_user = params.string("DefaultUser")?.map(str::to_string);
         let service_principal_names: Vec<String> = params
             .strings("ServicePrincipalNames")?
@@ -293,6 +306,7 @@ impl NtlmConfig {
             max_clock_skew,
             context_lifetime,
             require_channel_bindings,
+            require_mic,
             service_principal_names,
             default_domain,
             default_user,

@@ -277,10 +277,13 @@ pub fn server_challenge(
 ) -> SecurityResult<ServerChallenge> {
     let negotiate = Negotiate::parse(negotiate_bytes)?;
     let offered = negotiate.flags;
-    if offered & flags::UNICODE == 0 {
+    // The CHALLENGE is always in Unicode, which this package speaks only:
+    // a client that offers OEM strings alone (curl 7.88's NEGOTIATE) is
+    // answered in Unicode too, and its AUTHENTICATE must then be Unicode.
+    if offered & (flags::UNICODE | flags::OEM) == 0 {
         return Err(SecurityError::new(
             SecurityStatus::SEC_E_UNSUPPORTED_FUNCTION,
-            "the client does not offer Unicode; this package speaks Unicode only",
+            "the client offers neither Unicode nor OEM strings",
         ));
     }
     if offered & flags::EXTENDED_SESSIONSECURITY == 0 {
@@ -378,6 +381,11 @@ pub fn server_authenticate(
     if message.flags & flags::EXTENDED_SESSIONSECURITY == 0 {
         return Err(SecurityError::invalid_token(
             "the AUTHENTICATE message drops extended session security",
+        ));
+    }
+    if message.flags & flags::UNICODE == 0 {
+        return Err(SecurityError::invalid_token(
+            "the AUTHENTICATE message is not in Unicode, which the CHALLENGE chose (OEM strings are not supported)",
         ));
     }
     if message.flags & flags::KEY_EXCH != 0 && sent.flags & flags::KEY_EXCH == 0 {
@@ -484,30 +492,35 @@ pub fn server_authenticate(
             key_exchange_key
         };
 
-    // We always send MsvAvTimestamp, so the client must send a MIC.
+    // We always send MsvAvTimestamp, so the client must send a MIC
+    // (MS-NLMP 3.1.5.1.2), unless RequireMic is 0. MsvAvFlags is covered
+    // by NTProofStr: it cannot be stripped to hide a MIC that was sent.
     if response.av_pairs.av_flags() & av::FLAG_MIC_PRESENT == 0 {
-        return Err(SecurityError::invalid_token(
-            "the AUTHENTICATE message has no MIC (MsvAvFlags lacks 0x2), which is required",
-        ));
-    }
-    let Some(mic) = message.mic else {
-        return Err(SecurityError::invalid_token(
-            "MsvAvFlags announces a MIC but the AUTHENTICATE message has no room for one",
-        ));
-    };
-    crypto::mic(
-        &exported_session_key,
-        &sent.negotiate,
-        &sent.challenge,
-        authenticate_bytes,
-        messages::MIC_OFFSET,
-    )
-    .verify_slice(&mic)
-    .map_err(|_| {
-        SecurityError::invalid_token(
-            "the AUTHENTICATE message's MIC does not match: the handshake was tampered with",
+        if config.require_mic {
+            return Err(SecurityError::invalid_token(
+                "the AUTHENTICATE message has no MIC (MsvAvFlags lacks 0x2), which is required (RequireMic)",
+            ));
+        }
+    } else {
+        let Some(mic) = message.mic else {
+            return Err(SecurityError::invalid_token(
+                "MsvAvFlags announces a MIC but the AUTHENTICATE message has no room for one",
+            ));
+        };
+        crypto::mic(
+            &exported_session_key,
+            &sent.negotiate,
+            &sent.challenge,
+            authenticate_bytes,
+            messages::MIC_OFFSET,
         )
-    })?;
+        .verify_slice(&mic)
+        .map_err(|_| {
+            SecurityError::invalid_token(
+                "the AUTHENTICATE message's MIC does not match: the handshake was tampered with",
+            )
+        })?;
+    }
 
     Ok(ServerOutcome {
         domain: entry.domain.clone(),

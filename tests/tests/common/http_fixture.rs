@@ -48,7 +48,7 @@ impl Site {
     }
 }
 
-fn registry_text(kdc: &str) -> String {
+fn registry_text(kdc: &str, ntlm_extra: &str) -> String {
     format!(
         r#"Windows Registry Editor Version 5.00
 
@@ -74,6 +74,7 @@ fn registry_text(kdc: &str) -> String {
 "DnsDomainName"="sspi-plug.test"
 "DefaultDomain"="SSPI-PLUG"
 "DefaultUser"="alice"
+{ntlm_extra}
 
 [HKEY_LOCAL_MACHINE\Comm\SecurityProviders\NTLM\Users\alice]
 "Password"="alice-password"
@@ -86,11 +87,16 @@ fn registry_text(kdc: &str) -> String {
 
 /// A site serving `GET /whoami` with `config`.
 pub fn site(config: HttpAuthConfig) -> Site {
+    site_with(config, "")
+}
+
+/// A site whose NTLM key also has the registry lines `ntlm_extra`.
+pub fn site_with(config: HttpAuthConfig, ntlm_extra: &str) -> Site {
     let db = Database::parse(DATABASE, REALM, "test-database").expect("database");
     let keytab = db.keytab(&[SERVICE]).expect("service keytab");
     let kdc =
         KdcHandle::start("127.0.0.1:0".parse().unwrap(), KdcConfig::new(db)).expect("KDC starts");
-    let registry = RegistryFile::new(&registry_text(&kdc.addr().to_string()));
+    let registry = RegistryFile::new(&registry_text(&kdc.addr().to_string(), ntlm_extra));
     std::fs::write(
         registry.dir.path().join("service.keytab"),
         keytab.to_bytes().expect("keytab bytes"),
