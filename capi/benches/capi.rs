@@ -7,6 +7,10 @@
 //!
 //! `cargo build --release --workspace && cargo bench -p sspi-capi`
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::{acquire, c_handshake, target_dir};
 use criterion::{Criterion, criterion_group};
 use sspi_c_abi::*;
 use sspi_core::{CredentialUse, Qop, SecBuffer as RBuffer};
@@ -15,17 +19,8 @@ use sspi_plugin_host::loopback;
 use std::ffi::c_void;
 use std::hint::black_box;
 use std::path::PathBuf;
-use std::ptr::null_mut;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-
-const REQ: ULONG = 0x2 | 0x4 | 0x8 | 0x10 | 0x800 | 0x10000;
-const AREQ: ULONG = 0x2 | 0x4 | 0x8 | 0x10 | 0x800 | 0x20000;
-
-fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_path_buf()
-}
 
 /// One registry for both sides: the Test plugin of this target directory, 4 legs.
 fn registry() -> &'static PathBuf {
@@ -90,144 +85,6 @@ fn table() -> &'static SecurityFunctionTableW {
     });
     // SAFETY: a static table of the loaded (never unloaded) library.
     unsafe { &*(*table as *const SecurityFunctionTableW) }
-}
-
-fn acquire(t: &SecurityFunctionTableW, use_: ULONG) -> CredHandle {
-    let mut name = sspi_c_abi::wide::to_wide("Test");
-    let mut cred = SecHandle::default();
-    // SAFETY: valid arguments.
-    let status = unsafe {
-        t.acquire_credentials_handle_w.unwrap()(
-            null_mut(),
-            name.as_mut_ptr(),
-            use_,
-            null_mut(),
-            null_mut(),
-            None,
-            null_mut(),
-            &mut cred,
-            null_mut(),
-        )
-    };
-    assert_eq!(status, 0);
-    cred
-}
-
-/// A whole handshake through the C table, as a C program writes it (one
-/// output buffer of cbMaxToken per side); returns the two contexts.
-fn c_handshake(
-    t: &SecurityFunctionTableW,
-    client_cred: &mut CredHandle,
-    server_cred: &mut CredHandle,
-) -> (CtxtHandle, CtxtHandle) {
-    let (mut client, mut server) = (SecHandle::default(), SecHandle::default());
-    let mut a = [0u8; 1024];
-    let mut b = [0u8; 1024];
-    let mut token_len = 0u32;
-    let (mut client_first, mut server_first, mut client_done) = (true, true, false);
-    loop {
-        if !client_done {
-            let mut in_buf = SecBuffer {
-                cb_buffer: token_len,
-                buffer_type: 2,
-                pv_buffer: b.as_mut_ptr() as *mut c_void,
-            };
-            let mut in_desc = SecBufferDesc {
-                ul_version: 0,
-                c_buffers: 1,
-                p_buffers: &mut in_buf,
-            };
-            let mut out_buf = SecBuffer {
-                cb_buffer: 1024,
-                buffer_type: 2,
-                pv_buffer: a.as_mut_ptr() as *mut c_void,
-            };
-            let mut out_desc = SecBufferDesc {
-                ul_version: 0,
-                c_buffers: 1,
-                p_buffers: &mut out_buf,
-            };
-            let mut attrs = 0;
-            // SAFETY: valid arguments.
-            let status = unsafe {
-                t.initialize_security_context_w.unwrap()(
-                    client_cred,
-                    if client_first {
-                        null_mut()
-                    } else {
-                        &mut client
-                    },
-                    null_mut(),
-                    REQ,
-                    0,
-                    0x10,
-                    if client_first {
-                        null_mut()
-                    } else {
-                        &mut in_desc
-                    },
-                    0,
-                    &mut client,
-                    &mut out_desc,
-                    &mut attrs,
-                    null_mut(),
-                )
-            };
-            assert!(status >= 0, "{status:#x}");
-            client_first = false;
-            client_done = status == 0;
-            token_len = out_buf.cb_buffer;
-            if token_len == 0 {
-                break;
-            }
-        }
-        let mut in_buf = SecBuffer {
-            cb_buffer: token_len,
-            buffer_type: 2,
-            pv_buffer: a.as_mut_ptr() as *mut c_void,
-        };
-        let mut in_desc = SecBufferDesc {
-            ul_version: 0,
-            c_buffers: 1,
-            p_buffers: &mut in_buf,
-        };
-        let mut out_buf = SecBuffer {
-            cb_buffer: 1024,
-            buffer_type: 2,
-            pv_buffer: b.as_mut_ptr() as *mut c_void,
-        };
-        let mut out_desc = SecBufferDesc {
-            ul_version: 0,
-            c_buffers: 1,
-            p_buffers: &mut out_buf,
-        };
-        let mut attrs = 0;
-        // SAFETY: valid arguments.
-        let status = unsafe {
-            t.accept_security_context.unwrap()(
-                server_cred,
-                if server_first {
-                    null_mut()
-                } else {
-                    &mut server
-                },
-                &mut in_desc,
-                AREQ,
-                0x10,
-                &mut server,
-                &mut out_desc,
-                &mut attrs,
-                null_mut(),
-            )
-        };
-        assert!(status >= 0, "{status:#x}");
-        server_first = false;
-        token_len = out_buf.cb_buffer;
-        if token_len == 0 && client_done {
-            break;
-        }
-    }
-    (client, server)
 }
 
 fn c_sign_verify(
