@@ -128,6 +128,19 @@ pub struct AuthService<S> {
     inner: S,
 }
 
+/// Clones share the connection's handshake state (hyper-util's
+/// `TowerToHyperService` clones the service for each request).
+impl<S: Clone> Clone for AuthService<S> {
+    fn clone(&self) -> Self {
+        Self {
+            auth: Arc::clone(&self.auth),
+            state: Arc::clone(&self.state),
+            channel_bindings: self.channel_bindings.clone(),
+            inner: self.inner.clone(),
+        }
+    }
+}
+
 impl<S> AuthService<S> {
     /// A service for one new connection.
     pub fn new(auth: Arc<HttpAuthenticator>, inner: S) -> Self {
