@@ -236,7 +236,11 @@ fn ntlm_inside_spnego_over_tls_binds_the_channel() {
     assert_eq!(package, "NTLM");
     assert!(sent);
     assert_refused(
-        get(&spnego_ntlm.with_channel_bindings(false), &site, Bindings::None),
+        get(
+            &spnego_ntlm.with_channel_bindings(false),
+            &site,
+            Bindings::None,
+        ),
         "NTLM inside SPNEGO without bindings, RequireChannelBindings 1",
     );
 }

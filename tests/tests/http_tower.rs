@@ -79,6 +79,15 @@ fn an_axum_router_behind_auth_layer_sees_the_authenticated_client() {
             let fresh = client.get(&url).await.unwrap();
             assert!(fresh.authentication.is_some());
         }
+        // A body longer than the client reads is an error, not memory held.
+        let credentials = host
+            .acquire_credentials_handle("NTLM", None, CredentialUse::OUTBOUND, None)
+            .unwrap();
+        let small = HttpClient::new()
+            .with_credentials(Scheme::Ntlm, credentials)
+            .with_max_body_len(8);
+        let error = small.get(&url).await.unwrap_err();
+        assert!(matches!(error, sspi_http::Error::TooLarge(8)), "{error}");
         // Without credentials for any offered scheme: a clear error.
         let anonymous = HttpClient::new();
         let error = anonymous.get(&url).await.unwrap_err();
