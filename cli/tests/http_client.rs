@@ -4,7 +4,10 @@
 //! the AP-REP verified and channel bindings sent, NTLM with a user and
 //! password, and the failures (wrong password, an untrusted certificate).
 
-use sspi_kdc::{Database, KdcConfig, KdcHandle};
+#[path = "common/demo_client.rs"]
+mod demo_client;
+
+use demo_client::{Client, client};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -43,50 +46,6 @@ fn start(extra: &[&Path]) -> (Server, String) {
         .unwrap_or_else(|| panic!("no URL in {banner:?}"))
         .replace("127.0.0.1", "localhost");
     (Server(child), url)
-}
-
-/// The demo realm's KDC on a free port and a client registry for it.
-struct Client {
-    _kdc: KdcHandle,
-    dir: tempfile::TempDir,
-    registry: PathBuf,
-}
-
-fn client() -> Client {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let db = Database::load(&root.join("kdc/demo/database.txt"), "SSPI-PLUG.TEST").unwrap();
-    let kdc = KdcHandle::start("127.0.0.1:0".parse().unwrap(), KdcConfig::new(db)).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let registry = dir.path().join("client.reg");
-    std::fs::write(
-        &registry,
-        format!(
-            r#"Windows Registry Editor Version 5.00
-
-[HKEY_LOCAL_MACHINE\Comm\SecurityProviders]
-"Providers"="sspi_kerberos.dll, sspi_ntlm.dll, sspi_negotiate.dll"
-
-[HKEY_LOCAL_MACHINE\Comm\SecurityProviders\Kerberos]
-"DefaultRealm"="SSPI-PLUG.TEST"
-"DefaultUser"="alice"
-"DefaultPassword"="alice-password"
-
-[HKEY_LOCAL_MACHINE\Comm\SecurityProviders\Kerberos\Domains\SSPI-PLUG.TEST]
-"KdcNames"="{}"
-
-[HKEY_LOCAL_MACHINE\Comm\SecurityProviders\Negotiate]
-"Packages"="Kerberos, NTLM"
-"AllowNtlmFallback"=dword:00000000
-"#,
-            kdc.addr()
-        ),
-    )
-    .unwrap();
-    Client {
-        _kdc: kdc,
-        dir,
-        registry,
-    }
 }
 
 fn http_client(client: &Client, args: &[&str], password: Option<&str>) -> Output {
