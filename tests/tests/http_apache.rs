@@ -18,6 +18,10 @@
 mod apache;
 
 use apache::{ANY, Apache, DOMAIN, KERBEROS, NTLM, NTLM_USERS, REALM, Realm, needs, tool};
+use sspi_core::{
+    AuthIdentity, CredentialUse, IscReq, IscRet, SecBuffer, SecBufferRef, SecurityStatus,
+};
+use sspi_plugin_host::SecurityHost;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -354,5 +358,192 @@ fn sspi_http_client_ntlm_through_gss_ntlmssp_to_apache() {
             text(&out.stderr)
         );
         assert!(out.stdout.is_empty());
+    }
+}
+
+/// Our packages (the plugins, through a registry file and the host) driven
+/// by hand over [`apache::HttpConnection`], without the CLI: every leg on
+/// one connection, Apache's final token on the 200 run through
+/// InitializeSecurityContext. Returns the body, the context's attributes
+/// and whether the 200 carried a final token; or the status and why not.
+fn handshake_by_hand(
+    apache: &Apache,
+    registry: &Path,
+    package: &str,
+    identity: AuthIdentity,
+    scheme: &str,
+    path: &str,
+) -> Result<(String, IscRet, bool), (u16, String)> {
+    use base64::Engine as _;
+    let host = SecurityHost::from_registry_files(&[registry]).expect("registry loads");
+    let credentials = host
+        .acquire_credentials_handle(package, None, CredentialUse::OUTBOUND, Some(identity))
+        .map_err(|e| (0, format!("AcquireCredentialsHandle: {e}")))?;
+    let req = IscReq::MUTUAL_AUTH | IscReq::CONNECTION;
+    let mut context = None;
+    let mut input: Option<Vec<u8>> = None;
+    let mut connection = apache::HttpConnection::open(apache.port);
+    for _ in 0..4 {
+        let mut out = vec![0u8; 65536];
+        let mut output = [SecBuffer::token(&mut out)];
+        let inputs;
+        let input_buffers: &[SecBufferRef<'_>] = match &input {
+            Some(token) => {
+                inputs = [SecBufferRef::token(token)];
+                &inputs
+            }
+            None => &[],
+        };
+        let step = credentials
+            .initialize_security_context(
+                &mut context,
+                Some("HTTP/localhost"),
+                req,
+                input_buffers,
+                &mut output,
+            )
+            .map_err(|e| (0, format!("InitializeSecurityContext: {e}")))?;
+        let token = output[0].as_slice().to_vec();
+        let value = format!(
+            "{scheme} {}",
+            base64::engine::general_purpose::STANDARD.encode(&token)
+        );
+        let reply = connection.get(path, Some(&value));
+        match reply.status {
+            200 => {
+                let mut attributes = step.attributes;
+                let last = reply.token(scheme);
+                let final_token = last.is_some();
+                if let Some(last) = last {
+                    let mut out = vec![0u8; 65536];
+                    let mut output = [SecBuffer::token(&mut out)];
+                    let done = credentials
+                        .initialize_security_context(
+                            &mut context,
+                            Some("HTTP/localhost"),
+                            req,
+                            &[SecBufferRef::token(&last)],
+                            &mut output,
+                        )
+                        .map_err(|e| (200, format!("the final token: {e}")))?;
+                    assert_eq!(done.status, SecurityStatus::SEC_E_OK);
+                    attributes = done.attributes;
+                } else {
+                    assert_eq!(step.status, SecurityStatus::SEC_E_OK, "200 before the end");
+                }
+                return Ok((reply.body, attributes, final_token));
+            }
+            401 => match reply.token(scheme) {
+                Some(next) if step.needs_continue() => input = Some(next),
+                _ => return Err((401, format!("{:?}", reply.challenges))),
+            },
+            other => return Err((other, reply.body)),
+        }
+    }
+    Err((0, "too many legs".into()))
+}
+
+#[test]
+fn our_packages_by_hand_authenticate_to_apache() {
+    let Some(()) = needs("packages_by_hand_apache", &[]) else {
+        return;
+    };
+    let realm = Realm::start();
+    let apache = Apache::start(&realm.keytab, NTLM_USERS);
+    let registry = realm.client_registry();
+    // The realm is the Kerberos package's default (DefaultRealm); the NTLM
+    // domain is gss-ntlmssp's user file's.
+    let kerberos = || AuthIdentity::new("alice", "", "alice-password");
+    let alice = || AuthIdentity::new("alice", DOMAIN, "alice-password");
+    // (package, identity, scheme, path, body, a final token on the 200)
+    let cases: [(&str, AuthIdentity, &str, &str, &str, bool); 6] = [
+        (
+            "Negotiate",
+            kerberos(),
+            "Negotiate",
+            KERBEROS,
+            "alice@SSPI-PLUG.TEST Negotiate/krb5",
+            true,
+        ),
+        (
+            "Negotiate",
+            kerberos(),
+            "Negotiate",
+            ANY,
+            "alice@SSPI-PLUG.TEST Negotiate/krb5",
+            true,
+        ),
+        (
+            "NTLM",
+            alice(),
+            "NTLM",
+            NTLM,
+            "SSPI-PLUG\\alice NTLM/NTLM",
+            false,
+        ),
+        (
+            "NTLM",
+            alice(),
+            "Negotiate",
+            NTLM,
+            "SSPI-PLUG\\alice Negotiate/NTLM",
+            false,
+        ),
+        (
+            "Negotiate",
+            alice().with_package_list("ntlm"),
+            "Negotiate",
+            NTLM,
+            "SSPI-PLUG\\alice Negotiate/NTLM",
+            true,
+        ),
+        (
+            "Negotiate",
+            alice().with_package_list("ntlm"),
+            "Negotiate",
+            ANY,
+            "SSPI-PLUG\\alice Negotiate/NTLM",
+            true,
+        ),
+    ];
+    for (package, identity, scheme, path, expected, final_expected) in cases {
+        let what = format!("{package} under {scheme} to {path}");
+        let (body, attributes, final_token) =
+            handshake_by_hand(&apache, &registry, package, identity, scheme, path)
+                .unwrap_or_else(|e| panic!("{what}: {e:?}"));
+        assert_eq!(body, format!("{expected}\n"), "{what}");
+        // Kerberos: the AP-REP (in SPNEGO's accept-completed) on the 200;
+        // NTLM in SPNEGO: the accept-completed with its mechListMIC; raw
+        // NTLM: nothing.
+        assert_eq!(final_token, final_expected, "{what}");
+        if path != NTLM {
+            assert!(
+                !expected.contains("krb5") || attributes.contains(IscRet::MUTUAL_AUTH),
+                "{what}: {attributes:?}"
+            );
+        }
+        eprintln!("{what}: 200, {attributes:?}, final token {final_token}");
+    }
+
+    // A wrong NTLM password: Apache's bare 401 after the AUTHENTICATE (raw
+    // NTLM); inside SPNEGO the 401 carries a reject NegTokenResp, which
+    // InitializeSecurityContext refuses.
+    let wrong = || AuthIdentity::new("alice", DOMAIN, "wrong-password");
+    for (package, identity, scheme, refused) in [
+        ("NTLM", wrong(), "NTLM", 401),
+        ("NTLM", wrong(), "Negotiate", 401),
+        (
+            "Negotiate",
+            wrong().with_package_list("ntlm"),
+            "Negotiate",
+            0,
+        ),
+    ] {
+        let result = handshake_by_hand(&apache, &registry, package, identity, scheme, NTLM);
+        eprintln!("{package} under {scheme}, wrong password: {result:?}");
+        assert!(
+            matches!(&result, Err((status, _)) if *status == refused),
+            "{package} under {scheme}, wrong password: {result:?}"
+        );
     }
 }

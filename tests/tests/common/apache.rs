@@ -508,3 +508,110 @@ fn httpd_conf(dir: &Path, port: u16, as_root: bool) -> String {
         location("/any", &["krb5", "ntlmssp"], true),
     )
 }
+
+/// A response read by [`HttpConnection`].
+#[derive(Debug)]
+pub struct Reply {
+    /// The status code.
+    pub status: u16,
+    /// The `WWW-Authenticate` values, in order.
+    pub challenges: Vec<String>,
+    /// The body (`Content-Length` or chunked).
+    pub body: String,
+}
+
+impl Reply {
+    /// The data of the `WWW-Authenticate: SCHEME <base64>` value, if any.
+    pub fn token(&self, scheme: &str) -> Option<Vec<u8>> {
+        use base64::Engine as _;
+        self.challenges.iter().find_map(|c| {
+            let (name, data) = c.split_once(' ')?;
+            (name.eq_ignore_ascii_case(scheme) && !data.trim().is_empty()).then(|| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(data.trim())
+                    .expect("base64 from Apache")
+            })
+        })
+    }
+}
+
+/// A keep-alive HTTP/1.1 connection to Apache (every leg of a handshake on
+/// one connection, as NTLM needs).
+pub struct HttpConnection {
+    reader: std::io::BufReader<TcpStream>,
+}
+
+impl HttpConnection {
+    /// Connects to 127.0.0.1:`port`.
+    pub fn open(port: u16) -> Self {
+        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        Self {
+            reader: std::io::BufReader::new(stream),
+        }
+    }
+
+    /// `GET path` (`Host: localhost`) with an `Authorization` value.
+    pub fn get(&mut self, path: &str, authorization: Option<&str>) -> Reply {
+        use std::io::{BufRead, Read, Write};
+        let mut request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n");
+        if let Some(value) = authorization {
+            request.push_str(&format!("Authorization: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        self.reader
+            .get_mut()
+            .write_all(request.as_bytes())
+            .expect("send");
+        let mut line = String::new();
+        self.reader.read_line(&mut line).expect("status line");
+        let status: u16 = line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("bad status line {line:?}"));
+        let (mut challenges, mut length, mut chunked) = (Vec::new(), 0usize, false);
+        loop {
+            let mut header = String::new();
+            self.reader.read_line(&mut header).expect("header");
+            let header = header.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            let (name, value) = header.split_once(':').expect("header line");
+            let value = value.trim().to_string();
+            if name.eq_ignore_ascii_case("www-authenticate") {
+                challenges.push(value);
+            } else if name.eq_ignore_ascii_case("content-length") {
+                length = value.parse().expect("Content-Length");
+            } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                chunked = value.eq_ignore_ascii_case("chunked");
+            }
+        }
+        let mut body = Vec::new();
+        if chunked {
+            loop {
+                let mut size = String::new();
+                self.reader.read_line(&mut size).expect("chunk size");
+                let size = usize::from_str_radix(size.trim().split(';').next().unwrap(), 16)
+                    .expect("chunk size");
+                let mut chunk = vec![0u8; size + 2];
+                self.reader.read_exact(&mut chunk).expect("chunk");
+                if size == 0 {
+                    break;
+                }
+                body.extend_from_slice(&chunk[..size]);
+            }
+        } else {
+            body.resize(length, 0);
+            self.reader.read_exact(&mut body).expect("body");
+        }
+        Reply {
+            status,
+            challenges,
+            body: String::from_utf8(body).expect("UTF-8 body"),
+        }
+    }
+}
