@@ -386,6 +386,7 @@ fn spawn(dir: &Path, port: u16, as_root: bool) -> Child {
         .env("KRB5_CONFIG", dir.join("krb5.conf"))
         .env("KRB5RCACHEDIR", dir.join("rcache"))
         .env("KRB5_TRACE", dir.join("krb5.trace"))
+        .env("GSSNTLMSSP_DEBUG", dir.join("ntlmssp.debug"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(stderr)
@@ -434,10 +435,12 @@ fn stop(mut child: Child) {
 fn logs(dir: &Path) -> String {
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_default();
     format!(
-        "--- apache2 stderr ---\n{}--- error.log ---\n{}--- KRB5_TRACE ---\n{}",
+        "--- apache2 stderr ---\n{}--- error.log ---\n{}--- KRB5_TRACE ---\n{}\
+         --- GSSNTLMSSP_DEBUG ---\n{}",
         read("apache.stderr"),
         read("error.log"),
-        read("krb5.trace")
+        read("krb5.trace"),
+        read("ntlmssp.debug")
     )
 }
 
