@@ -1,7 +1,7 @@
 //! `sspi http-server`: `GET /whoami` behind HTTP Negotiate / NTLM authentication.
 
 use clap::Args;
-use sspi_http::{HttpAuthConfig, HttpAuthenticator, Scheme, WhoAmI};
+use sspi_http::{HttpAuthConfig, HttpAuthenticator, Scheme, ServerTls, WhoAmI};
 use sspi_plugin_host::SecurityHost;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -28,6 +28,12 @@ pub struct HttpServerArgs {
     /// Seconds a connection's handshake may stay half done.
     #[arg(long, default_value_t = 10)]
     handshake_timeout: u64,
+    /// Serve HTTPS with this PEM certificate chain and PEM private key; the
+    /// certificate's tls-server-end-point channel bindings go to every
+    /// AcceptSecurityContext (the packages' RequireChannelBindings decides
+    /// whether a client must send them).
+    #[arg(long, num_args = 2, value_names = ["CERT", "KEY"])]
+    tls: Option<Vec<PathBuf>>,
 }
 
 /// The registry files: `registry`, plus `http-server.reg` beside it when the
@@ -62,6 +68,12 @@ pub fn run(
         config.schemes = vec![Scheme::Negotiate];
     }
     let auth = Arc::new(HttpAuthenticator::new(&host, config).map_err(|e| e.to_string())?);
+    let tls = match args.tls.as_deref() {
+        Some([certificate, key]) => {
+            Some(ServerTls::from_pem_files(certificate, key).map_err(|e| e.to_string())?)
+        }
+        _ => None,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -72,12 +84,25 @@ pub fn run(
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let shown: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+        let (url, bindings) = match &tls {
+            Some(tls) if tls.channel_bindings().is_some() => {
+                ("https", ", tls-server-end-point channel bindings")
+            }
+            Some(_) => ("https", ", no channel bindings (see the warning)"),
+            None => ("http", ""),
+        };
         println!(
-            "sspi http-server serving http://{addr}/whoami (registry {}); Ctrl-C stops it",
+            "sspi http-server serving {url}://{addr}/whoami (registry {}{bindings}); Ctrl-C stops it",
             shown.join(", ")
         );
+        let serving = async {
+            match tls {
+                Some(tls) => sspi_http::serve_tls(listener, tls, auth, WhoAmI).await,
+                None => sspi_http::serve(listener, auth, WhoAmI).await,
+            }
+        };
         tokio::select! {
-            result = sspi_http::serve(listener, auth, WhoAmI) => {
+            result = serving => {
                 result.map_err(|e| format!("accept on {addr} failed: {e}"))?;
             }
             _ = tokio::signal::ctrl_c() => {}

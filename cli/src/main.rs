@@ -1,6 +1,7 @@
 //! `sspi`: the sspi-plug command line.
 
 mod commands;
+mod http_client_command;
 mod http_server_command;
 mod keytab_command;
 mod net;
@@ -50,6 +51,8 @@ enum Command {
     Server(net::ServerArgs),
     /// Serve `GET /whoami` behind HTTP Negotiate / NTLM authentication until Ctrl-C.
     HttpServer(http_server_command::HttpServerArgs),
+    /// GET a URL, answering HTTP Negotiate / NTLM challenges; the body goes to stdout.
+    HttpClient(http_client_command::HttpClientArgs),
     /// Connect to `sspi server`, authenticate, and send messages through the protected channel.
     Client(net::ClientArgs),
     /// Measure handshakes per second over loopback (1, 8, 64 clients) beside the in-process rate.
@@ -93,6 +96,7 @@ fn main() -> ExitCode {
         Command::HttpServer(args) => {
             registry().and_then(|r| http_server_command::run(&r, cli.registry.is_empty(), &args))
         }
+        Command::HttpClient(args) => registry().and_then(|r| http_client_command::run(&r, &args)),
         Command::Client(args) => registry().and_then(|r| net::client(&r, &args)),
         Command::Bench(args) => registry().and_then(|r| net::bench(&r, &args)),
         Command::Kdc => registry().and_then(|r| net::kdc(&r)),

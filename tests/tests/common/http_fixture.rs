@@ -30,6 +30,9 @@ pub struct Site {
     pub registry: RegistryFile,
     /// The HTTP server's address.
     pub addr: SocketAddr,
+    /// HTTPS sites: the server's self-signed certificate for `localhost`
+    /// (PEM), for clients to trust.
+    pub ca_cert: Option<std::path::PathBuf>,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
@@ -48,7 +51,7 @@ impl Site {
     }
 }
 
-fn registry_text(kdc: &str, ntlm_extra: &str) -> String {
+fn registry_text(kdc: &str, ntlm_extra: &str, kerberos_extra: &str) -> String {
     format!(
         r#"Windows Registry Editor Version 5.00
 
@@ -63,6 +66,7 @@ fn registry_text(kdc: &str, ntlm_extra: &str) -> String {
 "DefaultPassword"="alice-password"
 "KdcTimeout"=dword:000003e8
 "KdcRetries"=dword:00000000
+{kerberos_extra}
 
 [HKEY_LOCAL_MACHINE\Comm\SecurityProviders\Kerberos\Domains\{REALM}]
 "KdcNames"="{kdc}"
@@ -92,11 +96,41 @@ pub fn site(config: HttpAuthConfig) -> Site {
 
 /// A site whose NTLM key also has the registry lines `ntlm_extra`.
 pub fn site_with(config: HttpAuthConfig, ntlm_extra: &str) -> Site {
+    start(config, ntlm_extra, "", false)
+}
+
+/// An HTTPS site (a self-signed ECDSA P-256 / SHA-256 certificate for
+/// `localhost`, in [`Site::ca_cert`]) passing its `tls-server-end-point`
+/// channel bindings to the packages; the NTLM key also has `ntlm_extra`.
+pub fn site_tls(config: HttpAuthConfig, ntlm_extra: &str) -> Site {
+    start(config, ntlm_extra, "", true)
+}
+
+/// As [`site_tls`], the Kerberos key also having `kerberos_extra`.
+pub fn site_tls_with(config: HttpAuthConfig, ntlm_extra: &str, kerberos_extra: &str) -> Site {
+    start(config, ntlm_extra, kerberos_extra, true)
+}
+
+/// A self-signed certificate for `localhost`: (certificate PEM, key PEM).
+pub fn localhost_certificate() -> (String, String) {
+    let mut params =
+        rcgen::CertificateParams::new(vec!["localhost".to_string()]).expect("certificate params");
+    params.is_ca = rcgen::IsCa::ExplicitNoCa;
+    let key = rcgen::KeyPair::generate().expect("key pair");
+    let certificate = params.self_signed(&key).expect("self-signed certificate");
+    (certificate.pem(), key.serialize_pem())
+}
+
+fn start(config: HttpAuthConfig, ntlm_extra: &str, kerberos_extra: &str, tls: bool) -> Site {
     let db = Database::parse(DATABASE, REALM, "test-database").expect("database");
     let keytab = db.keytab(&[SERVICE]).expect("service keytab");
     let kdc =
         KdcHandle::start("127.0.0.1:0".parse().unwrap(), KdcConfig::new(db)).expect("KDC starts");
-    let registry = RegistryFile::new(&registry_text(&kdc.addr().to_string(), ntlm_extra));
+    let registry = RegistryFile::new(&registry_text(
+        &kdc.addr().to_string(),
+        ntlm_extra,
+        kerberos_extra,
+    ));
     std::fs::write(
         registry.dir.path().join("service.keytab"),
         keytab.to_bytes().expect("keytab bytes"),
@@ -112,11 +146,25 @@ pub fn site_with(config: HttpAuthConfig, ntlm_extra: &str) -> Site {
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .expect("bind");
     let addr = listener.local_addr().expect("address");
-    runtime.spawn(sspi_http::serve(listener, auth, WhoAmI));
+    let ca_cert = if tls {
+        let (certificate, key) = localhost_certificate();
+        let cert_path = registry.dir.path().join("server.pem");
+        let key_path = registry.dir.path().join("server.key");
+        std::fs::write(&cert_path, certificate).expect("write certificate");
+        std::fs::write(&key_path, key).expect("write key");
+        let tls = sspi_http::ServerTls::from_pem_files(&cert_path, &key_path).expect("server TLS");
+        assert!(tls.channel_bindings().is_some());
+        runtime.spawn(sspi_http::serve_tls(listener, tls, auth, WhoAmI));
+        Some(cert_path)
+    } else {
+        runtime.spawn(sspi_http::serve(listener, auth, WhoAmI));
+        None
+    };
     Site {
         kdc,
         registry,
         addr,
+        ca_cert,
         runtime: Some(runtime),
     }
 }
