@@ -13,7 +13,7 @@
 set -eu
 MODULES=/usr/lib/apache2/modules
 # What tests/tests/common/apache.rs loads.
-NEEDED_MODULES="mod_mpm_prefork.so mod_authn_core.so mod_authz_core.so mod_authz_user.so mod_include.so mod_auth_gssapi.so"
+NEEDED_MODULES="mod_mpm_prefork.so mod_authn_core.so mod_authz_core.so mod_authz_user.so mod_include.so mod_auth_gssapi.so mod_ssl.so"
 
 fail() {
     echo "apache/install.sh: $*" >&2

@@ -562,3 +562,126 @@ fn our_packages_by_hand_authenticate_to_apache() {
         );
     }
 }
+
+/// HTTPS (mod_ssl). mod_auth_gssapi 1.6.4 passes `GSS_C_NO_CHANNEL_BINDINGS`
+/// to `gss_accept_sec_context` (src/mod_auth_gssapi.c:1240, unchanged on the
+/// project's main branch): our client's `tls-server-end-point` bindings are
+/// sent and ignored, and the same client without bindings gets in too —
+/// Apache cannot enforce Extended Protection. An untrusted certificate stops
+/// the client before any token is sent.
+#[test]
+fn sspi_http_client_over_https_to_apache_which_ignores_channel_bindings() {
+    let Some(()) = needs("sspi_http_client_https_apache", &["curl", "kinit"]) else {
+        return;
+    };
+    let realm = Realm::start();
+    let apache = Apache::start_tls(&realm.keytab, NTLM_USERS);
+    let ca = apache.ca_cert.clone().unwrap();
+    let ca = ca.to_str().unwrap();
+    let registry = realm.client_registry();
+
+    // The harness, with curl.
+    let env = realm.mit_env("alice.cc");
+    realm.kinit("alice.cc", &format!("alice@{REALM}"), "alice-password");
+    let (status, body) = curl(
+        &[
+            "--negotiate",
+            "-u",
+            ":",
+            "--cacert",
+            ca,
+            &apache.url(KERBEROS),
+        ],
+        &env,
+    );
+    assert_eq!(
+        (status.as_str(), body.as_str()),
+        ("200", "alice@SSPI-PLUG.TEST Negotiate/krb5\n")
+    );
+
+    let kerberos = ["--user", "alice", "--ca-cert", ca];
+    let ntlm = ["--user", "alice", "--domain", DOMAIN, "--ca-cert", ca];
+    let cases: [(&[&str], &str, &str, &str, &str); 4] = [
+        (
+            &kerberos,
+            KERBEROS,
+            "alice@SSPI-PLUG.TEST Negotiate/krb5\n",
+            "Negotiate",
+            "Kerberos",
+        ),
+        (&ntlm, NTLM, "SSPI-PLUG\\alice NTLM/NTLM\n", "NTLM", "NTLM"),
+        (
+            &ntlm,
+            ANY,
+            "SSPI-PLUG\\alice Negotiate/NTLM\n",
+            "Negotiate",
+            "NTLM",
+        ),
+        (
+            &kerberos,
+            ANY,
+            "alice@SSPI-PLUG.TEST Negotiate/krb5\n",
+            "Negotiate",
+            "Kerberos",
+        ),
+    ];
+    for (identity, path, expected, scheme, package) in cases {
+        let mut extra: Vec<&str> = identity.to_vec();
+        if scheme == "NTLM" {
+            extra.extend(["--package", "NTLM"]);
+        } else if package == "NTLM" {
+            extra.extend(["--package-list", "ntlm"]);
+        }
+        for bindings in [true, false] {
+            let mut args = extra.clone();
+            if !bindings {
+                args.push("--no-channel-bindings");
+            }
+            let what = format!("https {path} {args:?}");
+            let out = http_client(
+                &registry,
+                &apache.url(path),
+                &args,
+                &password("alice-password"),
+            );
+            assert_eq!(out.status.code(), Some(0), "{what}: {}", text(&out.stderr));
+            assert_eq!(text(&out.stdout), expected, "{what}");
+            let mutual = if package == "Kerberos" {
+                "verified"
+            } else {
+                "not offered"
+            };
+            assert_authenticated(&out, scheme, package, mutual);
+        }
+    }
+
+    // Another certificate for localhost as the only trusted one: Apache's is
+    // refused in the TLS handshake (exit 1) and Apache never sees a request;
+    // without any --ca-cert the client does not even connect.
+    let other = realm.dir.path().join("other.pem");
+    std::fs::write(&other, apache::localhost_certificate().0).unwrap();
+    let before = apache.error_log().matches("URI: /krb/whoami").count();
+    for trust in [Some(other.to_str().unwrap()), None] {
+        let mut args = vec!["--user", "alice"];
+        if let Some(pem) = trust {
+            args.extend(["--ca-cert", pem]);
+        }
+        let out = http_client(
+            &registry,
+            &apache.url(KERBEROS),
+            &args,
+            &password("alice-password"),
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert!(out.stdout.is_empty());
+        eprintln!(
+            "https, trusting {trust:?}: exit 1, {}",
+            text(&out.stderr).trim_end()
+        );
+    }
+    assert_eq!(
+        apache.error_log().matches("URI: /krb/whoami").count(),
+        before,
+        "a request reached Apache"
+    );
+}

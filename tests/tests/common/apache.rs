@@ -2,8 +2,9 @@
 //! (alice, bob and `HTTP/localhost`), and an unprivileged `apache2` started
 //! from a generated `httpd.conf` in a temporary directory (`ServerRoot`,
 //! `PidFile`, `ErrorLog` there), listening on `127.0.0.1:<free port>`, with
-//! the `HTTP/localhost` keytab and a gss-ntlmssp user file. It is stopped on
-//! drop, and its error log (mod_auth_gssapi at `debug`) and the MIT trace are
+//! the `HTTP/localhost` keytab and a gss-ntlmssp user file; over HTTP, or
+//! HTTPS only (mod_ssl, a self-signed certificate for `localhost`). It is
+//! stopped on drop, and its error log (mod_auth_gssapi at `debug`) and the MIT trace are
 //! printed when the test fails.
 //!
 //! Three protected locations answer `200` with one line,
@@ -56,6 +57,8 @@ const LOADED: &[(&str, &str)] = &[
     ("authz_user_module", "mod_authz_user.so"),
     ("include_module", "mod_include.so"),
     ("auth_gssapi_module", "mod_auth_gssapi.so"),
+    // Loaded only by [`Apache::start_tls`].
+    ("ssl_module", "mod_ssl.so"),
 ];
 /// gss-ntlmssp's mechanism OID, as registered in /etc/gss/mech.d.
 const NTLMSSP_OID: &str = "1.3.6.1.4.1.311.2.2.10";
@@ -291,6 +294,9 @@ pub fn krb5_conf_text(kdc: Option<SocketAddr>) -> String {
 pub struct Apache {
     /// Its port on 127.0.0.1.
     pub port: u16,
+    /// HTTPS: its self-signed certificate for `localhost` (PEM), for clients
+    /// to trust; `None` for HTTP.
+    pub ca_cert: Option<PathBuf>,
     child: Option<Child>,
     root: tempfile::TempDir,
 }
@@ -299,6 +305,16 @@ impl Apache {
     /// Starts Apache with `keytab` (`HTTP/localhost`) and the gss-ntlmssp
     /// user file `ntlm_users`; returns once its port answers.
     pub fn start(keytab: &Keytab, ntlm_users: &str) -> Self {
+        Self::start_with(keytab, ntlm_users, false)
+    }
+
+    /// As [`Self::start`], serving HTTPS only (mod_ssl, a self-signed
+    /// certificate for `localhost` in [`Self::ca_cert`]).
+    pub fn start_tls(keytab: &Keytab, ntlm_users: &str) -> Self {
+        Self::start_with(keytab, ntlm_users, true)
+    }
+
+    fn start_with(keytab: &Keytab, ntlm_users: &str, tls: bool) -> Self {
         let root = tempfile::tempdir().expect("temporary directory");
         let dir = root.path();
         let as_root = std::fs::metadata(dir).expect("tempdir").uid() == 0;
@@ -318,6 +334,12 @@ impl Apache {
         .expect("write keytab");
         std::fs::write(dir.join("ntlm-users"), ntlm_users).expect("write user file");
         std::fs::write(dir.join("krb5.conf"), krb5_conf_text(None)).expect("write krb5.conf");
+        let ca_cert = tls.then(|| {
+            let (certificate, key) = localhost_certificate();
+            std::fs::write(dir.join("server.pem"), certificate).expect("write certificate");
+            std::fs::write(dir.join("server.key"), key).expect("write key");
+            dir.join("server.pem")
+        });
         if as_root {
             // The children run as nobody: the files are theirs (the keytab
             // and user file stay mode 0600, unreadable by anyone else).
@@ -327,11 +349,12 @@ impl Apache {
         let mut last_error = String::new();
         for _ in 0..3 {
             let port = free_port();
-            let mut child = spawn(dir, port, as_root);
+            let mut child = spawn(dir, port, as_root, tls);
             match wait_ready(&mut child, port) {
                 Ok(()) => {
                     return Self {
                         port,
+                        ca_cert,
                         child: Some(child),
                         root,
                     };
@@ -350,9 +373,14 @@ impl Apache {
         panic!("Apache did not start: {last_error}");
     }
 
-    /// `http://localhost:PORT{path}`.
+    /// `http://localhost:PORT{path}` (`https://` from [`Self::start_tls`]).
     pub fn url(&self, path: &str) -> String {
-        format!("http://localhost:{}{path}", self.port)
+        let scheme = if self.ca_cert.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://localhost:{}{path}", self.port)
     }
 
     /// The error log so far.
@@ -383,9 +411,9 @@ impl Drop for Apache {
 
 /// `apache2 -f DIR/httpd.conf -DFOREGROUND` in its own process group, with
 /// a clean environment: MIT's configuration, replay cache and trace in `dir`.
-fn spawn(dir: &Path, port: u16, as_root: bool) -> Child {
+fn spawn(dir: &Path, port: u16, as_root: bool, tls: bool) -> Child {
     let conf = dir.join("httpd.conf");
-    std::fs::write(&conf, httpd_conf(dir, port, as_root)).expect("write httpd.conf");
+    std::fs::write(&conf, httpd_conf(dir, port, as_root, tls)).expect("write httpd.conf");
     let stderr = std::fs::File::create(dir.join("apache.stderr")).expect("stderr file");
     Command::new(APACHE)
         .arg("-f")
@@ -471,12 +499,31 @@ fn chown_tree(path: &Path, id: u32) {
     }
 }
 
-fn httpd_conf(dir: &Path, port: u16, as_root: bool) -> String {
+/// A self-signed certificate for `localhost`: (certificate PEM, key PEM).
+pub fn localhost_certificate() -> (String, String) {
+    let mut params =
+        rcgen::CertificateParams::new(vec!["localhost".to_string()]).expect("certificate params");
+    params.is_ca = rcgen::IsCa::ExplicitNoCa;
+    let key = rcgen::KeyPair::generate().expect("key pair");
+    let certificate = params.self_signed(&key).expect("self-signed certificate");
+    (certificate.pem(), key.serialize_pem())
+}
+
+fn httpd_conf(dir: &Path, port: u16, as_root: bool, tls: bool) -> String {
     let d = dir.display();
     let modules: String = LOADED
         .iter()
+        .filter(|(name, _)| tls || *name != "ssl_module")
         .map(|(name, file)| format!("LoadModule {name} {MODULES}/{file}\n"))
         .collect();
+    let ssl = if tls {
+        format!(
+            "SSLEngine on\nSSLCertificateFile \"{d}/server.pem\"\n\
+             SSLCertificateKeyFile \"{d}/server.key\"\nSSLSessionCache none\n"
+        )
+    } else {
+        String::new()
+    };
     let user = if as_root {
         format!("User #{NOBODY}\nGroup #{NOBODY}\n")
     } else {
@@ -509,7 +556,7 @@ fn httpd_conf(dir: &Path, port: u16, as_root: bool) -> String {
          DefaultRuntimeDir \"{d}/run\"\n\
          ErrorLog \"{d}/error.log\"\n\
          LogLevel warn auth_gssapi:debug\n\
-         {modules}{user}\
+         {modules}{user}{ssl}\
          StartServers 1\nMinSpareServers 1\nMaxSpareServers 2\nMaxRequestWorkers 4\n\
          KeepAlive On\nKeepAliveTimeout 5\nTimeout 10\n\
          DocumentRoot \"{d}/html\"\n\
