@@ -454,20 +454,29 @@ fn wait_ready(child: &mut Child, port: u16) -> Result<(), String> {
 }
 
 /// SIGTERM (the parent stops its children and exits); after 5 s, SIGKILL to
-/// its process group (the parent and any child left).
+/// its process group (the parent and any child left). Signals go through
+/// procps' `kill`; without it, SIGKILL to the parent alone.
 fn stop(mut child: Child) {
     let pid = child.id().to_string();
-    let _ = Command::new("kill").args(["-TERM", &pid]).status();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        if child.try_wait().ok().flatten().is_some() {
-            return;
+    let sent = Command::new("kill")
+        .args(["-TERM", &pid])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if sent {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if child.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
-        std::thread::sleep(Duration::from_millis(50));
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pid}")])
+            .stderr(Stdio::null())
+            .status();
     }
-    let _ = Command::new("kill")
-        .args(["-KILL", "--", &format!("-{pid}")])
-        .status();
+    let _ = child.kill();
     let _ = child.wait();
 }
 
