@@ -9,7 +9,8 @@
 //! `NTLM` and `Negotiate`, NTLM inside SPNEGO). Then `sspi http-client`:
 //! Kerberos through SPNEGO (with the AP-REP on the 200 verified), NTLM under
 //! `NTLM`, NTLM inside SPNEGO; and our packages driven by hand over one
-//! connection (which also sends raw NTLMSSP under `Negotiate`, and checks
+//! connection (which also sends raw NTLMSSP and raw Kerberos under
+//! `Negotiate`, and checks
 //! which 200s carry a final token).
 //!
 //! Without Apache, mod_auth_gssapi, gss-ntlmssp, curl or kinit the tests print
@@ -471,7 +472,17 @@ fn our_packages_by_hand_authenticate_to_apache() {
     let kerberos = || AuthIdentity::new("alice", "", "alice-password");
     let alice = || AuthIdentity::new("alice", DOMAIN, "alice-password");
     // (package, identity, scheme, path, body, a final token on the 200)
-    let cases: [(&str, AuthIdentity, &str, &str, &str, bool); 6] = [
+    let cases: [(&str, AuthIdentity, &str, &str, &str, bool); 7] = [
+        // Raw Kerberos (an RFC 4121 InitialContextToken, no SPNEGO) under
+        // Negotiate: MIT's mechglue takes it as it is.
+        (
+            "Kerberos",
+            kerberos(),
+            "Negotiate",
+            KERBEROS,
+            "alice@SSPI-PLUG.TEST Negotiate/krb5",
+            true,
+        ),
         (
             "Negotiate",
             kerberos(),
