@@ -10,8 +10,8 @@
 //! Kerberos through SPNEGO (with the AP-REP on the 200 verified), NTLM under
 //! `NTLM`, NTLM inside SPNEGO; and our packages driven by hand over one
 //! connection (which also sends raw NTLMSSP and raw Kerberos under
-//! `Negotiate`, and checks
-//! which 200s carry a final token).
+//! `Negotiate`, and checks which 200s carry a final token). Over HTTPS too:
+//! with and without channel bindings, which mod_auth_gssapi ignores.
 //!
 //! Without Apache, mod_auth_gssapi, gss-ntlmssp, curl or kinit the tests print
 //! a loud notice and pass without checking anything, except under CI
