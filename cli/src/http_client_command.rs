@@ -1,7 +1,7 @@
 //! `sspi http-client URL`: GET a URL, answering Negotiate / NTLM challenges.
 
 use clap::Args;
-use sspi_core::{AuthIdentity, CredentialUse, IscReq};
+use sspi_core::{CredentialUse, IscReq};
 use sspi_http::{Error, HttpClient, Scheme};
 use sspi_plugin_host::SecurityHost;
 use std::io::Write as _;
@@ -63,16 +63,7 @@ fn schemes(package: Option<&str>) -> Result<Vec<Scheme>, String> {
 /// GETs the URL; the body goes to standard output.
 pub fn run(registry: &[PathBuf], args: &HttpClientArgs) -> Result<ExitCode, String> {
     let host = SecurityHost::from_registry_files(registry).map_err(|e| e.to_string())?;
-    let identity = match &args.user {
-        Some(user) => {
-            let password = crate::password::from_env_or_prompt(&format!(
-                "Password for {}\\{user}: ",
-                args.domain
-            ))?;
-            Some(AuthIdentity::new(user, &args.domain, &password))
-        }
-        None => None,
-    };
+    let identity = crate::password::identity(args.user.as_deref(), &args.domain)?;
     let mut client = HttpClient::new()
         .with_timeout(Duration::from_secs(args.timeout))
         .with_channel_bindings(!args.no_channel_bindings);

@@ -102,9 +102,7 @@ pub fn run(
             }
         };
         tokio::select! {
-            result = serving => {
-                result.map_err(|e| format!("accept on {addr} failed: {e}"))?;
-            }
+            () = serving => {}
             _ = tokio::signal::ctrl_c() => {}
         }
         println!("sspi http-server stopped");

@@ -2,7 +2,7 @@
 
 use clap::Args;
 use sspi_connection::{ClientOptions, ConnectionError, ProtectionLevel, Server, ServerConfig};
-use sspi_core::{AuthIdentity, CredentialUse, IscReq};
+use sspi_core::{CredentialUse, IscReq};
 use sspi_load as load;
 use sspi_plugin_host::SecurityHost;
 use std::net::SocketAddr;
@@ -140,16 +140,7 @@ pub fn server(registry: &[PathBuf], args: &ServerArgs) -> Result<ExitCode, Strin
 /// `sspi client`
 pub fn client(registry: &[PathBuf], args: &ClientArgs) -> Result<ExitCode, String> {
     let host = SecurityHost::from_registry_files(registry).map_err(|e| e.to_string())?;
-    let identity = match &args.user {
-        Some(user) => {
-            let password = crate::password::from_env_or_prompt(&format!(
-                "Password for {}\\{user}: ",
-                args.domain
-            ))?;
-            Some(AuthIdentity::new(user, &args.domain, &password))
-        }
-        None => None,
-    };
+    let identity = crate::password::identity(args.user.as_deref(), &args.domain)?;
     let credentials = match host.acquire_credentials_handle(
         &args.package,
         None,

@@ -3,14 +3,15 @@
 //! realm (the embedded KDC on `kdc/demo/database.txt`) gets `/whoami` through
 //! Negotiate with the server's AP-REP on the 200.
 
+#[path = "common/demo_client.rs"]
+mod demo_client;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use sspi_core::{CredentialUse, IscReq, SecBuffer, SecBufferRef, SecurityStatus};
-use sspi_kdc::{Database, KdcConfig, KdcHandle};
 use sspi_plugin_host::SecurityHost;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 struct Server(Child);
@@ -86,36 +87,8 @@ fn the_shipped_http_server_authenticates_a_kerberos_client_of_the_demo_realm() {
     assert_eq!(challenges, ["Negotiate", "NTLM"]);
 
     // A client of the demo realm, its KDC on a free port.
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let db = Database::load(&root.join("kdc/demo/database.txt"), "SSPI-PLUG.TEST").unwrap();
-    let kdc = KdcHandle::start("127.0.0.1:0".parse().unwrap(), KdcConfig::new(db)).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let registry = dir.path().join("client.reg");
-    std::fs::write(
-        &registry,
-        format!(
-            r#"Windows Registry Editor Version 5.00
-
-[HKEY_LOCAL_MACHINE\Comm\SecurityProviders]
-"Providers"="sspi_kerberos.dll, sspi_ntlm.dll, sspi_negotiate.dll"
-
-[HKEY_LOCAL_MACHINE\Comm\SecurityProviders\Kerberos]
-"DefaultRealm"="SSPI-PLUG.TEST"
-"DefaultUser"="alice"
-"DefaultPassword"="alice-password"
-
-[HKEY_LOCAL_MACHINE\Comm\SecurityProviders\Kerberos\Domains\SSPI-PLUG.TEST]
-"KdcNames"="{}"
-
-[HKEY_LOCAL_MACHINE\Comm\SecurityProviders\Negotiate]
-"Packages"="Kerberos, NTLM"
-"AllowNtlmFallback"=dword:00000000
-"#,
-            kdc.addr()
-        ),
-    )
-    .unwrap();
-    let host = SecurityHost::from_registry_files(&[&registry]).unwrap();
+    let client = demo_client::client();
+    let host = SecurityHost::from_registry_files(&[&client.registry]).unwrap();
     let credentials = host
         .acquire_credentials_handle("Negotiate", None, CredentialUse::OUTBOUND, None)
         .unwrap();

@@ -81,3 +81,49 @@ pub fn tls_server_end_point(certificate: &[u8]) -> Result<Vec<u8>, EndPointError
     data.extend_from_slice(&hash);
     Ok(data)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn certificate(algorithm: &'static rcgen::SignatureAlgorithm) -> Vec<u8> {
+        let key = rcgen::KeyPair::generate_for(algorithm).unwrap();
+        rcgen::CertificateParams::new(vec!["localhost".to_string()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap()
+            .der()
+            .to_vec()
+    }
+
+    #[test]
+    fn the_hash_follows_the_signature_algorithm() {
+        for (algorithm, hash) in [
+            (&rcgen::PKCS_ECDSA_P256_SHA256, 32),
+            (&rcgen::PKCS_ECDSA_P384_SHA384, 48),
+        ] {
+            let der = certificate(algorithm);
+            let data = tls_server_end_point(&der).unwrap();
+            assert_eq!(&data[..TLS_SERVER_END_POINT.len()], TLS_SERVER_END_POINT);
+            assert_eq!(data.len(), TLS_SERVER_END_POINT.len() + hash);
+            let expected: Vec<u8> = match hash {
+                32 => sha2::Sha256::digest(&der).to_vec(),
+                _ => sha2::Sha384::digest(&der).to_vec(),
+            };
+            assert_eq!(&data[TLS_SERVER_END_POINT.len()..], expected);
+        }
+    }
+
+    #[test]
+    fn ed25519_and_garbage_give_no_binding() {
+        let der = certificate(&rcgen::PKCS_ED25519);
+        assert!(matches!(
+            tls_server_end_point(&der),
+            Err(EndPointError::UndefinedHash(oid)) if oid == "1.3.101.112"
+        ));
+        assert!(matches!(
+            tls_server_end_point(b"\x30\x03\x02\x01\x00"),
+            Err(EndPointError::NotACertificate(_))
+        ));
+    }
+}

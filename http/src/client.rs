@@ -41,6 +41,7 @@ pub struct HttpClient {
     tls: Option<Arc<rustls::ClientConfig>>,
     channel_bindings: bool,
     timeout: Duration,
+    max_body_len: usize,
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -54,6 +55,7 @@ impl std::fmt::Debug for HttpClient {
             .field("isc_req", &self.isc_req)
             .field("channel_bindings", &self.channel_bindings)
             .field("timeout", &self.timeout)
+            .field("max_body_len", &self.max_body_len)
             .finish_non_exhaustive()
     }
 }
@@ -67,7 +69,8 @@ impl Default for HttpClient {
 impl HttpClient {
     /// A client with no credentials yet, ISC_REQ_MUTUAL_AUTH, channel
     /// bindings on over TLS, no TLS trust (https needs
-    /// [`HttpClient::with_tls`]) and a 30 s time-out per reply.
+    /// [`HttpClient::with_tls`]), a 30 s time-out per reply and bodies of at
+    /// most 16 MiB.
     pub fn new() -> Self {
         Self {
             credentials: Vec::new(),
@@ -76,7 +79,15 @@ impl HttpClient {
             tls: None,
             channel_bindings: true,
             timeout: Duration::from_secs(30),
+            max_body_len: 16 * 1024 * 1024,
         }
+    }
+
+    /// The longest response body read (a longer one is an error): a server
+    /// cannot make the client hold more.
+    pub fn with_max_body_len(mut self, bytes: usize) -> Self {
+        self.max_body_len = bytes;
+        self
     }
 
     /// Answers `scheme` challenges with OUTBOUND `credentials` (of the
@@ -221,9 +232,7 @@ impl HttpClient {
             parts.headers.insert(HOST, value);
         }
         parts.headers.remove(AUTHORIZATION);
-        let response = connection
-            .round_trip(&parts, &body, None, self.timeout)
-            .await?;
+        let response = connection.round_trip(&parts, &body, None, self).await?;
         if response.status() != StatusCode::UNAUTHORIZED {
             return Ok(AuthenticatedResponse {
                 response,
@@ -270,12 +279,7 @@ impl HttpClient {
                 )));
             }
             let response = connection
-                .round_trip(
-                    &parts,
-                    &body,
-                    Some(token_header(scheme, &token)),
-                    self.timeout,
-                )
+                .round_trip(&parts, &body, Some(token_header(scheme, &token)), self)
                 .await?;
             let reply = challenges(response.headers())
                 .into_iter()
@@ -453,7 +457,7 @@ impl ClientConnection {
         parts: &http::request::Parts,
         body: &Bytes,
         authorization: Option<http::HeaderValue>,
-        timeout: Duration,
+        client: &HttpClient,
     ) -> Result<Response<Bytes>, Error> {
         let mut request = Request::new(Full::new(body.clone()));
         *request.method_mut() = parts.method.clone();
@@ -463,17 +467,28 @@ impl ClientConnection {
         if let Some(value) = authorization {
             request.headers_mut().insert(AUTHORIZATION, value);
         }
+        let limit = client.max_body_len;
         let exchange = async {
-            self.sender.ready().await?;
-            let response = self.sender.send_request(request).await?;
+            self.sender.ready().await.map_err(Error::Http)?;
+            let response = self
+                .sender
+                .send_request(request)
+                .await
+                .map_err(Error::Http)?;
             let (parts, body) = response.into_parts();
-            let body = body.collect().await?.to_bytes();
-            Ok::<_, hyper::Error>(Response::from_parts(parts, body))
+            let body = http_body_util::Limited::new(body, limit)
+                .collect()
+                .await
+                .map_err(|e| match e.downcast::<hyper::Error>() {
+                    Ok(e) => Error::Http(*e),
+                    Err(_) => Error::TooLarge(limit),
+                })?
+                .to_bytes();
+            Ok::<_, Error>(Response::from_parts(parts, body))
         };
-        tokio::time::timeout(timeout, exchange)
+        tokio::time::timeout(client.timeout, exchange)
             .await
             .map_err(|_| Error::TimedOut("the server's reply"))?
-            .map_err(Error::Http)
     }
 }
 

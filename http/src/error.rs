@@ -69,6 +69,9 @@ pub enum Error {
     /// The handshake took more legs than any package needs.
     #[error("the {0:?} handshake did not finish in {1} legs")]
     TooManyLegs(Scheme, usize),
+    /// The response body is longer than the client reads.
+    #[error("the response body is longer than {0} bytes")]
+    TooLarge(usize),
     /// No reply in time.
     #[error("timed out waiting for {0}")]
     TimedOut(&'static str),

@@ -36,7 +36,7 @@
 //! let host = SecurityHost::from_registry_files(&["config/sspi.reg", "config/http-server.reg"])?;
 //! let auth = Arc::new(HttpAuthenticator::new(&host, HttpAuthConfig::default())?);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! sspi_http::serve(listener, auth, WhoAmI).await?;
+//! sspi_http::serve(listener, auth, WhoAmI).await; // never returns
 //! # Ok(()) }
 //! ```
 //!

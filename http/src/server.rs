@@ -128,6 +128,19 @@ pub struct AuthService<S> {
     inner: S,
 }
 
+/// Clones share the connection's handshake state (hyper-util's
+/// `TowerToHyperService` clones the service for each request).
+impl<S: Clone> Clone for AuthService<S> {
+    fn clone(&self) -> Self {
+        Self {
+            auth: Arc::clone(&self.auth),
+            state: Arc::clone(&self.state),
+            channel_bindings: self.channel_bindings.clone(),
+            inner: self.inner.clone(),
+        }
+    }
+}
+
 impl<S> AuthService<S> {
     /// A service for one new connection.
     pub fn new(auth: Arc<HttpAuthenticator>, inner: S) -> Self {
@@ -333,6 +346,22 @@ impl<S> AuthService<S> {
         Verdict::Accept(who, final_token)
     }
 
+    /// Authenticates `request`: the request with the [`Authenticated`]
+    /// extension and the final token to send with the inner service's
+    /// response, or the response the handshake answers itself.
+    fn prepare<B, R: Default>(
+        &self,
+        mut request: Request<B>,
+    ) -> Result<(Request<B>, Option<HeaderValue>), Response<R>> {
+        match self.authenticate(&request) {
+            Verdict::Respond(status, token) => Err(self.respond(status, token)),
+            Verdict::Accept(who, final_token) => {
+                request.extensions_mut().insert(who);
+                Ok((request, final_token))
+            }
+        }
+    }
+
     /// The response of a request the handshake answers itself.
     fn respond<R: Default>(&self, status: StatusCode, token: Option<HeaderValue>) -> Response<R> {
         match token {
@@ -374,16 +403,10 @@ where
     type Error = S::Error;
     type Future = AuthFuture<Response<R>, S::Error>;
 
-    fn call(&self, mut request: Request<B>) -> Self::Future {
-        match self.authenticate(&request) {
-            Verdict::Respond(status, token) => {
-                let response = self.respond(status, token);
-                Box::pin(async move { Ok(response) })
-            }
-            Verdict::Accept(who, final_token) => {
-                request.extensions_mut().insert(who);
-                with_final_token(self.inner.call(request), final_token)
-            }
+    fn call(&self, request: Request<B>) -> Self::Future {
+        match self.prepare(request) {
+            Ok((request, final_token)) => with_final_token(self.inner.call(request), final_token),
+            Err(response) => Box::pin(std::future::ready(Ok(response))),
         }
     }
 }
@@ -403,16 +426,10 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        match self.authenticate(&request) {
-            Verdict::Respond(status, token) => {
-                let response = self.respond(status, token);
-                Box::pin(async move { Ok(response) })
-            }
-            Verdict::Accept(who, final_token) => {
-                request.extensions_mut().insert(who);
-                with_final_token(self.inner.call(request), final_token)
-            }
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        match self.prepare(request) {
+            Ok((request, final_token)) => with_final_token(self.inner.call(request), final_token),
+            Err(response) => Box::pin(std::future::ready(Ok(response))),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Debian's curl against `sspi-http`: `curl --ntlm -u 'DOMAIN\user:password'`
 //! (curl's own NTLM) and `curl --negotiate -u :` after MIT `kinit alice`
 //! against the embedded KDC (SPNEGO through MIT's GSS-API, SPN
-//! `HTTP@localhost`).
+//! `HTTP@localhost`), over HTTP and over HTTPS against a server with
+//! channel bindings (curl 7.88 sends none: refused where
+//! `RequireChannelBindings` is 1).
 //!
 //! Without curl (with NTLM and GSS-API) or MIT's kinit the tests print a loud
 //! notice and pass without checking anything, except under CI (`CI=true`),
@@ -10,7 +12,7 @@
 #[path = "common/http_fixture.rs"]
 mod fixture;
 
-use fixture::{REALM, site, site_with};
+use fixture::{REALM, site, site_tls, site_tls_with, site_with};
 use sspi_http::HttpAuthConfig;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -120,14 +122,10 @@ fn curl_ntlm_with_the_registrys_user_gets_whoami() {
     assert!(body.is_empty(), "{body}");
 }
 
-#[test]
-fn curl_negotiate_after_mit_kinit_gets_whoami_through_kerberos() {
-    let Some(()) = needs("curl_negotiate", &["curl", "kinit"], &["GSS-API", "SPNEGO"]) else {
-        return;
-    };
-    let site = site(HttpAuthConfig::default());
-    let dir = tempfile::tempdir().unwrap();
-    let conf = dir.path().join("krb5.conf");
+/// A krb5.conf for `site`'s KDC and a ccache in `dir`: the environment of
+/// MIT's tools and curl.
+fn mit_env(site: &fixture::Site, dir: &Path) -> Vec<(&'static str, PathBuf)> {
+    let conf = dir.join("krb5.conf");
     std::fs::write(
         &conf,
         format!(
@@ -139,21 +137,19 @@ fn curl_negotiate_after_mit_kinit_gets_whoami_through_kerberos() {
         ),
     )
     .unwrap();
-    let ccache = dir.path().join("ccache");
-    let env = [
-        ("KRB5_CONFIG", conf.clone()),
+    let ccache = dir.join("ccache");
+    vec![
+        ("KRB5_CONFIG", conf),
         (
             "KRB5CCNAME",
             PathBuf::from(format!("FILE:{}", ccache.display())),
         ),
-        ("KRB5RCACHEDIR", dir.path().to_path_buf()),
-    ];
+        ("KRB5RCACHEDIR", dir.to_path_buf()),
+    ]
+}
 
-    // Without a ticket curl's GSS step fails and it goes on unauthenticated.
-    let url = format!("http://localhost:{}/whoami", site.addr.port());
-    let (status, _) = curl(&["--negotiate", "-u", ":", &url], &env);
-    assert_eq!(status, "401");
-
+/// MIT `kinit alice` with `env`.
+fn kinit(env: &[(&str, PathBuf)]) {
     let mut kinit = Command::new(tool("kinit").unwrap())
         .arg(format!("alice@{REALM}"))
         .envs(env.iter().map(|(k, v)| (*k, v.as_os_str())))
@@ -174,8 +170,113 @@ fn curl_negotiate_after_mit_kinit_gets_whoami_through_kerberos() {
         "kinit: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
 
+#[test]
+fn curl_negotiate_after_mit_kinit_gets_whoami_through_kerberos() {
+    let Some(()) = needs("curl_negotiate", &["curl", "kinit"], &["GSS-API", "SPNEGO"]) else {
+        return;
+    };
+    let site = site(HttpAuthConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let env = mit_env(&site, dir.path());
+
+    // Without a ticket curl's GSS step fails and it goes on unauthenticated.
+    let url = format!("http://localhost:{}/whoami", site.addr.port());
+    let (status, _) = curl(&["--negotiate", "-u", ":", &url], &env);
+    assert_eq!(status, "401");
+
+    kinit(&env);
     let (status, body) = curl(&["--negotiate", "-u", ":", &url], &env);
     assert_eq!(status, "200", "{body}");
     assert_eq!(body, format!("alice@{REALM} Kerberos\n"));
+}
+
+/// curl's version as (major, minor).
+fn curl_version() -> (u32, u32) {
+    let out = Command::new(tool("curl").unwrap())
+        .arg("-V")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let version = text.split_whitespace().nth(1).unwrap_or("0.0");
+    let mut parts = version.split('.').map(|p| p.parse().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
+const REQUIRE_BINDINGS: &str = "\"RequireChannelBindings\"=dword:00000001";
+const NO_MIC: &str = "\"RequireMic\"=dword:00000000";
+
+/// curl's own NTLM sends no channel bindings (`lib/vauth/ntlm.c` has no
+/// MsvAvChannelBindings): over HTTPS it is accepted where bindings are not
+/// required, refused where `RequireChannelBindings` is 1.
+#[test]
+fn curl_ntlm_over_tls_is_refused_where_channel_bindings_are_required() {
+    let Some(()) = needs("curl_ntlm_tls", &["curl"], &["NTLM", "SSL"]) else {
+        return;
+    };
+    for (extra, expected) in [
+        (NO_MIC.to_string(), "200"),
+        (format!("{NO_MIC}\n{REQUIRE_BINDINGS}"), "401"),
+    ] {
+        let site = site_tls(HttpAuthConfig::default(), &extra);
+        let ca = site.ca_cert.clone().unwrap();
+        let url = format!("https://localhost:{}/whoami", site.addr.port());
+        let (status, body) = curl(
+            &[
+                "--cacert",
+                ca.to_str().unwrap(),
+                "--ntlm",
+                "-u",
+                "SSPI-PLUG\\alice:alice-password",
+                &url,
+            ],
+            &[],
+        );
+        assert_eq!(status, expected, "{extra}: {body}");
+        if expected == "200" {
+            assert_eq!(body, "SSPI-PLUG\\alice NTLM\n");
+        }
+    }
+}
+
+/// curl binds GSS-API contexts to TLS only from 8.10.0 (Debian 12 has
+/// 7.88.1): an older curl is accepted over HTTPS only where bindings are
+/// not required; a newer one everywhere.
+#[test]
+fn curl_negotiate_over_tls_meets_require_channel_bindings() {
+    let Some(()) = needs(
+        "curl_negotiate_tls",
+        &["curl", "kinit"],
+        &["GSS-API", "SPNEGO", "SSL"],
+    ) else {
+        return;
+    };
+    let binds = curl_version() >= (8, 10);
+    for (extra, expected) in [
+        ("", "200"),
+        (REQUIRE_BINDINGS, if binds { "200" } else { "401" }),
+    ] {
+        let site = site_tls_with(HttpAuthConfig::default(), extra, extra);
+        let dir = tempfile::tempdir().unwrap();
+        let env = mit_env(&site, dir.path());
+        kinit(&env);
+        let ca = site.ca_cert.clone().unwrap();
+        let url = format!("https://localhost:{}/whoami", site.addr.port());
+        let (status, body) = curl(
+            &[
+                "--cacert",
+                ca.to_str().unwrap(),
+                "--negotiate",
+                "-u",
+                ":",
+                &url,
+            ],
+            &env,
+        );
+        assert_eq!(status, expected, "{extra:?}: {body}");
+        if expected == "200" {
+            assert_eq!(body, format!("alice@{REALM} Kerberos\n"));
+        }
+    }
 }

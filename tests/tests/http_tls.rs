@@ -214,3 +214,33 @@ fn a_client_that_does_not_trust_the_certificate_never_sends_a_token() {
         "{error}"
     );
 }
+
+#[test]
+fn ntlm_inside_spnego_over_tls_binds_the_channel() {
+    let site = site_tls_with(HttpAuthConfig::default(), REQUIRE, REQUIRE);
+    let credentials = site
+        .host()
+        .acquire_credentials_handle(
+            "Negotiate",
+            None,
+            CredentialUse::OUTBOUND,
+            Some(sspi_core::AuthIdentity::package_list_only("ntlm")),
+        )
+        .expect("Negotiate credentials limited to NTLM");
+    let roots = sspi_http::tls::client_config(site.ca_cert.as_ref().unwrap()).unwrap();
+    let spnego_ntlm = HttpClient::new()
+        .with_credentials(Scheme::Negotiate, credentials)
+        .with_tls(roots);
+    let (body, package, sent) = get(&spnego_ntlm, &site, Bindings::Right).unwrap();
+    assert_eq!(body, "SSPI-PLUG\\alice NTLM\n");
+    assert_eq!(package, "NTLM");
+    assert!(sent);
+    assert_refused(
+        get(
+            &spnego_ntlm.with_channel_bindings(false),
+            &site,
+            Bindings::None,
+        ),
+        "NTLM inside SPNEGO without bindings, RequireChannelBindings 1",
+    );
+}
