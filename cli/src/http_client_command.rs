@@ -119,6 +119,8 @@ pub fn run(registry: &[PathBuf], args: &HttpClientArgs) -> Result<ExitCode, Stri
             eprintln!("sspi http-client: {}: {e}", args.url);
             return Ok(ExitCode::from(EXIT_AUTH_FAILED));
         }
+        // The error names the URL (or the address) itself.
+        Err(e @ (Error::Url { .. } | Error::Io { .. })) => return Err(e.to_string()),
         Err(e) => return Err(format!("{}: {e}", args.url)),
     };
     let status = reply.response.status();

@@ -55,7 +55,7 @@ pub enum Error {
     },
     /// The server answered our token with a bare challenge or an error:
     /// it did not accept the client.
-    #[error("the server refused the {scheme:?} authentication (HTTP {status})")]
+    #[error("the server refused the {scheme} authentication (HTTP {status})")]
     Refused {
         /// The scheme.
         scheme: Scheme,
@@ -67,7 +67,7 @@ pub enum Error {
     #[error("mutual authentication failed: {0}")]
     MutualAuthentication(String),
     /// The handshake took more legs than any package needs.
-    #[error("the {0:?} handshake did not finish in {1} legs")]
+    #[error("the {0} handshake did not finish in {1} legs")]
     TooManyLegs(Scheme, usize),
     /// The response body is longer than the client reads.
     #[error("the response body is longer than {0} bytes")]

@@ -45,6 +45,13 @@ impl Scheme {
     }
 }
 
+impl std::fmt::Display for Scheme {
+    /// The scheme's word (`Negotiate`, `NTLM`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.word())
+    }
+}
+
 /// `<scheme> <base64 token>`, the value of an `Authorization` or
 /// `WWW-Authenticate` field carrying a token.
 pub fn token_header(scheme: Scheme, token: &[u8]) -> HeaderValue {
