@@ -113,7 +113,7 @@ impl<B> Service<Request<B>> for Hello {
 
     fn call(&self, request: Request<B>) -> Self::Future {
         let (name, package) = match request.extensions().get::<Authenticated>() {
-            Some(who) => (who.name.as_str(), who.package.as_str()),
+            Some(who) => (&*who.name, &*who.package),
             None => ANONYMOUS,
         };
         std::future::ready(Ok(Response::new(Body::from(format!("{name} {package}\n")))))
