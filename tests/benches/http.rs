@@ -25,7 +25,9 @@
 //!   alike; it prints the medians of requests per second and of the server's
 //!   CPU time per request (the server runtime's threads, from Linux's
 //!   `/proc`), and the medians of the rounds' paired ratios: the issue's
-//!   figure, the steady-state cost of authentication per request.
+//!   figure, the steady-state cost of authentication per request. (Two
+//!   `http_steady` results, run seconds apart, differ on a shared machine by
+//!   more than authentication costs: read the ratio here.)
 //! * `http_first_request/{plain,ntlm,kerberos}`: a new connection, the whole
 //!   handshake (the client's InitializeSecurityContext calls included; the
 //!   Kerberos client's tickets come from its cache after the first), and one
