@@ -513,9 +513,13 @@ fn http(c: &mut Criterion) {
     service(c, &site);
 }
 
-/// Rounds of the interleaved comparison, and requests per round and kind.
-const ROUNDS: usize = 31;
-const REQUESTS_PER_ROUND: u64 = 2000;
+/// Rounds of the interleaved comparison.
+const ROUNDS: usize = 41;
+
+/// Requests per round and kind: enough for some tens of milliseconds.
+fn requests_per_round(clients: usize) -> u64 {
+    if clients == 1 { 1000 } else { 10_000 }
+}
 
 /// Criterion runs one benchmark after the other, so a change of load on a
 /// shared machine between two of them shows up in their ratio. Here `plain`
@@ -529,9 +533,12 @@ fn side_by_side(client: &tokio::runtime::Runtime, site: &Site, pools: &mut [Pool
         values[values.len() / 2]
     }
     println!(
-        "\nhttp_side_by_side: {ROUNDS} interleaved rounds of {REQUESTS_PER_ROUND} requests per kind"
+        "\nhttp_side_by_side: {ROUNDS} interleaved rounds per kind of {} requests (1 client) and {} (64)",
+        requests_per_round(1),
+        requests_per_round(64)
     );
     for clients in [1usize, 64] {
+        let requests = requests_per_round(clients);
         for kind in [Kind::Ntlm, Kind::Kerberos] {
             // Requests per second, and the server's CPU µs per request.
             let mut measure = |of: Kind| {
@@ -540,18 +547,14 @@ fn side_by_side(client: &tokio::runtime::Runtime, site: &Site, pools: &mut [Pool
                     .find(|pool| pool.clients == clients && pool.kind == of)
                     .expect("a pool");
                 let before = site.server_cpu();
-                let (elapsed, back) = run(
-                    client,
-                    pool.senders.take().expect("senders"),
-                    REQUESTS_PER_ROUND,
-                    of,
-                );
+                let (elapsed, back) =
+                    run(client, pool.senders.take().expect("senders"), requests, of);
                 let after = site.server_cpu();
                 pool.senders = Some(back);
                 Sample {
-                    rate: REQUESTS_PER_ROUND as f64 / elapsed.as_secs_f64(),
+                    rate: requests as f64 / elapsed.as_secs_f64(),
                     cpu: after.zip(before).map(|(after, before)| {
-                        after.saturating_sub(before).as_secs_f64() * 1e6 / REQUESTS_PER_ROUND as f64
+                        after.saturating_sub(before).as_secs_f64() * 1e6 / requests as f64
                     }),
                 }
             };
