@@ -216,9 +216,11 @@ impl HttpClient {
 
     /// Sends `request` on `connection`; answers a `401` challenge of a
     /// scheme we have credentials for (resending the request, body and all,
-    /// with each token) until the server answers otherwise. A connection
-    /// the server already authenticated gets no new challenge, so the
-    /// result then has no [`ClientAuthentication`].
+    /// with each token) until the server answers otherwise. An
+    /// `Authorization` header of the request is replaced by ours; `Host` is
+    /// added when missing. A connection the server already authenticated
+    /// gets no new challenge, so the result then has no
+    /// [`ClientAuthentication`].
     pub async fn send(
         &self,
         connection: &mut ClientConnection,
