@@ -39,26 +39,8 @@ fail() {
     exit 1
 }
 
-# Owned by us (or root) and writable by no one else, up to /.
-check_private() {
-    p=$1
-    while :; do
-        owner=$(stat -c %u "$p")
-        mode=$(stat -c %A "$p")
-        if [ "$owner" != "$(id -u)" ] && [ "$owner" != 0 ]; then
-            fail "$p is owned by uid $owner, not by $(id -un) or root"
-        fi
-        case "$mode" in
-            d????w????|d???????w?) # writable by group or others
-                case "$mode" in
-                    d????????t|d????????T) [ "$p" = / ] || [ "$owner" = 0 ] || fail "$p is writable by others ($mode)" ;;
-                    *) fail "$p is writable by group or others ($mode)" ;;
-                esac ;;
-        esac
-        [ "$p" = / ] && break
-        p=$(dirname "$p")
-    done
-}
+# check_private DIR: owned by us (or root) and writable by no one else, up to /.
+. "$(dirname "$0")/../lib/private-dir.sh"
 
 # Every pin imports from the virtualenv, and gssapi from Debian's package.
 have_clients() {

@@ -46,18 +46,22 @@
 //! wake-ups), which both servers pay alike; the ratios hold, the absolute
 //! rates do not carry over to other machines.
 
+#[path = "../tests/common/http_fixture.rs"]
+mod fixture;
+
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use fixture::{authorization, isc};
 use http::header::{AUTHORIZATION, HOST, WWW_AUTHENTICATE};
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Empty};
 use hyper::client::conn::http1::SendRequest;
 use hyper::service::Service;
 use hyper_util::rt::TokioIo;
-use sspi_core::{CredentialUse, IscReq, SecBuffer, SecBufferRef, SecurityStatus};
+use sspi_core::{CredentialUse, SecurityStatus};
 use sspi_http::{AuthService, Authenticated, Body, HttpAuthConfig, HttpAuthenticator};
-use sspi_kdc::{Database, KdcConfig, KdcHandle};
-use sspi_plugin_host::{CredentialsHandle, SecurityContextHandle, SecurityHost};
+use sspi_kdc::KdcHandle;
+use sspi_plugin_host::{CredentialsHandle, SecurityHost};
 use sspi_tests::RegistryFile;
 use std::hint::black_box;
 use std::net::SocketAddr;
@@ -66,49 +70,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-const REALM: &str = "SSPI-PLUG.TEST";
-const SERVICE: &str = "HTTP/localhost";
-const DATABASE: &str = "\
-alice              password alice-password
-HTTP/localhost     password http-service-secret
-";
-
 /// What an unauthenticated request's body names: as long as NTLM's client.
 const ANONYMOUS: (&str, &str) = ("SSPI-PLUG\\alice", "NTLM");
-
-fn registry_text(kdc: &str) -> String {
-    format!(
-        r#"Windows Registry Editor Version 5.00
-
-[HKEY_LOCAL_MACHINE\Comm\SecurityProviders]
-"Providers"="sspi_kerberos.dll, sspi_ntlm.dll, sspi_negotiate.dll"
-
-[HKEY_LOCAL_MACHINE\Comm\SecurityProviders\Kerberos]
-"DefaultRealm"="{REALM}"
-"Keytab"="service.keytab"
-"ServicePrincipal"="{SERVICE}"
-"DefaultUser"="alice"
-"DefaultPassword"="alice-password"
-
-[HKEY_LOCAL_MACHINE\Comm\SecurityProviders\Kerberos\Domains\{REALM}]
-"KdcNames"="{kdc}"
-
-[HKEY_LOCAL_MACHINE\Comm\SecurityProviders\NTLM]
-"NbComputerName"="SERVER"
-"NbDomainName"="SSPI-PLUG"
-"DnsComputerName"="server.sspi-plug.test"
-"DnsDomainName"="sspi-plug.test"
-"DefaultDomain"="SSPI-PLUG"
-"DefaultUser"="alice"
-
-[HKEY_LOCAL_MACHINE\Comm\SecurityProviders\NTLM\Users\alice]
-"Password"="alice-password"
-
-[HKEY_LOCAL_MACHINE\Comm\SecurityProviders\Negotiate]
-"Packages"="Kerberos, NTLM"
-"#
-    )
-}
 
 /// The small handler of both servers: `200` with `NAME PACKAGE\n`.
 #[derive(Debug, Clone, Copy)]
@@ -185,16 +148,7 @@ async fn serve_plain(listener: tokio::net::TcpListener) {
 }
 
 fn site() -> Site {
-    let db = Database::parse(DATABASE, REALM, "bench-database").expect("database");
-    let keytab = db.keytab(&[SERVICE]).expect("service keytab");
-    let kdc =
-        KdcHandle::start("127.0.0.1:0".parse().unwrap(), KdcConfig::new(db)).expect("KDC starts");
-    let registry = RegistryFile::new(&registry_text(&kdc.addr().to_string()));
-    std::fs::write(
-        registry.dir.path().join("service.keytab"),
-        keytab.to_bytes().expect("keytab bytes"),
-    )
-    .expect("write keytab");
+    let (kdc, registry) = fixture::realm("", "");
     let host = registry.host();
     // The defaults: 64 clients' handshakes stay well inside the budget of
     // half-done handshakes (256).
@@ -238,36 +192,6 @@ fn site() -> Site {
         server_threads,
         runtime: Some(runtime),
     }
-}
-
-/// One InitializeSecurityContext leg: the status and the token.
-fn isc(
-    credentials: &CredentialsHandle,
-    context: &mut Option<SecurityContextHandle>,
-    input: Option<&[u8]>,
-) -> (SecurityStatus, Vec<u8>) {
-    let mut out = vec![0u8; credentials.package_info().max_token as usize];
-    let mut output = [SecBuffer::token(&mut out)];
-    let inputs = [SecBufferRef::token(input.unwrap_or_default())];
-    let inputs: &[SecBufferRef<'_>] = if input.is_some() { &inputs } else { &[] };
-    let step = credentials
-        .initialize_security_context(
-            context,
-            Some(SERVICE),
-            IscReq::MUTUAL_AUTH,
-            inputs,
-            &mut output,
-        )
-        .expect("InitializeSecurityContext");
-    (step.status, output[0].as_slice().to_vec())
-}
-
-fn authorization(scheme: &str, token: &[u8]) -> String {
-    use base64::Engine as _;
-    format!(
-        "{scheme} {}",
-        base64::engine::general_purpose::STANDARD.encode(token)
-    )
 }
 
 fn token_of(challenge: &str, scheme: &str) -> Vec<u8> {

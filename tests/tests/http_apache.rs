@@ -19,31 +19,17 @@
 
 #[path = "common/apache.rs"]
 mod apache;
+#[path = "common/peers.rs"]
+mod peers;
 
-use apache::{ANY, Apache, DOMAIN, KERBEROS, NTLM, NTLM_USERS, REALM, Realm, needs, tool};
+use apache::{ANY, Apache, DOMAIN, KERBEROS, NTLM, NTLM_USERS, REALM, Realm, needs};
+use peers::curl;
 use sspi_core::{
     AuthIdentity, CredentialUse, IscReq, IscRet, SecBuffer, SecBufferRef, SecurityStatus,
 };
 use sspi_plugin_host::SecurityHost;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-/// curl with `args` and the environment `env`: (HTTP status, body).
-fn curl(args: &[&str], env: &[(String, PathBuf)]) -> (String, String) {
-    let output = Command::new(tool("curl").unwrap())
-        .args(["-s", "--max-time", "10", "-w", "\n%{http_code}"])
-        .args(args)
-        .envs(env.iter().map(|(k, v)| (k, v.as_os_str())))
-        .env_remove("http_proxy")
-        .env_remove("HTTP_PROXY")
-        .env_remove("all_proxy")
-        .env_remove("ALL_PROXY")
-        .output()
-        .expect("curl runs");
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    let (body, status) = text.rsplit_once('\n').unwrap_or(("", &text));
-    (status.to_string(), body.to_string())
-}
 
 #[test]
 fn curl_negotiate_after_kinit_gets_whoami_from_apache() {
@@ -217,7 +203,7 @@ fn sspi_command() -> PathBuf {
 
 /// `sspi --registry REG http-client URL ARGS...` with `env` (and nothing of
 /// the caller's Kerberos or registry environment).
-fn http_client(registry: &Path, url: &str, args: &[&str], env: &[(String, PathBuf)]) -> Output {
+fn http_client(registry: &Path, url: &str, args: &[&str], env: &[(&str, PathBuf)]) -> Output {
     Command::new(sspi_command())
         .arg("--registry")
         .arg(registry)
@@ -236,8 +222,8 @@ fn http_client(registry: &Path, url: &str, args: &[&str], env: &[(String, PathBu
         .expect("sspi runs")
 }
 
-fn password(p: &str) -> Vec<(String, PathBuf)> {
-    vec![("SSPI_PASSWORD".into(), PathBuf::from(p))]
+fn password(p: &str) -> Vec<(&'static str, PathBuf)> {
+    vec![("SSPI_PASSWORD", PathBuf::from(p))]
 }
 
 /// Exit 2 (authentication refused), nothing on stdout; the message is shown.
@@ -323,7 +309,7 @@ fn sspi_http_client_with_a_kinit_ccache_to_apache() {
     let env: Vec<_> = realm
         .mit_env("bob.cc")
         .into_iter()
-        .filter(|(k, _)| k == "KRB5CCNAME")
+        .filter(|(k, _)| *k == "KRB5CCNAME")
         .collect();
     let out = http_client(&registry, &apache.url(KERBEROS), &[], &env);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -669,7 +655,7 @@ fn sspi_http_client_over_https_to_apache_which_ignores_channel_bindings() {
     // Another certificate for localhost as the only trusted one: Apache's is
     // refused in the TLS handshake (exit 1) and Apache never sees a request;
     // without any --ca-cert the client does not even connect.
-    let other = realm.dir.path().join("other.pem");
+    let other = realm.dir().join("other.pem");
     std::fs::write(&other, apache::localhost_certificate().0).unwrap();
     let before = apache.error_log().matches("URI: /krb/whoami").count();
     for trust in [Some(other.to_str().unwrap()), None] {

@@ -11,28 +11,18 @@
 
 #[path = "common/http_fixture.rs"]
 mod fixture;
+#[path = "common/peers.rs"]
+mod peers;
 
 use fixture::{REALM, site, site_tls, site_tls_with, site_with};
+use peers::{MitClient, curl, missing_tools, present, tool};
 use sspi_http::HttpAuthConfig;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-
-fn tool(name: &str) -> Option<PathBuf> {
-    ["/usr/bin", "/usr/local/bin", "/bin"]
-        .iter()
-        .map(|dir| Path::new(dir).join(name))
-        .find(|p| p.is_file())
-}
+use std::process::Command;
 
 /// `Some(())` when `tools` exist and curl has `features`; else a loud
 /// notice (a failure under CI) and `None`.
 fn needs(test: &str, tools: &[&str], features: &[&str]) -> Option<()> {
-    let mut missing: Vec<String> = tools
-        .iter()
-        .filter(|t| tool(t).is_none())
-        .map(|t| t.to_string())
-        .collect();
+    let mut missing = missing_tools(tools);
     if let Some(curl) = tool("curl") {
         let version = Command::new(curl).arg("-V").output().ok();
         let text = version
@@ -48,40 +38,7 @@ fn needs(test: &str, tools: &[&str], features: &[&str]) -> Option<()> {
             }
         }
     }
-    if missing.is_empty() {
-        return Some(());
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "{test}: missing {}; CI must run scripts/mit-krb5/install.sh",
-            missing.join(", ")
-        );
-    }
-    eprintln!(
-        "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
-         !! SKIPPED {test}: missing {}.\n\
-         !! Install them with scripts/mit-krb5/install.sh to run the curl tests.\n\
-         !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n",
-        missing.join(", ")
-    );
-    None
-}
-
-/// Runs curl with `args` and `env`: (HTTP status, body).
-fn curl(args: &[&str], env: &[(&str, PathBuf)]) -> (String, String) {
-    let output = Command::new(tool("curl").unwrap())
-        .args(["-s", "--max-time", "10", "-w", "\n%{http_code}"])
-        .args(args)
-        .envs(env.iter().map(|(k, v)| (*k, v.as_os_str())))
-        .env_remove("http_proxy")
-        .env_remove("HTTP_PROXY")
-        .env_remove("all_proxy")
-        .env_remove("ALL_PROXY")
-        .output()
-        .expect("curl runs");
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    let (body, status) = text.rsplit_once('\n').unwrap_or(("", &text));
-    (status.to_string(), body.to_string())
+    present(test, &missing, "scripts/mit-krb5/install.sh")
 }
 
 /// Debian 12's curl 7.88.1 (its own NTLM) sends an OEM-only
@@ -122,71 +79,21 @@ fn curl_ntlm_with_the_registrys_user_gets_whoami() {
     assert!(body.is_empty(), "{body}");
 }
 
-/// A krb5.conf for `site`'s KDC and a ccache in `dir`: the environment of
-/// MIT's tools and curl.
-fn mit_env(site: &fixture::Site, dir: &Path) -> Vec<(&'static str, PathBuf)> {
-    let conf = dir.join("krb5.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "[libdefaults]\n default_realm = {REALM}\n dns_lookup_kdc = false\n dns_lookup_realm = false\n\
-             rdns = false\n dns_canonicalize_hostname = false\n udp_preference_limit = 1\n\
-             permitted_enctypes = aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96\n\
-             [realms]\n {REALM} = {{\n  kdc = {}\n }}\n[domain_realm]\n localhost = {REALM}\n",
-            site.kdc.addr()
-        ),
-    )
-    .unwrap();
-    let ccache = dir.join("ccache");
-    vec![
-        ("KRB5_CONFIG", conf),
-        (
-            "KRB5CCNAME",
-            PathBuf::from(format!("FILE:{}", ccache.display())),
-        ),
-        ("KRB5RCACHEDIR", dir.to_path_buf()),
-    ]
-}
-
-/// MIT `kinit alice` with `env`.
-fn kinit(env: &[(&str, PathBuf)]) {
-    let mut kinit = Command::new(tool("kinit").unwrap())
-        .arg(format!("alice@{REALM}"))
-        .envs(env.iter().map(|(k, v)| (*k, v.as_os_str())))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kinit runs");
-    kinit
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"alice-password\n")
-        .unwrap();
-    let out = kinit.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "kinit: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn curl_negotiate_after_mit_kinit_gets_whoami_through_kerberos() {
     let Some(()) = needs("curl_negotiate", &["curl", "kinit"], &["GSS-API", "SPNEGO"]) else {
         return;
     };
     let site = site(HttpAuthConfig::default());
-    let dir = tempfile::tempdir().unwrap();
-    let env = mit_env(&site, dir.path());
+    let mit = MitClient::new(REALM, site.kdc.addr());
+    let env = mit.env("ccache");
 
     // Without a ticket curl's GSS step fails and it goes on unauthenticated.
     let url = format!("http://localhost:{}/whoami", site.addr.port());
     let (status, _) = curl(&["--negotiate", "-u", ":", &url], &env);
     assert_eq!(status, "401");
 
-    kinit(&env);
+    mit.kinit("ccache", &format!("alice@{REALM}"), "alice-password");
     let (status, body) = curl(&["--negotiate", "-u", ":", &url], &env);
     assert_eq!(status, "200", "{body}");
     assert_eq!(body, format!("alice@{REALM} Kerberos\n"));
@@ -258,9 +165,9 @@ fn curl_negotiate_over_tls_meets_require_channel_bindings() {
         (REQUIRE_BINDINGS, if binds { "200" } else { "401" }),
     ] {
         let site = site_tls_with(HttpAuthConfig::default(), extra, extra);
-        let dir = tempfile::tempdir().unwrap();
-        let env = mit_env(&site, dir.path());
-        kinit(&env);
+        let mit = MitClient::new(REALM, site.kdc.addr());
+        let env = mit.env("ccache");
+        mit.kinit("ccache", &format!("alice@{REALM}"), "alice-password");
         let ca = site.ca_cert.clone().unwrap();
         let url = format!("https://localhost:{}/whoami", site.addr.port());
         let (status, body) = curl(

@@ -14,8 +14,11 @@
 
 #[path = "common/http_fixture.rs"]
 mod fixture;
+#[path = "common/peers.rs"]
+mod peers;
 
 use fixture::{REALM, site, site_tls, site_tls_with};
+use peers::{MitClient, missing_tools, present};
 use sspi_http::{HttpAuthConfig, Scheme};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -46,13 +49,6 @@ fn venv() -> PathBuf {
     ))
 }
 
-fn tool(name: &str) -> Option<PathBuf> {
-    ["/usr/bin", "/usr/local/bin", "/bin"]
-        .iter()
-        .map(|dir| Path::new(dir).join(name))
-        .find(|p| p.is_file())
-}
-
 /// Fails the test if `dir` or a directory above it is writable by another
 /// user (group or others, except a sticky directory owned by root such as
 /// /tmp): the clients' code must not come from such a place.
@@ -76,11 +72,7 @@ fn private(dir: &Path) {
 /// else a loud notice (a failure under CI) and `None`.
 fn needs(test: &str, tools: &[&str]) -> Option<PathBuf> {
     let python = venv().join("bin/python");
-    let mut missing: Vec<String> = tools
-        .iter()
-        .filter(|t| tool(t).is_none())
-        .map(|t| t.to_string())
-        .collect();
+    let mut missing = missing_tools(tools);
     let imports = Command::new(&python)
         .args([
             "-c",
@@ -96,24 +88,9 @@ fn needs(test: &str, tools: &[&str]) -> Option<PathBuf> {
             venv().display()
         ));
     }
-    if missing.is_empty() {
-        private(&venv());
-        return Some(python);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "{test}: missing {}; CI must run scripts/http-python/install.sh",
-            missing.join(", ")
-        );
-    }
-    eprintln!(
-        "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
-         !! SKIPPED {test}: missing {}.\n\
-         !! Install them with scripts/http-python/install.sh to run the Python HTTP tests.\n\
-         !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n",
-        missing.join(", ")
-    );
-    None
+    present(test, &missing, "scripts/http-python/install.sh")?;
+    private(&venv());
+    Some(python)
 }
 
 /// What one run of `requests_peer.py` did.
@@ -179,61 +156,23 @@ fn ntlm(python: &Path, url: &str, password: &str, extra: &[&str]) -> Run {
     )
 }
 
-/// An MIT client set-up for the site's KDC: krb5.conf, a ccache, a replay
-/// cache directory (in a temporary directory).
-struct Mit {
-    dir: tempfile::TempDir,
-}
+/// An MIT client set-up for the site's KDC (krb5.conf, the ccache
+/// `ccache`, the replay cache) and requests-gssapi in it.
+struct Mit(MitClient);
 
 impl Mit {
     fn new(kdc: std::net::SocketAddr) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("krb5.conf"),
-            format!(
-                "[libdefaults]\n default_realm = {REALM}\n dns_lookup_kdc = false\n dns_lookup_realm = false\n\
-                 rdns = false\n dns_canonicalize_hostname = false\n udp_preference_limit = 1\n\
-                 permitted_enctypes = aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96\n\
-                 [realms]\n {REALM} = {{\n  kdc = {kdc}\n }}\n[domain_realm]\n localhost = {REALM}\n"
-            ),
-        )
-        .unwrap();
-        Self { dir }
+        Self(MitClient::new(REALM, kdc))
     }
 
-    fn env(&self) -> Vec<(&'static str, std::ffi::OsString)> {
-        vec![
-            ("KRB5_CONFIG", self.dir.path().join("krb5.conf").into()),
-            (
-                "KRB5CCNAME",
-                format!("FILE:{}", self.dir.path().join("ccache").display()).into(),
-            ),
-            ("KRB5RCACHEDIR", self.dir.path().into()),
-        ]
+    fn env(&self) -> Vec<(&'static str, PathBuf)> {
+        self.0.env("ccache")
     }
 
-    /// MIT `kinit alice@REALM`, the password on stdin.
+    /// MIT `kinit alice@REALM`.
     fn kinit(&self) {
-        let mut kinit = Command::new(tool("kinit").unwrap())
-            .arg(format!("alice@{REALM}"))
-            .envs(self.env())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("kinit runs");
-        kinit
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(b"alice-password\n")
-            .unwrap();
-        let out = kinit.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "kinit: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        self.0
+            .kinit("ccache", &format!("alice@{REALM}"), "alice-password");
     }
 
     /// requests-gssapi with `args`, in this set-up.

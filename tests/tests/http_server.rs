@@ -7,33 +7,11 @@
 #[path = "common/http_fixture.rs"]
 mod fixture;
 
-use fixture::{Connection, SERVICE, authorization, site};
-use sspi_core::{CredentialUse, IscReq, SecBuffer, SecBufferRef, SecurityStatus};
+use fixture::{Connection, authorization, isc, site};
+use sspi_core::{CredentialUse, SecurityStatus};
 use sspi_http::HttpAuthConfig;
 use sspi_plugin_host::{CredentialsHandle, SecurityContextHandle};
 use std::time::Duration;
-
-/// One InitializeSecurityContext leg: the status and the token.
-fn isc(
-    credentials: &CredentialsHandle,
-    context: &mut Option<SecurityContextHandle>,
-    input: Option<&[u8]>,
-) -> (SecurityStatus, Vec<u8>) {
-    let mut out = vec![0u8; credentials.package_info().max_token as usize];
-    let mut output = [SecBuffer::token(&mut out)];
-    let inputs = [SecBufferRef::token(input.unwrap_or_default())];
-    let inputs: &[SecBufferRef<'_>] = if input.is_some() { &inputs } else { &[] };
-    let step = credentials
-        .initialize_security_context(
-            context,
-            Some(SERVICE),
-            IscReq::MUTUAL_AUTH,
-            inputs,
-            &mut output,
-        )
-        .expect("InitializeSecurityContext");
-    (step.status, output[0].as_slice().to_vec())
-}
 
 fn client(site: &fixture::Site, package: &str) -> CredentialsHandle {
     site.host()

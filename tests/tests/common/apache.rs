@@ -27,6 +27,7 @@
 //! and gss-ntlmssp 1.2.0.
 #![allow(dead_code)]
 
+use crate::peers::{MitClient, krb5_conf_text, present, tool};
 use sspi_kdc::{Database, KdcConfig, KdcHandle};
 use sspi_package_kerberos::internal::keytab::Keytab;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -118,32 +119,7 @@ pub fn missing(tools: &[&str]) -> Vec<String> {
 /// `Some(())` when nothing is [`missing`]; else a loud notice (a failure
 /// under CI, `CI=true`) and `None`.
 pub fn needs(test: &str, tools: &[&str]) -> Option<()> {
-    let missing = missing(tools);
-    if missing.is_empty() {
-        return Some(());
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "{test}: missing {}; CI must run scripts/apache/install.sh",
-            missing.join(", ")
-        );
-    }
-    eprintln!(
-        "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
-         !! SKIPPED {test}: missing {}.\n\
-         !! Install them with scripts/apache/install.sh to run the Apache tests.\n\
-         !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n",
-        missing.join(", ")
-    );
-    None
-}
-
-/// `name` in /usr/bin, /usr/local/bin or /bin.
-pub fn tool(name: &str) -> Option<PathBuf> {
-    ["/usr/bin", "/usr/local/bin", "/bin"]
-        .iter()
-        .map(|dir| Path::new(dir).join(name))
-        .find(|p| p.is_file())
+    present(test, &missing(tools), "scripts/apache/install.sh")
 }
 
 fn ntlmssp_registered() -> bool {
@@ -168,10 +144,9 @@ pub struct Realm {
     pub kdc: KdcHandle,
     /// `HTTP/localhost`'s keys from the KDC's database.
     pub keytab: Keytab,
-    /// A directory for the clients' files (krb5.conf, ccaches, registry).
-    pub dir: tempfile::TempDir,
-    /// An MIT krb5.conf for the realm (KDC = the embedded one).
-    pub krb5_conf: PathBuf,
+    /// The MIT clients' set-up (krb5.conf, ccaches); its directory also
+    /// holds the registry and other files of the test.
+    pub mit: MitClient,
 }
 
 impl Realm {
@@ -181,15 +156,8 @@ impl Realm {
         let keytab = db.keytab(&["HTTP/localhost"]).expect("service keytab");
         let kdc = KdcHandle::start("127.0.0.1:0".parse().unwrap(), KdcConfig::new(db))
             .expect("KDC starts");
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let krb5_conf = dir.path().join("krb5.conf");
-        std::fs::write(&krb5_conf, krb5_conf_text(Some(kdc.addr()))).expect("write krb5.conf");
-        Self {
-            kdc,
-            keytab,
-            dir,
-            krb5_conf,
-        }
+        let mit = MitClient::new(REALM, kdc.addr());
+        Self { kdc, keytab, mit }
     }
 
     /// A keytab for `HTTP/localhost` with a key the KDC does not have (a
@@ -202,42 +170,19 @@ impl Realm {
             .expect("keytab")
     }
 
-    /// The environment of an MIT tool (kinit, curl) with the ccache `name`
-    /// (a file in [`Self::dir`]).
-    pub fn mit_env(&self, ccache: &str) -> Vec<(String, PathBuf)> {
-        vec![
-            ("KRB5_CONFIG".into(), self.krb5_conf.clone()),
-            (
-                "KRB5CCNAME".into(),
-                PathBuf::from(format!("FILE:{}", self.dir.path().join(ccache).display())),
-            ),
-            ("KRB5RCACHEDIR".into(), self.dir.path().to_path_buf()),
-        ]
+    /// The environment of an MIT tool (kinit, curl) with the ccache file `ccache`.
+    pub fn mit_env(&self, ccache: &str) -> Vec<(&'static str, PathBuf)> {
+        self.mit.env(ccache)
     }
 
     /// MIT `kinit PRINCIPAL` with `password` on stdin, into `ccache`.
     pub fn kinit(&self, ccache: &str, principal: &str, password: &str) {
-        use std::io::Write;
-        let mut kinit = Command::new(tool("kinit").expect("kinit"))
-            .arg(principal)
-            .envs(self.mit_env(ccache))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("kinit runs");
-        kinit
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{password}\n").as_bytes())
-            .unwrap();
-        let out = kinit.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "kinit {principal}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        self.mit.kinit(ccache, principal, password);
+    }
+
+    /// The directory of the test's files.
+    pub fn dir(&self) -> &Path {
+        self.mit.dir.path()
     }
 
     /// A registry for our client (`sspi --registry FILE http-client`): the
@@ -245,7 +190,7 @@ impl Realm {
     /// user or password (they come from `--user` and `SSPI_PASSWORD`, or
     /// Kerberos's `KRB5CCNAME` ccache).
     pub fn client_registry(&self) -> PathBuf {
-        let path = self.dir.path().join("client.reg");
+        let path = self.dir().join("client.reg");
         std::fs::write(
             &path,
             format!(
@@ -274,19 +219,6 @@ impl Realm {
         .expect("write client registry");
         path
     }
-}
-
-/// An MIT krb5.conf for [`REALM`] (`localhost` maps to it; no DNS, no
-/// reverse lookups, AES only); the KDC is `kdc` if given (Apache, which only
-/// accepts, needs none).
-pub fn krb5_conf_text(kdc: Option<SocketAddr>) -> String {
-    let kdc = kdc.map(|a| format!("  kdc = {a}\n")).unwrap_or_default();
-    format!(
-        "[libdefaults]\n default_realm = {REALM}\n dns_lookup_kdc = false\n dns_lookup_realm = false\n\
-         rdns = false\n dns_canonicalize_hostname = false\n udp_preference_limit = 1\n\
-         permitted_enctypes = aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96\n\
-         [realms]\n {REALM} = {{\n{kdc} }}\n[domain_realm]\n localhost = {REALM}\n"
-    )
 }
 
 /// A running Apache httpd (SIGTERM, then SIGKILL to its process group, on
@@ -333,7 +265,8 @@ impl Apache {
         )
         .expect("write keytab");
         std::fs::write(dir.join("ntlm-users"), ntlm_users).expect("write user file");
-        std::fs::write(dir.join("krb5.conf"), krb5_conf_text(None)).expect("write krb5.conf");
+        std::fs::write(dir.join("krb5.conf"), krb5_conf_text(REALM, None))
+            .expect("write krb5.conf");
         let ca_cert = tls.then(|| {
             let (certificate, key) = localhost_certificate();
             std::fs::write(dir.join("server.pem"), certificate).expect("write certificate");

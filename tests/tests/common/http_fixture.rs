@@ -4,8 +4,10 @@
 //! its own, and a raw HTTP/1.1 client over a blocking TCP stream.
 #![allow(dead_code)]
 
+use sspi_core::{IscReq, SecBuffer, SecBufferRef, SecurityStatus};
 use sspi_http::{HttpAuthConfig, HttpAuthenticator, WhoAmI};
 use sspi_kdc::{Database, KdcConfig, KdcHandle};
+use sspi_plugin_host::{CredentialsHandle, SecurityContextHandle};
 use sspi_tests::RegistryFile;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -121,7 +123,10 @@ pub fn localhost_certificate() -> (String, String) {
     (certificate.pem(), key.serialize_pem())
 }
 
-fn start(config: HttpAuthConfig, ntlm_extra: &str, kerberos_extra: &str, tls: bool) -> Site {
+/// The embedded KDC (alice, `HTTP/localhost`) and a registry for both sides
+/// (its directory holds the acceptor's keytab); the NTLM and Kerberos keys
+/// also have `ntlm_extra` / `kerberos_extra`.
+pub fn realm(ntlm_extra: &str, kerberos_extra: &str) -> (KdcHandle, RegistryFile) {
     let db = Database::parse(DATABASE, REALM, "test-database").expect("database");
     let keytab = db.keytab(&[SERVICE]).expect("service keytab");
     let kdc =
@@ -136,6 +141,34 @@ fn start(config: HttpAuthConfig, ntlm_extra: &str, kerberos_extra: &str, tls: bo
         keytab.to_bytes().expect("keytab bytes"),
     )
     .expect("write keytab");
+    (kdc, registry)
+}
+
+/// One InitializeSecurityContext leg toward [`SERVICE`] with
+/// ISC_REQ_MUTUAL_AUTH: the status and the token.
+pub fn isc(
+    credentials: &CredentialsHandle,
+    context: &mut Option<SecurityContextHandle>,
+    input: Option<&[u8]>,
+) -> (SecurityStatus, Vec<u8>) {
+    let mut out = vec![0u8; credentials.package_info().max_token as usize];
+    let mut output = [SecBuffer::token(&mut out)];
+    let inputs = [SecBufferRef::token(input.unwrap_or_default())];
+    let inputs: &[SecBufferRef<'_>] = if input.is_some() { &inputs } else { &[] };
+    let step = credentials
+        .initialize_security_context(
+            context,
+            Some(SERVICE),
+            IscReq::MUTUAL_AUTH,
+            inputs,
+            &mut output,
+        )
+        .expect("InitializeSecurityContext");
+    (step.status, output[0].as_slice().to_vec())
+}
+
+fn start(config: HttpAuthConfig, ntlm_extra: &str, kerberos_extra: &str, tls: bool) -> Site {
+    let (kdc, registry) = realm(ntlm_extra, kerberos_extra);
     let auth = Arc::new(HttpAuthenticator::new(&registry.host(), config).expect("authenticator"));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
